@@ -1,0 +1,153 @@
+// Log entry encoding, format version 1.
+//
+//   stored value (RocksDB "log" column family, key = big-endian u64 position)
+//   +--------+----------------------------------------------+-------------+
+//   | format |  body: cereal PortableBinary (little endian) |  hash       |
+//   |  u8=1  |  fields in the order below                   |  32 bytes   |
+//   +--------+----------------------------------------------+-------------+
+//   hash = BLAKE2b-256(format || body); body ends with prev_hash, so each
+//   entry's hash covers the previous one (the audit chain, contract 8).
+//
+//   body fields (strings are u64 length + bytes, vectors u64 count + items):
+//     u32 partition        u64 position        string stream
+//     u64 stream_version   string id           string type
+//     u32 schema_version   i64 occurred_at_us  i64 recorded_at_us
+//     string tenant        string actor.id     string actor.impersonator
+//     vector<string> subjects                  string causation_id
+//     string correlation_id string traceparent string data (sealed JSON)
+//     u8[32] prev_hash
+#include "events/codec.h"
+
+#include <sodium.h>
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/array.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
+#include <boost/json/parse.hpp>
+#include <chrono>
+#include <ctime>
+#include <fmt/format.h>
+#include <istream>
+#include <ostream>
+#include <sstream>
+#include <streambuf>
+
+namespace causeway {
+namespace {
+
+// Reads from a byte range without copying it.
+struct MemBuf : std::streambuf {
+  MemBuf(const char* p, std::size_t n) {
+    char* b = const_cast<char*>(p);
+    setg(b, b, b + n);
+  }
+};
+
+template <class Archive>
+void fields(Archive& ar, Event& e) {
+  ar(e.partition, e.position, e.stream, e.stream_version, e.id, e.type, e.schema_version,
+     e.occurred_at_us, e.recorded_at_us, e.tenant, e.actor.id, e.actor.impersonator, e.subjects,
+     e.causation_id, e.correlation_id, e.traceparent, e.data, e.prev_hash);
+}
+
+Hash blake(std::string_view bytes) {
+  Hash h;
+  crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                     nullptr, 0);
+  return h;
+}
+
+}  // namespace
+
+std::string encode_entry(Event& e) {
+  std::ostringstream os(std::ios::binary);
+  os.put(static_cast<char>(kEntryFormat));
+  {
+    cereal::PortableBinaryOutputArchive ar(os);
+    fields(ar, e);
+  }
+  std::string out = std::move(os).str();
+  e.hash = blake(out);
+  out.append(reinterpret_cast<const char*>(e.hash.data()), e.hash.size());
+  return out;
+}
+
+Result<Event> decode_entry(std::string_view bytes) {
+  if (bytes.size() < 1 + 32) return Error::corruption("log entry truncated");
+  if (static_cast<std::uint8_t>(bytes[0]) != kEntryFormat)
+    return Error::corruption(fmt::format("unknown log entry format {}", static_cast<int>(bytes[0])));
+  auto body = bytes.substr(0, bytes.size() - 32);
+  Event e;
+  try {
+    MemBuf buf(body.data() + 1, body.size() - 1);
+    std::istream is(&buf);
+    cereal::PortableBinaryInputArchive ar(is);
+    fields(ar, e);
+    if (is.peek() != std::char_traits<char>::eof()) return Error::corruption("log entry has trailing bytes");
+  } catch (const std::exception&) {
+    return Error::corruption("log entry body does not decode");
+  }
+  std::memcpy(e.hash.data(), bytes.data() + body.size(), 32);
+  if (blake(body) != e.hash) return Error::corruption(fmt::format("hash mismatch at position {}", e.position));
+  return e;
+}
+
+std::string hex(const Hash& h) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string s(64, '0');
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    s[2 * i] = digits[h[i] >> 4];
+    s[2 * i + 1] = digits[h[i] & 15];
+  }
+  return s;
+}
+
+std::string rfc3339_us(std::int64_t us) {
+  std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
+  long frac = static_cast<long>(us % 1'000'000);
+  if (frac < 0) { frac += 1'000'000; --secs; }
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+boost::json::object to_cloudevent(const Event& e, const boost::json::value& data) {
+  boost::json::object o;
+  o["specversion"] = "1.0";
+  o["id"] = e.id;
+  o["source"] = "/streams/" + e.stream;
+  o["type"] = e.type;
+  if (!e.subjects.empty()) o["subject"] = e.subjects.front();
+  o["time"] = rfc3339_us(e.occurred_at_us);
+  o["datacontenttype"] = "application/json";
+  o["dataschema"] = fmt::format("causeway:schemas/events/{}.v{}.json", e.type, e.schema_version);
+  o["position"] = e.position;
+  o["partition"] = e.partition;
+  o["streamid"] = e.stream;
+  o["streamversion"] = e.stream_version;
+  o["recordedtime"] = rfc3339_us(e.recorded_at_us);
+  if (!e.tenant.empty()) o["tenant"] = e.tenant;
+  o["actor"] = e.actor.id;
+  if (!e.actor.impersonator.empty()) o["impersonator"] = e.actor.impersonator;
+  boost::json::array subjects;
+  for (const auto& s : e.subjects) subjects.emplace_back(s);
+  o["subjects"] = std::move(subjects);
+  if (!e.causation_id.empty()) o["causationid"] = e.causation_id;
+  if (!e.correlation_id.empty()) o["correlationid"] = e.correlation_id;
+  if (!e.traceparent.empty()) o["traceparent"] = e.traceparent;
+  o["prevhash"] = hex(e.prev_hash);
+  o["hash"] = hex(e.hash);
+  o["data"] = data;
+  return o;
+}
+
+boost::json::object to_cloudevent(const Event& e) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(e.data, ec);
+  return to_cloudevent(e, ec ? boost::json::value(e.data) : v);
+}
+
+}  // namespace causeway

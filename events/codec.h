@@ -1,0 +1,37 @@
+// Binary encoding of log entries and their JSON rendering.
+//
+// The binary layout is drawn at the top of codec.cpp and documented in
+// docs/formats.md. Every change to it bumps kEntryFormat; decode() keeps reading
+// every older version, and tests/events/fixtures holds a stored sample of each.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <boost/json/value.hpp>
+
+#include "events/envelope.h"
+#include "events/result.h"
+
+namespace causeway {
+
+inline constexpr std::uint8_t kEntryFormat = 1;
+
+// Encodes `e` (its `hash` is ignored) and computes its chain hash over the bytes,
+// which covers `prev_hash`. Returns the stored value; `e.hash` is set.
+std::string encode_entry(Event& e);
+
+// Decodes a stored value. Fails with Errc::corruption on a truncated value, an
+// unknown format version or a hash that does not match the bytes.
+Result<Event> decode_entry(std::string_view bytes);
+
+// CloudEvents 1.0 JSON (structured mode) with Causeway extension attributes.
+// `data` is the payload as given (sealed fields stay sealed unless the caller
+// opened them first).
+boost::json::object to_cloudevent(const Event& e, const boost::json::value& data);
+boost::json::object to_cloudevent(const Event& e);  // parses e.data
+
+std::string hex(const Hash& h);
+std::string rfc3339_us(std::int64_t micros_since_epoch);
+
+}  // namespace causeway

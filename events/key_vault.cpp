@@ -1,0 +1,226 @@
+#include "events/key_vault.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+namespace causeway {
+namespace json = boost::json;
+namespace {
+
+constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+constexpr std::string_view kForgotten = "forgotten";  // stored marker of an erased subject
+
+std::string aead_seal(const SecretKey& key, std::string_view ad, std::string_view plain) {
+  std::string out(kNonce + plain.size() + kTag, '\0');
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(p, kNonce);
+  unsigned long long clen = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(p + kNonce, &clen, reinterpret_cast<const unsigned char*>(plain.data()),
+                                             plain.size(), reinterpret_cast<const unsigned char*>(ad.data()), ad.size(),
+                                             nullptr, p, key.data());
+  out.resize(kNonce + clen);
+  return out;
+}
+
+std::optional<std::string> aead_open(const SecretKey& key, std::string_view ad, std::string_view sealed) {
+  if (sealed.size() < kNonce + kTag) return std::nullopt;
+  std::string out(sealed.size() - kNonce - kTag, '\0');
+  unsigned long long mlen = 0;
+  auto* c = reinterpret_cast<const unsigned char*>(sealed.data());
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()), &mlen, nullptr,
+                                                 c + kNonce, sealed.size() - kNonce,
+                                                 reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), c,
+                                                 key.data()) != 0)
+    return std::nullopt;
+  out.resize(mlen);
+  return out;
+}
+
+std::string b64(std::string_view raw) {
+  std::string out(sodium_base64_encoded_len(raw.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+std::optional<std::string> unb64(std::string_view text) {
+  std::string out(text.size(), '\0');
+  std::size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
+                        &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
+    return std::nullopt;
+  out.resize(len);
+  return out;
+}
+
+}  // namespace
+
+bool is_sealed(const json::value& v) {
+  auto* o = v.if_object();
+  return o && o->size() == 3 && o->contains("$sealed") && o->contains("sub") && o->contains("ct");
+}
+
+KeyVault::KeyVault(std::shared_ptr<KeyStore> store, const SecretKey& master)
+    : store_(std::move(store)), master_(master) {}
+
+KeyVault::~KeyVault() { sodium_memzero(master_.data(), master_.size()); }
+
+Result<std::optional<SecretKey>> KeyVault::find(const std::string& subject) {
+  {
+    std::lock_guard lk(mu_);
+    if (auto it = cache_.find(subject); it != cache_.end()) return std::optional<SecretKey>(it->second);
+  }
+  auto stored = store_->get(subject);
+  if (!stored) return std::move(stored).error();
+  if (!stored->has_value() || **stored == kForgotten) return std::optional<SecretKey>();
+  auto plain = aead_open(master_, subject, **stored);
+  if (!plain || plain->size() != 32)
+    return Error::corruption("a data key does not unwrap under the master key (wrong master key?)");
+  SecretKey k;
+  std::memcpy(k.data(), plain->data(), 32);
+  sodium_memzero(plain->data(), plain->size());
+  std::lock_guard lk(mu_);
+  if (cache_.size() > 100000) cache_.clear();
+  cache_.emplace(subject, k);
+  return std::optional<SecretKey>(k);
+}
+
+Result<SecretKey> KeyVault::key_for(const std::string& subject) {
+  auto found = find(subject);
+  if (!found) return std::move(found).error();
+  if (found->has_value()) return **found;
+  // Creation is serialized so two commands about a new subject get the same key.
+  std::lock_guard lk(mu_);
+  if (auto it = cache_.find(subject); it != cache_.end()) return it->second;
+  auto stored = store_->get(subject);
+  if (!stored) return std::move(stored).error();
+  if (stored->has_value()) {
+    if (**stored == kForgotten) return Error::forbidden("the data subject has been erased");
+    auto plain = aead_open(master_, subject, **stored);
+    if (!plain || plain->size() != 32) return Error::corruption("a data key does not unwrap under the master key");
+    SecretKey k;
+    std::memcpy(k.data(), plain->data(), 32);
+    cache_.emplace(subject, k);
+    return k;
+  }
+  SecretKey k;
+  randombytes_buf(k.data(), k.size());
+  auto wrapped = aead_seal(master_, subject, std::string_view(reinterpret_cast<const char*>(k.data()), k.size()));
+  if (auto st = store_->put_sync(subject, wrapped); !st) return std::move(st).error();
+  cache_.emplace(subject, k);
+  return k;
+}
+
+Status KeyVault::forget(const std::string& subject) {
+  std::lock_guard lk(mu_);
+  if (auto it = cache_.find(subject); it != cache_.end()) {
+    sodium_memzero(it->second.data(), it->second.size());
+    cache_.erase(it);
+  }
+  // The marker overwrites the wrapped key; RocksDB compaction drops the old value.
+  return store_->put_sync(subject, std::string(kForgotten));
+}
+
+Result<json::value> KeyVault::seal(const std::string& subject, const json::value& value) {
+  auto key = key_for(subject);
+  if (!key) return std::move(key).error();
+  auto plain = json::serialize(value);
+  json::object o;
+  o["$sealed"] = "v1";
+  o["sub"] = subject;
+  o["ct"] = b64(aead_seal(*key, subject, plain));
+  return json::value(std::move(o));
+}
+
+Status KeyVault::open_all(json::value& doc) {
+  if (is_sealed(doc)) {
+    auto& o = doc.as_object();
+    auto* sub = o["sub"].if_string();
+    auto* ct = o["ct"].if_string();
+    if (!sub || !ct) return Error::corruption("sealed field is malformed");
+    std::string subject(*sub);
+    auto key = find(subject);
+    if (!key) return std::move(key).error();
+    if (!key->has_value()) {
+      doc = "[erased]";
+      return ok_status();
+    }
+    auto raw = unb64(*ct);
+    if (!raw) return Error::corruption("sealed field is not base64");
+    auto plain = aead_open(**key, subject, *raw);
+    if (!plain) return Error::corruption("sealed field fails authentication");
+    boost::system::error_code ec;
+    auto v = json::parse(*plain, ec);
+    if (ec) return Error::corruption("sealed field does not hold JSON");
+    doc = std::move(v);
+    return ok_status();
+  }
+  if (auto* o = doc.if_object()) {
+    for (auto& kv : *o)
+      if (auto st = open_all(kv.value()); !st) return st;
+  } else if (auto* a = doc.if_array()) {
+    for (auto& v : *a)
+      if (auto st = open_all(v); !st) return st;
+  }
+  return ok_status();
+}
+
+std::string KeyVault::blind_index(std::string_view domain, std::string_view value) const {
+  // BLAKE2b keyed by a subkey of the master key; the domain separates indexes.
+  unsigned char sub[32];
+  crypto_generichash(sub, sizeof sub, reinterpret_cast<const unsigned char*>(domain.data()), domain.size(),
+                     master_.data(), master_.size());
+  unsigned char out[32];
+  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(value.data()), value.size(), sub,
+                     sizeof sub);
+  sodium_memzero(sub, sizeof sub);
+  char hexbuf[65];
+  sodium_bin2hex(hexbuf, sizeof hexbuf, out, sizeof out);
+  return std::string(hexbuf, 64);
+}
+
+Result<SecretKey> parse_master_key_hex(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  SecretKey k;
+  std::size_t len = 0;
+  if (text.size() != 64 ||
+      sodium_hex2bin(k.data(), k.size(), text.data(), text.size(), nullptr, &len, nullptr) != 0 || len != 32)
+    return Error::invalid("the master key must be 64 hexadecimal characters (32 bytes)");
+  return k;
+}
+
+Result<SecretKey> load_or_create_master_key(const std::string& path, bool& created) {
+  created = false;
+  std::ifstream in(path);
+  if (in) {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse_master_key_hex(ss.str());
+  }
+  SecretKey k;
+  randombytes_buf(k.data(), k.size());
+  char hexbuf[65];
+  sodium_bin2hex(hexbuf, sizeof hexbuf, k.data(), k.size());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return Error::unavailable(fmt::format("cannot create master key file {}", path));
+  std::string line = std::string(hexbuf, 64) + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  sodium_memzero(hexbuf, sizeof hexbuf);
+  if (!ok) return Error::unavailable(fmt::format("cannot write master key file {}", path));
+  created = true;
+  return k;
+}
+
+}  // namespace causeway

@@ -1,0 +1,80 @@
+// Key vault: per-subject data keys for personal fields (contract 7).
+//
+// Each data subject ("user-…") gets a random 256-bit data key the first time a
+// personal field about it is sealed. Data keys are stored wrapped (XChaCha20-
+// Poly1305 under the master key, additional data = subject id) in a KeyStore —
+// outside the log. forget() destroys the wrapped key durably: every sealed field
+// of that subject, in any copy, becomes unreadable, while the log's hash chain
+// (computed over ciphertext) still verifies.
+//
+// Sealed field format (docs/formats.md): the JSON value is replaced by
+//   {"$sealed":"v1","sub":"<subject>","ct":"<base64(nonce24 || ciphertext+tag)>"}
+// where the plaintext is the field's JSON text and the additional data is the
+// subject id.
+//
+// Thread safety: all methods may be called from any thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include <boost/json/value.hpp>
+
+#include "events/result.h"
+
+namespace causeway {
+
+using SecretKey = std::array<std::uint8_t, 32>;
+
+// Where wrapped keys live. put_sync/erase_sync return only once durable.
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
+  virtual Result<std::optional<std::string>> get(const std::string& subject) = 0;
+  virtual Status put_sync(const std::string& subject, const std::string& wrapped) = 0;
+  virtual Status erase_sync(const std::string& subject) = 0;
+};
+
+class KeyVault {
+ public:
+  KeyVault(std::shared_ptr<KeyStore> store, const SecretKey& master);
+  ~KeyVault();
+
+  // The subject's key, created (and stored durably) when missing. Fails with
+  // Errc::forbidden if the subject was forgotten: nothing new is sealed for them.
+  Result<SecretKey> key_for(const std::string& subject);
+  // The subject's key if it exists; nullopt once forgotten or never created.
+  Result<std::optional<SecretKey>> find(const std::string& subject);
+  // Destroys the subject's key durably and remembers the subject as forgotten.
+  Status forget(const std::string& subject);
+
+  // Replace `value` by its sealed form for `subject`.
+  Result<boost::json::value> seal(const std::string& subject, const boost::json::value& value);
+  // Open every sealed field inside `doc` in place. Fields whose key is gone are
+  // replaced by the string "[erased]". Fails only on corruption (bad tag).
+  Status open_all(boost::json::value& doc);
+
+  // Keyed hash for lookups that must not reveal a value (unique email index).
+  std::string blind_index(std::string_view domain, std::string_view value) const;
+
+ private:
+  std::shared_ptr<KeyStore> store_;
+  SecretKey master_;
+  std::mutex mu_;
+  std::unordered_map<std::string, SecretKey> cache_;  // bounded: cleared when large
+};
+
+bool is_sealed(const boost::json::value& v);
+
+// The master key: from 64 hex characters, or from a file holding them.
+Result<SecretKey> parse_master_key_hex(std::string_view hex);
+// Loads `path`, or creates it (mode 0600) with a fresh random key when missing;
+// `created` tells the caller to warn loudly.
+Result<SecretKey> load_or_create_master_key(const std::string& path, bool& created);
+
+}  // namespace causeway

@@ -1,0 +1,114 @@
+// RocksEventLog: the embedded EventLog (P = 1) on one RocksDB database.
+//
+// Column families (docs/formats.md has every key and value layout):
+//   log          BE64 position                     -> log entry (codec.h)
+//   streams      stream \0 BE64 version            -> BE64 position
+//   subjects     subject \0 BE64 position          -> ""
+//   unique       reservation key                   -> owner stream
+//   idempotency  key                               -> idempotency record
+//   aggregates   stream                            -> aggregate record
+//   keys         subject                           -> wrapped data key (KeyStore)
+//   meta         "head"                            -> BE64 position || chain hash
+//
+// Lifecycle: open() recovers from the last durable state (RocksDB replays its
+// WAL; the head in meta is written in the same batch as the entries, so it is
+// never ahead of or behind the log). close() drains queued appends, stops the
+// writer thread and closes the database; the destructor calls close().
+//
+// Threading: one writer thread owns all mutation (so checks of expected
+// versions, reservations and idempotency keys are race-free) and groups queued
+// commits into one synced WriteBatch. Reads run on the caller's thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "events/clock.h"
+#include "events/event_log.h"
+#include "events/key_vault.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace causeway {
+
+struct RocksLogOptions {
+  std::string path;                          // database folder, created if missing
+  bool sync = true;                          // fsync the WAL before acknowledging
+  std::size_t max_group = 1024;              // commits per group write
+  std::int64_t idempotency_retention_us = 24LL * 3600 * 1'000'000;  // 24 h
+  const Clock* clock = nullptr;              // defaults to the system clock
+};
+
+class RocksEventLog final : public EventLog {
+ public:
+  static Result<std::unique_ptr<RocksEventLog>> open(const RocksLogOptions& opts);
+  ~RocksEventLog() override;
+
+  std::uint32_t partitions() const override { return 1; }
+  std::uint32_t partition_of(std::string_view) const override { return 0; }
+  void append(Commit commit, AppendDone done) override;
+  Result<std::vector<Event>> read_forward(std::uint32_t partition, std::uint64_t from, std::size_t max) override;
+  Result<std::vector<Event>> read_stream(const std::string& stream, std::uint64_t from_version,
+                                         std::size_t max) override;
+  Result<std::vector<std::uint64_t>> subject_positions(const std::string& subject) override;
+  Result<std::uint64_t> stream_version(const std::string& stream) override;
+  Result<std::optional<AggregateSnapshot>> load_aggregate(const std::string& stream) override;
+  PositionToken head() const override;
+  std::uint64_t wait_past(std::uint32_t partition, std::uint64_t after, std::chrono::milliseconds timeout) override;
+  void close() override;
+
+  // The chain head as stored in meta (hash of the entry at head()).
+  Hash chain_head() const;
+  // Aggregate records of every stream, for `causeway log verify`.
+  Result<std::vector<std::pair<std::string, AggregateSnapshot>>> all_aggregates();
+  // The key store over the "keys" column family, for the KeyVault. It must not
+  // be used after close().
+  std::shared_ptr<KeyStore> key_store();
+
+ private:
+  struct Pending {
+    Commit commit;
+    AppendDone done;
+  };
+  struct Group;
+
+  explicit RocksEventLog(const RocksLogOptions& opts);
+  Status open_db();
+  void writer_loop();
+  void write_group(std::vector<Pending>& group);
+  Result<std::uint64_t> stored_stream_version(const std::string& stream);
+
+  RocksLogOptions opts_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  std::shared_ptr<void> expiry_;  // the idempotency compaction filter; outlives db_
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
+
+  // Writer state: touched only by the writer thread after open().
+  std::unordered_map<std::string, std::uint64_t> heads_cache_;
+
+  // Published head, read by anyone.
+  mutable std::mutex head_mu_;
+  std::condition_variable head_cv_;
+  std::uint64_t head_pos_ = 0;
+  Hash head_hash_{};
+
+  std::mutex q_mu_;
+  std::condition_variable q_cv_;
+  std::deque<Pending> queue_;
+  bool closing_ = false;
+  bool closed_ = false;
+  std::thread writer_;
+  std::mutex close_mu_;
+};
+
+}  // namespace causeway

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs, only when missing, the Debian bookworm packages Causeway builds and tests with.
+# Idempotent: a second run installs nothing and does not touch apt's lists.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ccache git
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
+  librocksdb-dev libsqlite3-dev sqlite3 libcereal-dev libfmt-dev doctest-dev
+  librdkafka-dev libsodium-dev libssl-dev libspdlog-dev prometheus-cpp-dev
+  libcli11-dev libvalijson-dev
+  curl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
