@@ -1,0 +1,55 @@
+// user.signup: POST /v1/users.
+#include <algorithm>
+#include <cctype>
+
+#include "engine/commands/traits.h"
+#include "engine/ids.h"
+#include "engine/pipeline.h"
+
+namespace causeway {
+namespace json = boost::json;
+
+namespace {
+std::string normalize_email(std::string s) {
+  auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+}  // namespace
+
+void register_user_commands(CommandPipeline& p) {
+  CommandHandler signup;
+  signup.prepare = [](json::object& body, CommandPipeline& pipe) -> Status {
+    auto hashed = hash_password(json_string(body, "password"), pipe.options().password);
+    if (!hashed) return std::move(hashed).error();
+    body.erase("password");
+    body["password_hash"] = std::move(hashed).value();
+    return ok_status();
+  };
+  signup.plan = [](const json::object& body, const CommandContext&, std::int64_t now,
+                   CommandPipeline& pipe) -> Result<Plan> {
+    user::Signup cmd;
+    cmd.user_id = new_id("user", now);
+    cmd.email = normalize_email(json_string(body, "email"));
+    cmd.email_index = pipe.vault().blind_index("email", cmd.email);
+    cmd.display_name = json_string(body, "display_name");
+    cmd.password_hash = json_string(body, "password_hash");
+    user::State fresh;  // a new id has no history
+    auto d = user::decide(fresh, cmd, now);
+    if (!d) return std::move(d).error();
+    Plan plan;
+    plan.stream = user::stream_of(cmd.user_id);
+    plan.expected = 0;
+    for (const auto& e : d->events) user::apply(fresh, e.type, e.data, now);
+    plan.decision = std::move(d).value();
+    plan.record = {plan.stream, user::kStateFormat, AggregateStore::encode(fresh)};
+    plan.reply["user_id"] = cmd.user_id;
+    plan.reply["stream_version"] = 1;
+    return plan;
+  };
+  p.add_command("user.signup", std::move(signup));
+}
+
+}  // namespace causeway

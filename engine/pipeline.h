@@ -1,0 +1,118 @@
+// CommandPipeline: from a request body to durable events and a reply.
+//
+//   validate (schemas/) -> authorize (hook) -> prepare (CPU pool: e.g. argon2id)
+//   -> load state -> decide (pure) -> seal personal fields -> one atomic append
+//   -> reply with the position token
+//
+// A command is acknowledged (execute() completes with a value) only after its
+// commit is durable. On an optimistic-concurrency conflict the pipeline decides
+// again on fresh state, unless the caller pinned the version (If-Match), in which
+// case the conflict is returned (409) and nothing is written. Idempotency keys are
+// scoped to the tenant and actor; a repeat returns the original reply.
+//
+// Threading: execute() may run concurrently on any executor; CPU-heavy preparation
+// runs on the `cpu` executor and the coroutine resumes on its own executor.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "engine/aggregate_store.h"
+#include "engine/decision.h"
+#include "engine/password.h"
+#include "engine/schema_registry.h"
+#include "events/clock.h"
+#include "events/event_log.h"
+#include "events/key_vault.h"
+
+namespace causeway {
+
+struct CommandContext {
+  Actor actor{"anonymous", {}};
+  std::string tenant;
+  std::string target;                            // route parameter, e.g. an org id
+  std::string idempotency_key;
+  std::optional<std::uint64_t> expected_version;  // from If-Match
+  std::string request_id;
+  std::string correlation_id;
+  std::string traceparent;
+};
+
+struct CommandOutcome {
+  int status = 201;
+  std::string body;  // JSON text; always has "position"
+  PositionToken token;
+  bool replayed = false;
+};
+
+// What a command handler plans: the aggregate it changes and the decision.
+struct Plan {
+  std::string stream;
+  std::string tenant;
+  std::uint64_t expected = 0;  // stream version decided against
+  Decision decision;
+  AggregateRecord record;      // state after the decision
+  boost::json::object reply;   // reply body, "position" is added
+  int status = 201;
+};
+
+class CommandPipeline;
+
+struct CommandHandler {
+  // Optional CPU-heavy step run off the I/O threads; may rewrite the body.
+  std::function<Status(boost::json::object& body, CommandPipeline& p)> prepare;
+  std::function<Result<Plan>(const boost::json::object& body, const CommandContext& ctx, std::int64_t now_us,
+                             CommandPipeline& p)>
+      plan;
+};
+
+class CommandPipeline {
+ public:
+  struct Options {
+    std::size_t state_cache = 100'000;
+    int max_attempts = 8;
+    PasswordParams password;
+  };
+  using Authorizer =
+      std::function<Status(const CommandContext&, const std::string& command, const boost::json::value& body)>;
+
+  CommandPipeline(EventLog& log, KeyVault& vault, const SchemaRegistry& schemas, const Upcaster& upcaster,
+                  const Clock& clock, boost::asio::any_io_executor cpu, Options opts);
+
+  void add_command(const std::string& name, CommandHandler h);
+  void set_authorizer(Authorizer a) { authorize_ = std::move(a); }
+
+  // Never throws; every failure is an Error (codes map to HTTP statuses in api/).
+  boost::asio::awaitable<Result<CommandOutcome>> execute(std::string command, boost::json::value body,
+                                                         CommandContext ctx);
+
+  EventLog& log() { return log_; }
+  KeyVault& vault() { return vault_; }
+  AggregateStore& aggregates() { return aggregates_; }
+  const Options& options() const { return opts_; }
+
+ private:
+  Result<Commit> build_commit(Plan& plan, const CommandContext& ctx, const std::string& command,
+                              const std::string& fingerprint, std::int64_t now_us);
+
+  EventLog& log_;
+  KeyVault& vault_;
+  const SchemaRegistry& schemas_;
+  const Clock& clock_;
+  boost::asio::any_io_executor cpu_;
+  Options opts_;
+  AggregateStore aggregates_;
+  Authorizer authorize_;
+  std::map<std::string, CommandHandler> handlers_;
+};
+
+// Registers the product's commands (engine/commands/).
+void register_user_commands(CommandPipeline& p);
+void register_organization_commands(CommandPipeline& p);
+
+}  // namespace causeway

@@ -1,0 +1,147 @@
+#include "engine/schema_registry.h"
+
+#include <boost/json/parse.hpp>
+#include <fmt/format.h>
+#include <valijson/adapters/boost_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validator.hpp>
+
+namespace causeway {
+namespace json = boost::json;
+
+struct SchemaRegistry::Compiled {
+  json::value doc;  // kept for the unknown-field walk and annotations
+  valijson::Schema schema;
+  std::vector<std::string> personal;
+};
+
+SchemaRegistry::~SchemaRegistry() = default;
+
+namespace {
+
+std::string escape_pointer_token(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+// valijson reports a path like {"<root>", "[email]", "[0]"}; make it a pointer.
+std::string pointer_from_context(const std::vector<std::string>& ctx) {
+  std::string p;
+  for (const auto& part : ctx) {
+    if (part == "<root>") continue;
+    std::string_view s = part;
+    if (s.size() >= 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+    p += "/" + escape_pointer_token(s);
+  }
+  return p;
+}
+
+// Reports properties that the schema does not declare where it forbids extras,
+// each with its own pointer (valijson names only the parent object).
+void unknown_fields(const json::value& schema, const json::value& doc, const std::string& at,
+                    std::vector<FieldError>& out) {
+  auto* s = schema.if_object();
+  auto* o = doc.if_object();
+  if (!s || !o) return;
+  auto* props = s->if_contains("properties");
+  auto* extra = s->if_contains("additionalProperties");
+  for (const auto& kv : *o) {
+    std::string ptr = at + "/" + escape_pointer_token(kv.key());
+    const json::value* sub = props && props->is_object() ? props->as_object().if_contains(kv.key()) : nullptr;
+    if (sub) {
+      unknown_fields(*sub, kv.value(), ptr, out);
+    } else if (extra && extra->is_bool() && !extra->as_bool()) {
+      out.push_back({ptr, "unknown field"});
+    }
+  }
+}
+
+Result<std::unique_ptr<SchemaRegistry::Compiled>> compile(const EmbeddedSchema& e) {
+  auto c = std::make_unique<SchemaRegistry::Compiled>();
+  boost::system::error_code ec;
+  c->doc = json::parse(e.text, ec);
+  if (ec) return Error::corruption(fmt::format("schema {} is not JSON", e.path));
+  try {
+    valijson::SchemaParser parser;
+    valijson::adapters::BoostJsonAdapter adapter(c->doc);
+    parser.populateSchema(adapter, c->schema);
+  } catch (const std::exception& ex) {
+    return Error::corruption(fmt::format("schema {} does not compile: {}", e.path, ex.what()));
+  }
+  if (auto* props = c->doc.as_object().if_contains("properties"); props && props->is_object())
+    for (const auto& kv : props->as_object())
+      if (auto* o = kv.value().if_object())
+        if (auto* p = o->if_contains("x-personal"); p && p->is_bool() && p->as_bool())
+          c->personal.emplace_back(kv.key());
+  return c;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<SchemaRegistry>> SchemaRegistry::from_embedded() {
+  std::shared_ptr<SchemaRegistry> reg(new SchemaRegistry());
+  for (const auto& e : embedded_schemas()) {
+    std::string_view path = e.path;
+    auto compiled = compile(e);
+    if (!compiled) return std::move(compiled).error();
+    auto name = path.substr(path.find('/') + 1);
+    name = name.substr(0, name.size() - 5);  // ".json"
+    if (path.starts_with("commands/")) reg->commands_.emplace(std::string(name), std::move(compiled).value());
+    else if (path.starts_with("events/")) reg->events_.emplace(std::string(name), std::move(compiled).value());
+  }
+  return reg;
+}
+
+bool SchemaRegistry::has_command(const std::string& name) const { return commands_.contains(name); }
+
+std::vector<FieldError> SchemaRegistry::validate(const Compiled& c, const json::value& doc) const {
+  std::vector<FieldError> out;
+  unknown_fields(c.doc, doc, "", out);
+  // The validator caches compiled regexes and is not thread-safe: one per thread.
+  thread_local valijson::Validator validator;
+  valijson::ValidationResults results;
+  valijson::adapters::BoostJsonAdapter adapter(doc);
+  if (!validator.validate(c.schema, adapter, &results)) {
+    valijson::ValidationResults::Error err;
+    while (results.popError(err)) {
+      // Unknown fields were reported above with a precise pointer; valijson's
+      // whole-object failures for them add nothing.
+      if (err.description.find("could not be validated using 'properties'") != std::string::npos) continue;
+      if (err.description.find("Failed to validate against schema associated with property") != std::string::npos)
+        continue;
+      out.push_back({pointer_from_context(err.context), err.description});
+    }
+  }
+  // Keep one problem per pointer, most specific first (deepest pointers sort last).
+  std::stable_sort(out.begin(), out.end(),
+                   [](const FieldError& a, const FieldError& b) { return a.pointer.size() > b.pointer.size(); });
+  return out;
+}
+
+std::vector<FieldError> SchemaRegistry::validate_command(const std::string& name, const json::value& body) const {
+  auto it = commands_.find(name);
+  if (it == commands_.end()) return {{"", fmt::format("no schema for command {}", name)}};
+  return validate(*it->second, body);
+}
+
+std::vector<FieldError> SchemaRegistry::validate_event(const std::string& type, std::uint32_t version,
+                                                       const json::value& data) const {
+  auto it = events_.find(fmt::format("{}.v{}", type, version));
+  if (it == events_.end()) return {{"", fmt::format("no schema for event {} v{}", type, version)}};
+  return validate(*it->second, data);
+}
+
+const std::vector<std::string>& SchemaRegistry::personal_fields(const std::string& type, std::uint32_t version) const {
+  static const std::vector<std::string> none;
+  auto it = events_.find(fmt::format("{}.v{}", type, version));
+  return it == events_.end() ? none : it->second->personal;
+}
+
+}  // namespace causeway

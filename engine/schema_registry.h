@@ -1,0 +1,53 @@
+// SchemaRegistry: the JSON Schemas of schemas/, compiled once, used at run time.
+//
+// validate_command() checks a request body against schemas/commands/<name>.json
+// and returns every problem, each with the RFC 6901 pointer of the offending
+// field. personal_fields() lists the top-level properties of an event payload
+// that are marked "x-personal": true.
+//
+// Thread safety: immutable after construction; validate_* may run concurrently.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "events/result.h"
+
+namespace causeway {
+
+struct EmbeddedSchema {
+  const char* path;  // relative to schemas/, e.g. "commands/user.signup.json"
+  const char* text;
+};
+const std::vector<EmbeddedSchema>& embedded_schemas();
+
+struct FieldError {
+  std::string pointer;  // "" is the document root
+  std::string detail;
+};
+
+class SchemaRegistry {
+ public:
+  static Result<std::shared_ptr<SchemaRegistry>> from_embedded();
+  ~SchemaRegistry();
+
+  bool has_command(const std::string& name) const;
+  std::vector<FieldError> validate_command(const std::string& name, const boost::json::value& body) const;
+  std::vector<FieldError> validate_event(const std::string& type, std::uint32_t version,
+                                         const boost::json::value& data) const;
+  const std::vector<std::string>& personal_fields(const std::string& type, std::uint32_t version) const;
+
+  struct Compiled;  // a parsed and compiled schema (schema_registry.cpp)
+
+ private:
+  SchemaRegistry() = default;
+  std::vector<FieldError> validate(const Compiled& c, const boost::json::value& doc) const;
+  std::map<std::string, std::unique_ptr<Compiled>> commands_;
+  std::map<std::string, std::unique_ptr<Compiled>> events_;  // key "type.vN"
+};
+
+}  // namespace causeway
