@@ -1,0 +1,31 @@
+// Server configuration. tools/ fills it from flags, then the environment, then a
+// file (CLI11), in that order of precedence.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "engine/password.h"
+
+namespace causeway {
+
+struct ServerConfig {
+  std::string data_dir = "./data";
+  std::string listen_address = "127.0.0.1";
+  unsigned short port = 8080;             // 0 = pick a free port (tests)
+  unsigned io_threads = 0;                // 0 = hardware concurrency
+  std::size_t max_body_bytes = 64 * 1024;
+  std::size_t max_json_depth = 32;
+  std::chrono::milliseconds read_timeout{30'000};
+  std::chrono::milliseconds write_timeout{30'000};
+  std::string master_key_hex;             // empty: master_key_file, else generated
+  std::string master_key_file;            // default <data_dir>/master.key
+  std::string admin_token;                // empty: <data_dir>/admin.token, generated
+  bool sync = true;                       // fsync before acknowledging (never off in production)
+  std::int64_t idempotency_retention_s = 24 * 3600;
+  PasswordParams password;
+  std::string log_level = "info";
+};
+
+}  // namespace causeway

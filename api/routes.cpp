@@ -1,0 +1,233 @@
+#include "api/routes.h"
+
+#include <sodium.h>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <chrono>
+#include <charconv>
+#include <fmt/format.h>
+
+#include "api/json_body.h"
+#include "api/log.h"
+#include "events/codec.h"
+
+namespace causeway::api {
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using boost::asio::awaitable;
+
+namespace {
+
+bool token_chars(std::string_view s, std::size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+std::string request_id_of(const Request& req) {
+  auto it = req.find("X-Request-Id");
+  if (it != req.end()) {
+    std::string_view v = it->value();
+    if (v.size() <= 64 && !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+        }))
+      return std::string(v);
+  }
+  unsigned char b[12];
+  randombytes_buf(b, sizeof b);
+  char out[25];
+  sodium_bin2hex(out, sizeof out, b, sizeof b);
+  return std::string(out, 24);
+}
+
+Response json_response(http::status status, std::string body, unsigned version) {
+  Response res{status, version};
+  res.set(http::field::content_type, "application/json");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+std::array<unsigned char, 32> hash_token(std::string_view t) {
+  std::array<unsigned char, 32> h{};
+  crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(t.data()), t.size(), nullptr, 0);
+  return h;
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+Api::Api(CommandPipeline& pipeline, EventLog& log, KeyVault& vault, const ServerConfig& cfg,
+         const std::string& admin_token)
+    : pipeline_(pipeline), log_(log), vault_(vault), cfg_(cfg), admin_hash_(hash_token(admin_token)) {}
+
+bool Api::is_admin(const Request& req) const {
+  auto it = req.find(http::field::authorization);
+  if (it == req.end()) return false;
+  std::string_view v = it->value();
+  if (v.size() < 7 || !std::equal(v.begin(), v.begin() + 7, "Bearer ", [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+      }))
+    return false;
+  auto presented = hash_token(v.substr(7));
+  return sodium_memcmp(presented.data(), admin_hash_.data(), presented.size()) == 0;
+}
+
+awaitable<Response> Api::handle(Request req) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string request_id = request_id_of(req);
+  std::string route_name = "unmatched";
+  Response res = co_await route(req, request_id, route_name);
+  res.set("X-Request-Id", request_id);
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+  // Route names, not paths or bodies: no identifiers or personal data in logs.
+  log_fields(res.result_int() >= 500 ? spdlog::level::warn : spdlog::level::debug, "request",
+             {{"request_id", request_id},
+              {"method", std::string(req.method_string())},
+              {"route", route_name},
+              {"status", res.result_int()},
+              {"duration_us", us.count()}});
+  co_return res;
+}
+
+awaitable<Response> Api::route(Request& req, const std::string& request_id, std::string& route_name) {
+  const unsigned ver = req.version();
+  auto target = boost::urls::parse_origin_form(req.target());
+  if (!target) co_return problem(400, "the request target is malformed", "", "", request_id, ver);
+  const std::string instance(target->encoded_path());
+  std::vector<std::string> seg;
+  for (auto s : target->segments()) seg.push_back(s);
+  const auto method = req.method();
+  auto not_allowed = [&](const char* allow) {
+    auto res = problem(405, fmt::format("use {}", allow), "", instance, request_id, ver);
+    res.set(http::field::allow, allow);
+    return res;
+  };
+
+  if (seg.size() == 1 && seg[0] == "healthz") {
+    route_name = "healthz";
+    if (method != http::verb::get) co_return not_allowed("GET");
+    json::object o{{"status", "ok"}, {"position", log_.head().str()}};
+    co_return json_response(http::status::ok, json::serialize(o), ver);
+  }
+  if (seg.size() >= 2 && seg[0] == "v1") {
+    if (seg.size() == 2 && seg[1] == "users") {
+      route_name = "users.create";
+      if (method != http::verb::post) co_return not_allowed("POST");
+      co_return co_await command(req, request_id, "user.signup", "");
+    }
+    if (seg.size() == 2 && seg[1] == "organizations") {
+      route_name = "organizations.create";
+      if (method != http::verb::post) co_return not_allowed("POST");
+      co_return co_await command(req, request_id, "organization.create", "");
+    }
+    if (seg.size() == 3 && seg[1] == "organizations") {
+      route_name = "organizations.update";
+      if (method != http::verb::patch) co_return not_allowed("PATCH");
+      co_return co_await command(req, request_id, "organization.rename", seg[2]);
+    }
+    if (seg.size() == 5 && seg[1] == "admin" && seg[2] == "streams" && seg[4] == "events") {
+      route_name = "admin.stream_events";
+      if (method != http::verb::get) co_return not_allowed("GET");
+      if (!is_admin(req)) co_return problem(401, "an admin bearer token is required", "", instance, request_id, ver);
+      co_return stream_events(req, request_id, seg[3], *target);
+    }
+  }
+  co_return problem(404, "no such route", "", instance, request_id, ver);
+}
+
+awaitable<Response> Api::command(Request& req, const std::string& request_id, const std::string& name,
+                                 std::string target) {
+  const unsigned ver = req.version();
+  const std::string instance(req.target());
+  auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
+  if (auto* err = std::get_if<BodyError>(&parsed))
+    co_return problem(err->status, err->detail, err->status == 422 ? "" : "", instance, request_id, ver);
+
+  CommandContext ctx;
+  ctx.request_id = request_id;
+  ctx.target = std::move(target);
+  if (auto it = req.find("Idempotency-Key"); it != req.end()) {
+    if (!token_chars(it->value(), 255))
+      co_return problem(400, "Idempotency-Key must be 1 to 255 visible ASCII characters", "", instance, request_id,
+                        ver);
+    ctx.idempotency_key = std::string(it->value());
+  }
+  if (auto it = req.find(http::field::if_match); it != req.end()) {
+    std::string_view v = it->value();
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    auto n = parse_u64(v);
+    if (!n) co_return problem(400, "If-Match must be a stream version such as \"3\"", "", instance, request_id, ver);
+    ctx.expected_version = *n;
+  }
+  if (auto it = req.find("traceparent"); it != req.end() && token_chars(it->value(), 128))
+    ctx.traceparent = std::string(it->value());
+  if (auto it = req.find("X-Correlation-Id"); it != req.end() && token_chars(it->value(), 128))
+    ctx.correlation_id = std::string(it->value());
+
+  auto outcome = co_await pipeline_.execute(name, std::move(std::get<json::value>(parsed)), std::move(ctx));
+  if (!outcome) {
+    const auto& e = outcome.error();
+    if (e.code == Errc::corruption || e.code == Errc::unavailable)
+      log_fields(spdlog::level::err, "command failed",
+                 {{"request_id", request_id}, {"command", name}, {"code", errc_name(e.code)}, {"error", e.message}});
+    co_return problem(e, instance, request_id, ver);
+  }
+  Response res = json_response(static_cast<http::status>(outcome->status), std::move(outcome->body), ver);
+  res.set("Causeway-Position", outcome->token.str());
+  if (outcome->replayed) res.set("Idempotent-Replayed", "true");
+  co_return res;
+}
+
+Response Api::stream_events(const Request& req, const std::string& request_id, const std::string& stream,
+                            const boost::urls::url_view& url) {
+  const unsigned ver = req.version();
+  const std::string instance(req.target());
+  std::uint64_t from = 1;
+  std::uint64_t limit = 100;
+  for (auto p : url.params()) {
+    std::string key = p.key, value = p.value;
+    if (key == "from_version") {
+      auto n = parse_u64(value);
+      if (!n || *n == 0) return problem(400, "from_version must be a positive integer", "", instance, request_id, ver);
+      from = *n;
+    } else if (key == "limit") {
+      auto n = parse_u64(value);
+      if (!n || *n == 0 || *n > 1000)
+        return problem(400, "limit must be between 1 and 1000", "", instance, request_id, ver);
+      limit = *n;
+    } else {
+      return problem(400, fmt::format("unknown query parameter {}", key), "", instance, request_id, ver);
+    }
+  }
+  auto events = log_.read_stream(stream, from, limit);
+  if (!events) return problem(events.error(), instance, request_id, ver);
+  if (events->empty() && from == 1) return problem(404, "no such stream", "", instance, request_id, ver);
+  json::array out;
+  for (const auto& e : *events) {
+    boost::system::error_code ec;
+    auto data = json::parse(e.data, ec);
+    if (ec) return problem(Error::corruption("event payload"), instance, request_id, ver);
+    if (auto st = vault_.open_all(data); !st) return problem(st.error(), instance, request_id, ver);
+    out.push_back(to_cloudevent(e, data));
+  }
+  json::object body;
+  body["stream"] = stream;
+  body["events"] = std::move(out);
+  if (events->size() == limit) body["next_from_version"] = events->back().stream_version + 1;
+  auto res = json_response(http::status::ok, json::serialize(body), ver);
+  res.set("Causeway-Position", log_.head().str());
+  return res;
+}
+
+}  // namespace causeway::api
