@@ -77,7 +77,8 @@ RocksEventLog::RocksEventLog(const RocksLogOptions& opts)
 Result<std::unique_ptr<RocksEventLog>> RocksEventLog::open(const RocksLogOptions& opts) {
   std::unique_ptr<RocksEventLog> log(new RocksEventLog(opts));
   if (auto st = log->open_db(); !st) return std::move(st).error();
-  log->writer_ = std::thread([l = log.get()] { l->writer_loop(); });
+  if (!opts.read_only) log->writer_ = std::thread([l = log.get()] { l->writer_loop(); });
+  else log->closing_ = true;  // append() answers "closed"
   return log;
 }
 
@@ -102,7 +103,8 @@ Status RocksEventLog::open_db() {
   }
   expiry_ = expiry;
   rocksdb::DB* raw = nullptr;
-  auto s = rocksdb::DB::Open(dbo, opts_.path, descs, &cfs_, &raw);
+  auto s = opts_.read_only ? rocksdb::DB::OpenForReadOnly(dbo, opts_.path, descs, &cfs_, &raw)
+                           : rocksdb::DB::Open(dbo, opts_.path, descs, &cfs_, &raw);
   if (!s.ok()) return from_rocks(s, fmt::format("opening the log at {}", opts_.path));
   db_.reset(raw);
 

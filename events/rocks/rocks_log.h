@@ -45,6 +45,7 @@ struct RocksLogOptions {
   std::size_t max_group = 1024;              // commits per group write
   std::int64_t idempotency_retention_us = 24LL * 3600 * 1'000'000;  // 24 h
   const Clock* clock = nullptr;              // defaults to the system clock
+  bool read_only = false;                    // no writer; safe beside a running server
 };
 
 class RocksEventLog final : public EventLog {

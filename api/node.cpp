@@ -1,0 +1,123 @@
+#include "api/node.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+#include "api/log.h"
+#include "engine/ids.h"
+
+namespace causeway {
+
+Result<std::string> load_or_create_secret(const std::string& path, const std::function<std::string()>& make,
+                                          bool& created) {
+  created = false;
+  std::ifstream in(path);
+  if (in) {
+    std::string s;
+    std::getline(in, s);
+    if (s.empty()) return Error::invalid(fmt::format("{} is empty", path));
+    return s;
+  }
+  std::string secret = make();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return Error::unavailable(fmt::format("cannot create {}", path));
+  std::string line = secret + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Error::unavailable(fmt::format("cannot write {}", path));
+  created = true;
+  return secret;
+}
+
+Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* clock) {
+  if (sodium_init() < 0) return Error::unavailable("libsodium failed to initialize");
+  std::unique_ptr<Node> n(new Node());
+  n->cfg_ = cfg;
+  std::error_code fec;
+  std::filesystem::create_directories(cfg.data_dir, fec);
+  if (fec) return Error::unavailable(fmt::format("cannot create data folder {}: {}", cfg.data_dir, fec.message()));
+
+  SecretKey master;
+  if (!cfg.master_key_hex.empty()) {
+    auto k = parse_master_key_hex(cfg.master_key_hex);
+    if (!k) return std::move(k).error();
+    master = *k;
+  } else {
+    std::string path = cfg.master_key_file.empty() ? cfg.data_dir + "/master.key" : cfg.master_key_file;
+    bool created = false;
+    auto k = load_or_create_master_key(path, created);
+    if (!k) return std::move(k).error();
+    master = *k;
+    if (created)
+      log_fields(spdlog::level::warn,
+                 "NO MASTER KEY CONFIGURED: generated one next to the data. Anyone who can read the data folder "
+                 "can read personal data. Set --master-key-file or CAUSEWAY_MASTER_KEY for production.",
+                 {{"path", path}});
+  }
+
+  if (!cfg.admin_token.empty()) {
+    n->admin_token_ = cfg.admin_token;
+  } else {
+    bool created = false;
+    auto t = load_or_create_secret(cfg.data_dir + "/admin.token", [] { return random_token_hex(); }, created);
+    if (!t) return std::move(t).error();
+    n->admin_token_ = *t;
+    if (created)
+      log_fields(spdlog::level::warn, "generated an admin token", {{"path", cfg.data_dir + "/admin.token"}});
+  }
+
+  RocksLogOptions lo;
+  lo.path = cfg.data_dir + "/log";
+  lo.sync = cfg.sync;
+  lo.idempotency_retention_us = cfg.idempotency_retention_s * 1'000'000;
+  lo.clock = clock;
+  auto log = RocksEventLog::open(lo);
+  if (!log) return std::move(log).error();
+  n->log_ = std::move(log).value();
+  n->vault_ = std::make_unique<KeyVault>(n->log_->key_store(), master);
+  sodium_memzero(master.data(), master.size());
+  auto schemas = SchemaRegistry::from_embedded();
+  if (!schemas) return std::move(schemas).error();
+  n->schemas_ = std::move(schemas).value();
+
+  n->cpu_ = std::make_unique<boost::asio::thread_pool>(std::max(1u, std::thread::hardware_concurrency()));
+  CommandPipeline::Options po;
+  po.password = cfg.password;
+  n->pipeline_ = std::make_unique<CommandPipeline>(*n->log_, *n->vault_, *n->schemas_, n->upcaster_,
+                                                   clock ? *clock : n->system_clock_, n->cpu_->get_executor(), po);
+  register_user_commands(*n->pipeline_);
+  register_organization_commands(*n->pipeline_);
+  n->api_ = std::make_unique<api::Api>(*n->pipeline_, *n->log_, *n->vault_, n->cfg_, n->admin_token_);
+  n->server_ = std::make_unique<api::Server>(n->cfg_, [api = n->api_.get()](api::Request r) {
+    return api->handle(std::move(r));
+  });
+  auto port = n->server_->start();
+  if (!port) return std::move(port).error();
+  n->port_ = *port;
+  log_fields(spdlog::level::info, "serving",
+             {{"address", cfg.listen_address}, {"port", n->port_}, {"position", n->log_->head().str()}});
+  return n;
+}
+
+void Node::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (server_) {
+    server_->stop();
+    server_->wait();
+  }
+  if (cpu_) cpu_->join();
+  if (log_) log_->close();
+  log_fields(spdlog::level::info, "stopped", {});
+}
+
+Node::~Node() { stop(); }
+
+}  // namespace causeway

@@ -1,0 +1,56 @@
+// Node: one running Causeway server on the embedded default, fully wired.
+//
+//   data_dir/log/         RocksDB: event log, indexes, aggregates, data keys
+//   data_dir/master.key   generated master key (0600) when none is configured
+//   data_dir/admin.token  generated admin bearer token (0600) when none is set
+//
+// Lifecycle: open() recovers the log and starts serving; stop() stops accepting,
+// lets in-flight commands finish, then closes the log cleanly. The destructor
+// calls stop(). Used by `causeway serve`, the integration tests and the bench.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+
+#include "api/config.h"
+#include "api/routes.h"
+#include "api/server.h"
+#include "events/rocks/rocks_log.h"
+#include "events/upcast.h"
+
+namespace causeway {
+
+class Node {
+ public:
+  static Result<std::unique_ptr<Node>> open(const ServerConfig& cfg, const Clock* clock = nullptr);
+  ~Node();
+
+  unsigned short port() const { return port_; }
+  const std::string& admin_token() const { return admin_token_; }
+  RocksEventLog& log() { return *log_; }
+  KeyVault& vault() { return *vault_; }
+  CommandPipeline& pipeline() { return *pipeline_; }
+  void stop();
+
+ private:
+  Node() = default;
+  ServerConfig cfg_;
+  SystemClock system_clock_;
+  std::unique_ptr<RocksEventLog> log_;
+  std::unique_ptr<KeyVault> vault_;
+  std::shared_ptr<SchemaRegistry> schemas_;
+  Upcaster upcaster_;
+  std::unique_ptr<boost::asio::thread_pool> cpu_;
+  std::unique_ptr<CommandPipeline> pipeline_;
+  std::unique_ptr<api::Api> api_;
+  std::unique_ptr<api::Server> server_;
+  std::string admin_token_;
+  unsigned short port_ = 0;
+  bool stopped_ = false;
+};
+
+// Reads a secret from `path`, or creates it (0600) from `make` when missing.
+Result<std::string> load_or_create_secret(const std::string& path, const std::function<std::string()>& make,
+                                          bool& created);
+
+}  // namespace causeway

@@ -1,0 +1,207 @@
+// causeway: the server and the operator's command line.
+//
+//   causeway serve                 run the HTTP API on the embedded default
+//   causeway log tail              events as JSON lines (filters: stream, type, position)
+//   causeway log stats             counts and sizes of the log
+//   causeway log verify            recompute the hash chain and aggregate state
+//
+// Configuration precedence: command-line flags, then CAUSEWAY_* environment
+// variables, then the file given by --config (TOML/INI, keys = flag names).
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json/serialize.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "api/log.h"
+#include "api/node.h"
+#include "engine/verify.h"
+#include "events/codec.h"
+#include "tools/progress.h"
+
+using namespace causeway;
+
+namespace {
+
+int serve(const ServerConfig& cfg) {
+  init_json_logging(cfg.log_level);
+  // Block the signals in every thread; this one waits for them synchronously.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  auto node = Node::open(cfg);
+  if (!node) {
+    log_fields(spdlog::level::err, "cannot start", {{"error", node.error().message}});
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&set, &sig);
+  log_fields(spdlog::level::info, "shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  (*node)->stop();
+  return 0;
+}
+
+Result<std::unique_ptr<RocksEventLog>> open_read_only(const std::string& data_dir) {
+  RocksLogOptions o;
+  o.path = data_dir + "/log";
+  o.read_only = true;
+  return RocksEventLog::open(o);
+}
+
+int fail(const Error& e) {
+  std::cerr << "causeway: " << e.message << "\n";
+  return e.code == Errc::corruption ? 3 : 2;
+}
+
+struct TailOptions {
+  std::string stream, type;
+  std::uint64_t from = 1;
+  std::uint64_t limit = 0;  // 0 = no limit
+  bool follow = false;
+};
+
+int tail(const std::string& data_dir, const TailOptions& t) {
+  std::uint64_t printed = 0;
+  std::uint64_t next = t.from;
+  for (;;) {
+    auto log = open_read_only(data_dir);
+    if (!log) return fail(log.error());
+    for (;;) {
+      auto batch = (*log)->read_forward(0, next, 4096);
+      if (!batch) return fail(batch.error());
+      for (const auto& e : *batch) {
+        next = e.position + 1;
+        if (!t.stream.empty() && e.stream != t.stream) continue;
+        if (!t.type.empty() && e.type != t.type) continue;
+        std::cout << boost::json::serialize(to_cloudevent(e)) << '\n';
+        if (t.limit && ++printed >= t.limit) return 0;
+      }
+      if (batch->size() < 4096) break;
+    }
+    std::cout.flush();
+    if (!t.follow) return 0;
+    // A read-only handle sees the log as of its opening: reopen to follow.
+    (*log)->close();
+    ::usleep(200'000);
+  }
+}
+
+int stats(const std::string& data_dir) {
+  auto log = open_read_only(data_dir);
+  if (!log) return fail(log.error());
+  std::map<std::string, std::uint64_t> types;
+  std::uint64_t events = 0, bytes = 0;
+  std::set<std::string> streams;
+  ProgressBar progress("stats");
+  const auto head = (*log)->head().offsets[0];
+  for (std::uint64_t next = 1;;) {
+    auto batch = (*log)->read_forward(0, next, 4096);
+    if (!batch) return fail(batch.error());
+    for (const auto& e : *batch) {
+      ++events;
+      ++types[e.type];
+      bytes += e.data.size();
+      streams.insert(e.stream);
+      next = e.position + 1;
+    }
+    progress.update(events, head);
+    if (batch->size() < 4096) break;
+  }
+  progress.done();
+  boost::json::object o;
+  o["position"] = (*log)->head().str();
+  o["events"] = events;
+  o["streams"] = streams.size();
+  o["payload_bytes"] = bytes;
+  boost::json::object by_type;
+  for (const auto& [k, v] : types) by_type[k] = v;
+  o["types"] = std::move(by_type);
+  std::cout << boost::json::serialize(o) << '\n';
+  return 0;
+}
+
+int verify(const std::string& data_dir) {
+  auto log = open_read_only(data_dir);
+  if (!log) return fail(log.error());
+  const auto head = (*log)->head().offsets[0];
+  ProgressBar chain_progress("chain");
+  auto chain = verify_chain(**log, head, (*log)->chain_head(),
+                            [&](std::uint64_t d, std::uint64_t t) { chain_progress.update(d, t); });
+  chain_progress.done();
+  boost::json::object o;
+  o["events"] = chain.events;
+  if (chain.problem) {
+    o["ok"] = false;
+    o["problem"] = *chain.problem;
+    o["position"] = chain.problem_position;
+    std::cout << boost::json::serialize(o) << '\n';
+    return 3;
+  }
+  auto records = (*log)->all_aggregates();
+  if (!records) return fail(records.error());
+  Upcaster upcaster;
+  ProgressBar agg_progress("aggregates");
+  auto aggs = verify_aggregates(**log, upcaster, *records,
+                                [&](std::uint64_t d, std::uint64_t t) { agg_progress.update(d, t); });
+  agg_progress.done();
+  o["aggregates"] = aggs.aggregates;
+  o["chain_head"] = hex((*log)->chain_head());
+  if (aggs.problem) {
+    o["ok"] = false;
+    o["problem"] = *aggs.problem;
+    std::cout << boost::json::serialize(o) << '\n';
+    return 3;
+  }
+  o["ok"] = true;
+  std::cout << boost::json::serialize(o) << '\n';
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Causeway: event-sourced workflow engine"};
+  app.require_subcommand(1);
+  app.set_config("--config", "", "configuration file (TOML or INI; keys are flag names)");
+
+  ServerConfig cfg;
+  auto* serve_cmd = app.add_subcommand("serve", "serve the HTTP API on the embedded log");
+  serve_cmd->add_option("--data-dir", cfg.data_dir, "data folder")->envname("CAUSEWAY_DATA_DIR")->capture_default_str();
+  serve_cmd->add_option("--listen", cfg.listen_address, "listen address")->envname("CAUSEWAY_LISTEN")->capture_default_str();
+  serve_cmd->add_option("--port", cfg.port, "TCP port (0 = any free port)")->envname("CAUSEWAY_PORT")->capture_default_str();
+  serve_cmd->add_option("--io-threads", cfg.io_threads, "I/O threads (0 = one per core)")->envname("CAUSEWAY_IO_THREADS");
+  serve_cmd->add_option("--max-body-bytes", cfg.max_body_bytes, "request body limit")->envname("CAUSEWAY_MAX_BODY_BYTES")->capture_default_str();
+  serve_cmd->add_option("--master-key-file", cfg.master_key_file, "file with the 64-hex-digit master key")->envname("CAUSEWAY_MASTER_KEY_FILE");
+  serve_cmd->add_option("--master-key", cfg.master_key_hex, "master key as 64 hex digits (prefer the file)")->envname("CAUSEWAY_MASTER_KEY");
+  serve_cmd->add_option("--admin-token", cfg.admin_token, "admin bearer token")->envname("CAUSEWAY_ADMIN_TOKEN");
+  serve_cmd->add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error")->envname("CAUSEWAY_LOG_LEVEL")->capture_default_str();
+  serve_cmd->add_option("--idempotency-retention-s", cfg.idempotency_retention_s, "how long Idempotency-Key replies are kept")->envname("CAUSEWAY_IDEMPOTENCY_RETENTION_S")->capture_default_str();
+  serve_cmd->add_option("--password-opslimit", cfg.password.opslimit, "argon2id passes")->envname("CAUSEWAY_PASSWORD_OPSLIMIT")->capture_default_str();
+  serve_cmd->add_option("--password-memlimit", cfg.password.memlimit, "argon2id memory in bytes")->envname("CAUSEWAY_PASSWORD_MEMLIMIT")->capture_default_str();
+  std::string data_dir = "./data";
+  auto* log_cmd = app.add_subcommand("log", "inspect the event log (read-only, safe while serving)");
+  log_cmd->require_subcommand(1);
+  log_cmd->add_option("--data-dir", data_dir, "data folder")->envname("CAUSEWAY_DATA_DIR")->capture_default_str();
+  TailOptions topts;
+  auto* tail_cmd = log_cmd->add_subcommand("tail", "print events as CloudEvents JSON lines");
+  tail_cmd->add_option("--stream", topts.stream, "only this stream");
+  tail_cmd->add_option("--type", topts.type, "only this event type");
+  tail_cmd->add_option("--from", topts.from, "first position")->capture_default_str();
+  tail_cmd->add_option("--limit", topts.limit, "stop after this many events");
+  tail_cmd->add_flag("--follow,-f", topts.follow, "keep printing new events");
+  auto* stats_cmd = log_cmd->add_subcommand("stats", "counts and sizes");
+  auto* verify_cmd = log_cmd->add_subcommand("verify", "recompute the hash chain and aggregate state");
+
+  CLI11_PARSE(app, argc, argv);
+  if (serve_cmd->parsed()) return serve(cfg);
+  if (tail_cmd->parsed()) return tail(data_dir, topts);
+  if (stats_cmd->parsed()) return stats(data_dir);
+  if (verify_cmd->parsed()) return verify(data_dir);
+  return 2;
+}
