@@ -75,7 +75,7 @@ class CommandPipeline {
  public:
   struct Options {
     std::size_t state_cache = 100'000;
-    int max_attempts = 8;
+    int max_attempts = 32;  // re-decides after a stream-version conflict
     PasswordParams password;
   };
   using Authorizer =

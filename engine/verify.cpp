@@ -15,8 +15,14 @@ VerifyReport verify_chain(EventLog& log, std::uint64_t head, const Hash& head_ha
   for (;;) {
     auto batch = log.read_forward(0, expect, 4096);
     if (!batch) {
+      // Narrow the failing batch down to the first entry that does not decode.
+      std::uint64_t bad = expect;
+      for (;; ++bad) {
+        auto one = log.read_forward(0, bad, 1);
+        if (!one || one->empty()) break;
+      }
       r.problem = batch.error().message;
-      r.problem_position = expect;
+      r.problem_position = bad;
       return r;
     }
     for (const auto& e : *batch) {

@@ -198,6 +198,9 @@ int main(int argc, char** argv) {
   auto* stats_cmd = log_cmd->add_subcommand("stats", "counts and sizes");
   auto* verify_cmd = log_cmd->add_subcommand("verify", "recompute the hash chain and aggregate state");
 
+  // `causeway log verify --data-dir X` reads the parent's option too.
+  for (auto* sub : {tail_cmd, stats_cmd, verify_cmd}) sub->fallthrough();
+
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return serve(cfg);
   if (tail_cmd->parsed()) return tail(data_dir, topts);

@@ -1,0 +1,63 @@
+// A real server (api/node.h) on a loopback port with a fresh data folder.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "api/node.h"
+#include "support/http_client.h"
+#include "support/temp_dir.h"
+
+namespace causeway::testing {
+
+struct NodeFixture {
+  TempDir dir;
+  std::unique_ptr<Node> node;
+  std::unique_ptr<HttpClient> http;
+
+  explicit NodeFixture(std::size_t max_body = 64 * 1024) {
+    ServerConfig cfg;
+    cfg.data_dir = dir.str();
+    cfg.port = 0;
+    cfg.io_threads = 2;
+    cfg.max_body_bytes = max_body;
+    cfg.password = {1, 8192};  // argon2id at its minimum cost: tests check behaviour, not strength
+    auto n = Node::open(cfg);
+    REQUIRE(n.ok());
+    node = std::move(n).value();
+    http = std::make_unique<HttpClient>(node->port());
+  }
+
+  std::string head() { return node->log().head().str(); }
+
+  std::string signup(const std::string& email) {
+    auto r = http->post("/v1/users", R"({"email":")" + email + R"(","display_name":"Ann","password":"a long password"})");
+    REQUIRE(r.status == 201);
+    return std::string(r.json().at("user_id").as_string());
+  }
+  HttpResult create_org(const std::string& owner, const std::string& slug, std::map<std::string, std::string> h = {}) {
+    return http->post("/v1/organizations",
+                      R"({"slug":")" + slug + R"(","name":"Acme","owner_user_id":")" + owner + R"("})", std::move(h));
+  }
+};
+
+// Checks the RFC 9457 shape of an error response and returns it.
+inline boost::json::object problem_of(const HttpResult& r, int status) {
+  CHECK(r.status == status);
+  CHECK(r.header("content-type") == "application/problem+json");
+  auto o = r.json().as_object();
+  CHECK(o.at("status").as_int64() == status);
+  CHECK(o.contains("type"));
+  CHECK(o.contains("title"));
+  CHECK(o.contains("detail"));
+  return o;
+}
+
+inline std::string pointer_of(const boost::json::object& problem) {
+  auto* errs = problem.if_contains("errors");
+  if (!errs || errs->as_array().empty()) return "<none>";
+  return std::string(errs->as_array()[0].as_object().at("pointer").as_string());
+}
+
+}  // namespace causeway::testing

@@ -1,0 +1,88 @@
+// A small blocking HTTP/1.1 client for the integration tests (Boost.Beast),
+// keeping one keep-alive connection and reconnecting when the server closes it.
+#pragma once
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/parse.hpp>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace causeway::testing {
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  boost::json::value json() const { return boost::json::parse(body); }
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(unsigned short port) : port_(port) {}
+
+  HttpResult request(boost::beast::http::verb method, const std::string& target, const std::string& body = {},
+                     std::map<std::string, std::string> headers = {},
+                     const std::string& content_type = "application/json") {
+    namespace http = boost::beast::http;
+    for (int attempt = 0;; ++attempt) {
+      try {
+        if (!stream_) connect();
+        http::request<http::string_body> req{method, target, 11};
+        req.set(http::field::host, "127.0.0.1");
+        if (!body.empty() || method == http::verb::post || method == http::verb::patch) {
+          if (!content_type.empty()) req.set(http::field::content_type, content_type);
+          req.body() = body;
+          req.prepare_payload();
+        }
+        for (auto& [k, v] : headers) req.set(k, v);
+        http::write(*stream_, req);
+        boost::beast::flat_buffer buf;
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(64 * 1024 * 1024);
+        http::read(*stream_, buf, parser);
+        auto res = parser.release();
+        HttpResult out;
+        out.status = res.result_int();
+        out.body = res.body();
+        for (auto& f : res) {
+          std::string name(f.name_string());
+          for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          out.headers[name] = std::string(f.value());
+        }
+        if (!res.keep_alive()) stream_.reset();
+        return out;
+      } catch (const boost::system::system_error&) {
+        stream_.reset();
+        if (attempt >= 1) throw;
+      }
+    }
+  }
+
+  HttpResult post(const std::string& target, const std::string& body, std::map<std::string, std::string> h = {}) {
+    return request(boost::beast::http::verb::post, target, body, std::move(h));
+  }
+  HttpResult get(const std::string& target, std::map<std::string, std::string> h = {}) {
+    return request(boost::beast::http::verb::get, target, {}, std::move(h), {});
+  }
+
+ private:
+  void connect() {
+    stream_.emplace(ioc_);
+    stream_->connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port_));
+  }
+  unsigned short port_;
+  boost::asio::io_context ioc_;
+  std::optional<boost::beast::tcp_stream> stream_;
+};
+
+}  // namespace causeway::testing
