@@ -31,7 +31,7 @@ Result<std::string> load_or_create_secret(const std::string& path, const std::fu
   std::string line = secret + "\n";
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok) return Error::unavailable(fmt::format("cannot write {}", path));
+  if (!ok || !sync_parent_dir(path)) return Error::unavailable(fmt::format("cannot write {}", path));
   created = true;
   return secret;
 }

@@ -33,6 +33,7 @@ std::string slug_of(int status) {
     case 409: return "conflict";
     case 413: return "payload-too-large";
     case 415: return "unsupported-media-type";
+    case 431: return "headers-too-large";
     case 422: return "validation-failed";
     case 503: return "unavailable";
     default: return status >= 500 ? "internal-error" : "bad-request";

@@ -2,7 +2,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <boost/beast/http/field.hpp>
+#include <cctype>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
@@ -152,7 +154,7 @@ awaitable<Response> Api::command(Request& req, const std::string& request_id, co
   const std::string instance(req.target());
   auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
   if (auto* err = std::get_if<BodyError>(&parsed))
-    co_return problem(err->status, err->detail, err->status == 422 ? "" : "", instance, request_id, ver);
+    co_return problem(err->status, err->detail, "", instance, request_id, ver);
 
   CommandContext ctx;
   ctx.request_id = request_id;

@@ -30,7 +30,7 @@ struct Server::Conn {
 };
 
 Server::Server(const ServerConfig& cfg, Handler handler)
-    : cfg_(cfg), handler_(std::move(handler)), acceptor_(ioc_) {}
+    : cfg_(cfg), handler_(std::move(handler)), acceptor_(asio::make_strand(ioc_)) {}
 
 Server::~Server() {
   stop();
@@ -50,7 +50,8 @@ Result<unsigned short> Server::start() {
                                                 ec.message()));
   unsigned short port = acceptor_.local_endpoint().port();
   work_.emplace(ioc_.get_executor());
-  asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  // The accept loop and stop()'s close run on the acceptor's strand: never concurrently.
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
   unsigned n = cfg_.io_threads ? cfg_.io_threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
   return port;

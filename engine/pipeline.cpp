@@ -9,6 +9,11 @@
 namespace causeway {
 namespace json = boost::json;
 
+namespace {
+std::string idempotency_scope(const CommandContext& ctx);
+Result<CommandOutcome> outcome_from(const std::string& response, bool replayed);
+}  // namespace
+
 CommandPipeline::CommandPipeline(EventLog& log, KeyVault& vault, const SchemaRegistry& schemas,
                                  const Upcaster& upcaster, const Clock& clock, boost::asio::any_io_executor cpu,
                                  Options opts)
@@ -21,6 +26,35 @@ CommandPipeline::CommandPipeline(EventLog& log, KeyVault& vault, const SchemaReg
       aggregates_(log, upcaster, opts.state_cache) {}
 
 void CommandPipeline::add_command(const std::string& name, CommandHandler h) { handlers_[name] = std::move(h); }
+
+namespace {
+// Scoped so one client's key can never replay another's reply.
+std::string idempotency_scope(const CommandContext& ctx) {
+  if (ctx.idempotency_key.empty()) return {};
+  return fmt::format("{}\x1f{}\x1f{}", ctx.tenant, ctx.actor.id, ctx.idempotency_key);
+}
+
+Result<CommandOutcome> outcome_from(const std::string& response, bool replayed) {
+  try {
+    boost::system::error_code ec;
+    auto v = json::parse(response, ec);
+    if (ec || !v.is_object()) return Error::corruption("a stored reply does not decode");
+    auto& o = v.as_object();
+    CommandOutcome out;
+    out.status = static_cast<int>(o.at("status").to_number<std::int64_t>());
+    auto& body = o.at("body").as_object();
+    if (auto* p = body.if_contains("position"); p && p->is_string()) {
+      auto t = PositionToken::parse(p->as_string());
+      if (t) out.token = std::move(t).value();
+    }
+    out.body = json::serialize(body);
+    out.replayed = replayed;
+    return out;
+  } catch (const std::exception&) {
+    return Error::corruption("a stored reply does not decode");
+  }
+}
+}  // namespace
 
 Result<Commit> CommandPipeline::build_commit(Plan& plan, const CommandContext& ctx, const std::string& command,
                                              const std::string& fingerprint, std::int64_t now_us) {
@@ -59,8 +93,7 @@ Result<Commit> CommandPipeline::build_commit(Plan& plan, const CommandContext& c
   c.reservations = std::move(plan.decision.reservations);
   if (!c.events.empty()) c.aggregates.push_back(std::move(plan.record));
   if (!ctx.idempotency_key.empty()) {
-    // Scoped so one client's key can never replay another's reply.
-    c.idempotency_key = fmt::format("{}\x1f{}\x1f{}", ctx.tenant, ctx.actor.id, ctx.idempotency_key);
+    c.idempotency_key = idempotency_scope(ctx);
     c.fingerprint = fingerprint;
   }
   c.make_response = [reply = plan.reply, status = plan.status](const Committed& done) {
@@ -74,24 +107,6 @@ Result<Commit> CommandPipeline::build_commit(Plan& plan, const CommandContext& c
   return c;
 }
 
-namespace {
-Result<CommandOutcome> outcome_from(const std::string& response, bool replayed) {
-  boost::system::error_code ec;
-  auto v = json::parse(response, ec);
-  if (ec || !v.is_object()) return Error::corruption("a stored reply does not decode");
-  auto& o = v.as_object();
-  CommandOutcome out;
-  out.status = static_cast<int>(o["status"].to_number<std::int64_t>());
-  auto& body = o["body"].as_object();
-  if (auto* p = body.if_contains("position"); p && p->is_string()) {
-    auto t = PositionToken::parse(p->as_string());
-    if (t) out.token = std::move(t).value();
-  }
-  out.body = json::serialize(body);
-  out.replayed = replayed;
-  return out;
-}
-}  // namespace
 
 boost::asio::awaitable<Result<CommandOutcome>> CommandPipeline::execute(std::string command, json::value body,
                                                                         CommandContext ctx) {
@@ -106,6 +121,19 @@ boost::asio::awaitable<Result<CommandOutcome>> CommandPipeline::execute(std::str
   std::string fingerprint;
   if (!ctx.idempotency_key.empty())
     fingerprint = vault_.blind_index("idempotency", command + "\x1f" + ctx.target + "\x1f" + json::serialize(body));
+
+  // A retry of a completed command answers from the stored reply before any
+  // expensive or state-dependent step (hashing, If-Match) can get in the way.
+  const std::string idem_key = idempotency_scope(ctx);
+  if (!idem_key.empty()) {
+    auto stored = log_.idempotent_reply(idem_key);
+    if (!stored) co_return std::move(stored).error();
+    if (stored->has_value()) {
+      if ((*stored)->fingerprint != fingerprint)
+        co_return Error::invalid("this Idempotency-Key was used with a different request");
+      co_return outcome_from((*stored)->response, true);
+    }
+  }
 
   json::object& obj = body.as_object();
   if (h->second.prepare) {

@@ -5,6 +5,7 @@
 //   | format |  body: cereal PortableBinary (little endian) |  hash       |
 //   |  u8=1  |  fields in the order below                   |  32 bytes   |
 //   +--------+----------------------------------------------+-------------+
+//   The body starts with cereal's one-byte endianness flag (0x01 = little).
 //   hash = BLAKE2b-256(format || body); body ends with prev_hash, so each
 //   entry's hash covers the previous one (the audit chain, contract 8).
 //
@@ -27,6 +28,7 @@
 
 #include <boost/json/parse.hpp>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <fmt/format.h>
 #include <istream>
@@ -79,6 +81,11 @@ Result<Event> decode_entry(std::string_view bytes) {
   if (static_cast<std::uint8_t>(bytes[0]) != kEntryFormat)
     return Error::corruption(fmt::format("unknown log entry format {}", static_cast<int>(bytes[0])));
   auto body = bytes.substr(0, bytes.size() - 32);
+  // Check the hash before decoding: a corrupted length field must never make
+  // the decoder allocate what the bytes claim.
+  Hash stored;
+  std::memcpy(stored.data(), bytes.data() + body.size(), 32);
+  if (blake(body) != stored) return Error::corruption("log entry hash mismatch");
   Event e;
   try {
     MemBuf buf(body.data() + 1, body.size() - 1);
@@ -89,8 +96,7 @@ Result<Event> decode_entry(std::string_view bytes) {
   } catch (const std::exception&) {
     return Error::corruption("log entry body does not decode");
   }
-  std::memcpy(e.hash.data(), bytes.data() + body.size(), 32);
-  if (blake(body) != e.hash) return Error::corruption(fmt::format("hash mismatch at position {}", e.position));
+  e.hash = stored;
   return e;
 }
 

@@ -101,6 +101,15 @@ class EventLog {
 
   virtual Result<std::optional<AggregateSnapshot>> load_aggregate(const std::string& stream) = 0;
 
+  // The reply stored with an idempotency key still inside the retention window,
+  // if any, and the fingerprint of the request that made it. A fast path only:
+  // append() re-checks under the writer, so racing duplicates stay exactly-once.
+  struct StoredReply {
+    std::string fingerprint;
+    std::string response;
+  };
+  virtual Result<std::optional<StoredReply>> idempotent_reply(const std::string& key) = 0;
+
   virtual PositionToken head() const = 0;
   // Blocks until the partition's head passes `after`, the timeout ends or the
   // log closes. Returns the head. The wake-up for catch-up subscribers.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
+#include <cctype>
 #include <boost/json/serialize.hpp>
 #include <cstring>
 #include <fmt/format.h>
@@ -77,9 +78,11 @@ KeyVault::KeyVault(std::shared_ptr<KeyStore> store, const SecretKey& master)
 KeyVault::~KeyVault() { sodium_memzero(master_.data(), master_.size()); }
 
 Result<std::optional<SecretKey>> KeyVault::find(const std::string& subject) {
+  std::uint64_t generation;
   {
     std::lock_guard lk(mu_);
     if (auto it = cache_.find(subject); it != cache_.end()) return std::optional<SecretKey>(it->second);
+    generation = erasures_;
   }
   auto stored = store_->get(subject);
   if (!stored) return std::move(stored).error();
@@ -91,6 +94,7 @@ Result<std::optional<SecretKey>> KeyVault::find(const std::string& subject) {
   std::memcpy(k.data(), plain->data(), 32);
   sodium_memzero(plain->data(), plain->size());
   std::lock_guard lk(mu_);
+  if (erasures_ != generation) return find_locked(subject);  // a forget() ran meanwhile: re-read
   if (cache_.size() > 100000) cache_.clear();
   cache_.emplace(subject, k);
   return std::optional<SecretKey>(k);
@@ -118,12 +122,26 @@ Result<SecretKey> KeyVault::key_for(const std::string& subject) {
   randombytes_buf(k.data(), k.size());
   auto wrapped = aead_seal(master_, subject, std::string_view(reinterpret_cast<const char*>(k.data()), k.size()));
   if (auto st = store_->put_sync(subject, wrapped); !st) return std::move(st).error();
+  if (cache_.size() > 100000) cache_.clear();
   cache_.emplace(subject, k);
   return k;
 }
 
+Result<std::optional<SecretKey>> KeyVault::find_locked(const std::string& subject) {
+  auto stored = store_->get(subject);
+  if (!stored) return std::move(stored).error();
+  if (!stored->has_value() || **stored == kForgotten) return std::optional<SecretKey>();
+  auto plain = aead_open(master_, subject, **stored);
+  if (!plain || plain->size() != 32) return Error::corruption("a data key does not unwrap under the master key");
+  SecretKey k;
+  std::memcpy(k.data(), plain->data(), 32);
+  sodium_memzero(plain->data(), plain->size());
+  return std::optional<SecretKey>(k);
+}
+
 Status KeyVault::forget(const std::string& subject) {
   std::lock_guard lk(mu_);
+  ++erasures_;
   if (auto it = cache_.find(subject); it != cache_.end()) {
     sodium_memzero(it->second.data(), it->second.size());
     cache_.erase(it);
@@ -190,6 +208,16 @@ std::string KeyVault::blind_index(std::string_view domain, std::string_view valu
   return std::string(hexbuf, 64);
 }
 
+bool sync_parent_dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return false;
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
 Result<SecretKey> parse_master_key_hex(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   SecretKey k;
@@ -219,6 +247,7 @@ Result<SecretKey> load_or_create_master_key(const std::string& path, bool& creat
   ::close(fd);
   sodium_memzero(hexbuf, sizeof hexbuf);
   if (!ok) return Error::unavailable(fmt::format("cannot write master key file {}", path));
+  if (!sync_parent_dir(path)) return Error::unavailable(fmt::format("cannot sync the folder of {}", path));
   created = true;
   return k;
 }

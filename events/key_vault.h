@@ -63,13 +63,18 @@ class KeyVault {
   std::string blind_index(std::string_view domain, std::string_view value) const;
 
  private:
+  Result<std::optional<SecretKey>> find_locked(const std::string& subject);  // mu_ held, no caching
   std::shared_ptr<KeyStore> store_;
   SecretKey master_;
   std::mutex mu_;
   std::unordered_map<std::string, SecretKey> cache_;  // bounded: cleared when large
+  std::uint64_t erasures_ = 0;  // bumped by forget(); a find() that raced one does not cache
 };
 
 bool is_sealed(const boost::json::value& v);
+
+// fsyncs the folder holding `path`, so a newly created file survives power loss.
+bool sync_parent_dir(const std::string& path);
 
 // The master key: from 64 hex characters, or from a file holding them.
 Result<SecretKey> parse_master_key_hex(std::string_view hex);

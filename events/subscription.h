@@ -6,7 +6,8 @@
 // applying the batch; an error stops the subscription and is kept in error()
 // — a poison event is never skipped.
 //
-// Lifecycle: start() once; stop() (or the destructor) wakes and joins the thread.
+// Lifecycle: start() once; stop() (or the destructor) joins the thread, which
+// notices within one `poll` interval (or at once if the log moves or closes).
 #pragma once
 
 #include <atomic>

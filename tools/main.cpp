@@ -6,11 +6,16 @@
 //   causeway log verify            recompute the hash chain and aggregate state
 //
 // Configuration precedence: command-line flags, then CAUSEWAY_* environment
-// variables, then the file given by --config (TOML/INI, keys = flag names).
+// variables, then the file given by --config (TOML/INI, keys = flag names under
+// a [serve] or [log] section). CLI11 alone would rank the file above the
+// environment, so environment values are passed to it as flags (see main()).
 #include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <sodium.h>
+#include <tuple>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <iostream>
@@ -170,24 +175,34 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_config("--config", "", "configuration file (TOML or INI; keys are flag names)");
 
+  // (subcommand, flag, environment variable): applied as flags unless given.
+  std::vector<std::tuple<std::string, std::string, std::string>> env_flags;
+  auto env = [&](CLI::Option* o, const char* sub, const char* flag, const char* var) {
+    env_flags.emplace_back(sub, flag, var);
+    return o;
+  };
+
   ServerConfig cfg;
   auto* serve_cmd = app.add_subcommand("serve", "serve the HTTP API on the embedded log");
-  serve_cmd->add_option("--data-dir", cfg.data_dir, "data folder")->envname("CAUSEWAY_DATA_DIR")->capture_default_str();
-  serve_cmd->add_option("--listen", cfg.listen_address, "listen address")->envname("CAUSEWAY_LISTEN")->capture_default_str();
-  serve_cmd->add_option("--port", cfg.port, "TCP port (0 = any free port)")->envname("CAUSEWAY_PORT")->capture_default_str();
-  serve_cmd->add_option("--io-threads", cfg.io_threads, "I/O threads (0 = one per core)")->envname("CAUSEWAY_IO_THREADS");
-  serve_cmd->add_option("--max-body-bytes", cfg.max_body_bytes, "request body limit")->envname("CAUSEWAY_MAX_BODY_BYTES")->capture_default_str();
-  serve_cmd->add_option("--master-key-file", cfg.master_key_file, "file with the 64-hex-digit master key")->envname("CAUSEWAY_MASTER_KEY_FILE");
-  serve_cmd->add_option("--master-key", cfg.master_key_hex, "master key as 64 hex digits (prefer the file)")->envname("CAUSEWAY_MASTER_KEY");
-  serve_cmd->add_option("--admin-token", cfg.admin_token, "admin bearer token")->envname("CAUSEWAY_ADMIN_TOKEN");
-  serve_cmd->add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error")->envname("CAUSEWAY_LOG_LEVEL")->capture_default_str();
-  serve_cmd->add_option("--idempotency-retention-s", cfg.idempotency_retention_s, "how long Idempotency-Key replies are kept")->envname("CAUSEWAY_IDEMPOTENCY_RETENTION_S")->capture_default_str();
-  serve_cmd->add_option("--password-opslimit", cfg.password.opslimit, "argon2id passes")->envname("CAUSEWAY_PASSWORD_OPSLIMIT")->capture_default_str();
-  serve_cmd->add_option("--password-memlimit", cfg.password.memlimit, "argon2id memory in bytes")->envname("CAUSEWAY_PASSWORD_MEMLIMIT")->capture_default_str();
+  env(serve_cmd->add_option("--data-dir", cfg.data_dir, "data folder"), "serve", "--data-dir", "CAUSEWAY_DATA_DIR")->capture_default_str();
+  env(serve_cmd->add_option("--listen", cfg.listen_address, "listen address"), "serve", "--listen", "CAUSEWAY_LISTEN")->capture_default_str();
+  env(serve_cmd->add_option("--port", cfg.port, "TCP port (0 = any free port)"), "serve", "--port", "CAUSEWAY_PORT")->capture_default_str();
+  env(serve_cmd->add_option("--io-threads", cfg.io_threads, "I/O threads (0 = one per core)"), "serve", "--io-threads", "CAUSEWAY_IO_THREADS");
+  env(serve_cmd->add_option("--max-body-bytes", cfg.max_body_bytes, "request body limit"), "serve", "--max-body-bytes", "CAUSEWAY_MAX_BODY_BYTES")->capture_default_str();
+  env(serve_cmd->add_option("--master-key-file", cfg.master_key_file, "file with the 64-hex-digit master key"), "serve", "--master-key-file", "CAUSEWAY_MASTER_KEY_FILE");
+  env(serve_cmd->add_option("--master-key", cfg.master_key_hex, "master key as 64 hex digits (prefer the file)"), "serve", "--master-key", "CAUSEWAY_MASTER_KEY");
+  env(serve_cmd->add_option("--admin-token", cfg.admin_token, "admin bearer token"), "serve", "--admin-token", "CAUSEWAY_ADMIN_TOKEN");
+  env(serve_cmd->add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error"), "serve", "--log-level", "CAUSEWAY_LOG_LEVEL")->capture_default_str()->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical"}));
+  env(serve_cmd->add_option("--max-json-depth", cfg.max_json_depth, "deepest JSON nesting accepted"), "serve", "--max-json-depth", "CAUSEWAY_MAX_JSON_DEPTH")->capture_default_str();
+  std::int64_t read_timeout_ms = cfg.read_timeout.count();
+  env(serve_cmd->add_option("--read-timeout-ms", read_timeout_ms, "idle and slow-request timeout per read"), "serve", "--read-timeout-ms", "CAUSEWAY_READ_TIMEOUT_MS")->capture_default_str();
+  env(serve_cmd->add_option("--idempotency-retention-s", cfg.idempotency_retention_s, "how long Idempotency-Key replies are kept"), "serve", "--idempotency-retention-s", "CAUSEWAY_IDEMPOTENCY_RETENTION_S")->capture_default_str();
+  env(serve_cmd->add_option("--password-opslimit", cfg.password.opslimit, "argon2id passes"), "serve", "--password-opslimit", "CAUSEWAY_PASSWORD_OPSLIMIT")->capture_default_str();
+  env(serve_cmd->add_option("--password-memlimit", cfg.password.memlimit, "argon2id memory in bytes"), "serve", "--password-memlimit", "CAUSEWAY_PASSWORD_MEMLIMIT")->capture_default_str();
   std::string data_dir = "./data";
   auto* log_cmd = app.add_subcommand("log", "inspect the event log (read-only, safe while serving)");
   log_cmd->require_subcommand(1);
-  log_cmd->add_option("--data-dir", data_dir, "data folder")->envname("CAUSEWAY_DATA_DIR")->capture_default_str();
+  env(log_cmd->add_option("--data-dir", data_dir, "data folder"), "log", "--data-dir", "CAUSEWAY_DATA_DIR")->capture_default_str();
   TailOptions topts;
   auto* tail_cmd = log_cmd->add_subcommand("tail", "print events as CloudEvents JSON lines");
   tail_cmd->add_option("--stream", topts.stream, "only this stream");
@@ -201,7 +216,22 @@ int main(int argc, char** argv) {
   // `causeway log verify --data-dir X` reads the parent's option too.
   for (auto* sub : {tail_cmd, stats_cmd, verify_cmd}) sub->fallthrough();
 
-  CLI11_PARSE(app, argc, argv);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const auto& [sub, flag, var] : env_flags) {
+    if (args.empty() || args[0] != sub) continue;
+    bool given = std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+      return a == flag || a.rfind(flag + "=", 0) == 0;
+    });
+    if (const char* v = std::getenv(var.c_str()); v && !given) args.push_back(flag + "=" + v);
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes the vector back to front
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (sodium_init() < 0) return 1;
+  cfg.read_timeout = std::chrono::milliseconds(read_timeout_ms);
   if (serve_cmd->parsed()) return serve(cfg);
   if (tail_cmd->parsed()) return tail(data_dir, topts);
   if (stats_cmd->parsed()) return stats(data_dir);

@@ -161,6 +161,7 @@ std::uint64_t RocksEventLog::wait_past(std::uint32_t, std::uint64_t after, std::
 }
 
 Result<std::vector<Event>> RocksEventLog::read_forward(std::uint32_t partition, std::uint64_t from, std::size_t max) {
+  if (!db_) return Error::unavailable("the log is closed");
   if (partition != 0) return Error::invalid("the embedded log has one partition");
   std::vector<Event> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cfs_[kLog]));
@@ -175,6 +176,7 @@ Result<std::vector<Event>> RocksEventLog::read_forward(std::uint32_t partition, 
 
 Result<std::vector<Event>> RocksEventLog::read_stream(const std::string& stream, std::uint64_t from_version,
                                                       std::size_t max) {
+  if (!db_) return Error::unavailable("the log is closed");
   std::vector<Event> out;
   std::string prefix = stream;
   prefix.push_back('\0');
@@ -195,6 +197,7 @@ Result<std::vector<Event>> RocksEventLog::read_stream(const std::string& stream,
 }
 
 Result<std::vector<std::uint64_t>> RocksEventLog::subject_positions(const std::string& subject) {
+  if (!db_) return Error::unavailable("the log is closed");
   std::vector<std::uint64_t> out;
   std::string prefix = subject;
   prefix.push_back('\0');
@@ -211,6 +214,7 @@ Result<std::vector<std::uint64_t>> RocksEventLog::subject_positions(const std::s
 Result<std::uint64_t> RocksEventLog::stream_version(const std::string& stream) { return stored_stream_version(stream); }
 
 Result<std::uint64_t> RocksEventLog::stored_stream_version(const std::string& stream) {
+  if (!db_) return Error::unavailable("the log is closed");
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cfs_[kStreams]));
   it->SeekForPrev(scoped(stream, ~std::uint64_t{0}));
   if (!it->status().ok()) return from_rocks(it->status(), "reading a stream head");
@@ -221,6 +225,7 @@ Result<std::uint64_t> RocksEventLog::stored_stream_version(const std::string& st
 }
 
 Result<std::optional<AggregateSnapshot>> RocksEventLog::load_aggregate(const std::string& stream) {
+  if (!db_) return Error::unavailable("the log is closed");
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), cfs_[kAggregates], stream, &v);
   if (s.IsNotFound()) return std::optional<AggregateSnapshot>();
@@ -240,6 +245,18 @@ Result<std::vector<std::pair<std::string, AggregateSnapshot>>> RocksEventLog::al
   }
   if (!it->status().ok()) return from_rocks(it->status(), "reading aggregate records");
   return out;
+}
+
+Result<std::optional<EventLog::StoredReply>> RocksEventLog::idempotent_reply(const std::string& key) {
+  if (!db_) return Error::unavailable("the log is closed");
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), cfs_[kIdempotency], key, &v);
+  if (s.IsNotFound()) return std::optional<StoredReply>();
+  if (!s.ok()) return from_rocks(s, "reading an idempotency key");
+  auto rec = decode_idempotency(v);
+  if (!rec) return Error::corruption("an idempotency record does not decode");
+  if (clock_->now_us() - rec->created_at_us > opts_.idempotency_retention_us) return std::optional<StoredReply>();
+  return std::optional<StoredReply>(StoredReply{std::move(rec->fingerprint), std::move(rec->response)});
 }
 
 std::shared_ptr<KeyStore> RocksEventLog::key_store() { return std::make_shared<RocksKeyStore>(db_.get(), cfs_[kKeys]); }

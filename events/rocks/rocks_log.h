@@ -15,6 +15,8 @@
 // never ahead of or behind the log). close() drains queued appends, stops the
 // writer thread and closes the database; the destructor calls close().
 //
+// Reads after close() fail with Errc::unavailable; they must not race close().
+//
 // Threading: one writer thread owns all mutation (so checks of expected
 // versions, reservations and idempotency keys are race-free) and groups queued
 // commits into one synced WriteBatch. Reads run on the caller's thread.
@@ -62,6 +64,7 @@ class RocksEventLog final : public EventLog {
   Result<std::vector<std::uint64_t>> subject_positions(const std::string& subject) override;
   Result<std::uint64_t> stream_version(const std::string& stream) override;
   Result<std::optional<AggregateSnapshot>> load_aggregate(const std::string& stream) override;
+  Result<std::optional<StoredReply>> idempotent_reply(const std::string& key) override;
   PositionToken head() const override;
   std::uint64_t wait_past(std::uint32_t partition, std::uint64_t after, std::chrono::milliseconds timeout) override;
   void close() override;
