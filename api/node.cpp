@@ -26,12 +26,7 @@ Result<std::string> load_or_create_secret(const std::string& path, const std::fu
     return s;
   }
   std::string secret = make();
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return Error::unavailable(fmt::format("cannot create {}", path));
-  std::string line = secret + "\n";
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || !sync_parent_dir(path)) return Error::unavailable(fmt::format("cannot write {}", path));
+  if (auto st = create_secret_file(path, secret); !st) return std::move(st).error();
   created = true;
   return secret;
 }

@@ -77,6 +77,25 @@ KeyVault::KeyVault(std::shared_ptr<KeyStore> store, const SecretKey& master)
 
 KeyVault::~KeyVault() { sodium_memzero(master_.data(), master_.size()); }
 
+Result<KeyVault::Stored> KeyVault::read_stored(const std::string& subject) {
+  auto stored = store_->get(subject);
+  if (!stored) return std::move(stored).error();
+  if (!stored->has_value()) return Stored{Stored::absent, {}};
+  if (**stored == kForgotten) return Stored{Stored::forgotten, {}};
+  auto plain = aead_open(master_, subject, **stored);
+  if (!plain || plain->size() != 32)
+    return Error::corruption("a data key does not unwrap under the master key (wrong master key?)");
+  Stored out{Stored::present, {}};
+  std::memcpy(out.key.data(), plain->data(), 32);
+  sodium_memzero(plain->data(), plain->size());
+  return out;
+}
+
+void KeyVault::cache_locked(const std::string& subject, const SecretKey& k) {
+  if (cache_.size() > 100000) cache_.clear();
+  cache_.emplace(subject, k);
+}
+
 Result<std::optional<SecretKey>> KeyVault::find(const std::string& subject) {
   std::uint64_t generation;
   {
@@ -84,20 +103,16 @@ Result<std::optional<SecretKey>> KeyVault::find(const std::string& subject) {
     if (auto it = cache_.find(subject); it != cache_.end()) return std::optional<SecretKey>(it->second);
     generation = erasures_;
   }
-  auto stored = store_->get(subject);
+  auto stored = read_stored(subject);  // without the lock: reads may run in parallel
   if (!stored) return std::move(stored).error();
-  if (!stored->has_value() || **stored == kForgotten) return std::optional<SecretKey>();
-  auto plain = aead_open(master_, subject, **stored);
-  if (!plain || plain->size() != 32)
-    return Error::corruption("a data key does not unwrap under the master key (wrong master key?)");
-  SecretKey k;
-  std::memcpy(k.data(), plain->data(), 32);
-  sodium_memzero(plain->data(), plain->size());
   std::lock_guard lk(mu_);
-  if (erasures_ != generation) return find_locked(subject);  // a forget() ran meanwhile: re-read
-  if (cache_.size() > 100000) cache_.clear();
-  cache_.emplace(subject, k);
-  return std::optional<SecretKey>(k);
+  if (erasures_ != generation) {  // a forget() ran meanwhile: read again, under the lock
+    stored = read_stored(subject);
+    if (!stored) return std::move(stored).error();
+  }
+  if (stored->kind != Stored::present) return std::optional<SecretKey>();
+  cache_locked(subject, stored->key);
+  return std::optional<SecretKey>(stored->key);
 }
 
 Result<SecretKey> KeyVault::key_for(const std::string& subject) {
@@ -107,36 +122,19 @@ Result<SecretKey> KeyVault::key_for(const std::string& subject) {
   // Creation is serialized so two commands about a new subject get the same key.
   std::lock_guard lk(mu_);
   if (auto it = cache_.find(subject); it != cache_.end()) return it->second;
-  auto stored = store_->get(subject);
+  auto stored = read_stored(subject);
   if (!stored) return std::move(stored).error();
-  if (stored->has_value()) {
-    if (**stored == kForgotten) return Error::forbidden("the data subject has been erased");
-    auto plain = aead_open(master_, subject, **stored);
-    if (!plain || plain->size() != 32) return Error::corruption("a data key does not unwrap under the master key");
-    SecretKey k;
-    std::memcpy(k.data(), plain->data(), 32);
-    cache_.emplace(subject, k);
-    return k;
+  if (stored->kind == Stored::forgotten) return Error::forbidden("the data subject has been erased");
+  if (stored->kind == Stored::present) {
+    cache_locked(subject, stored->key);
+    return stored->key;
   }
   SecretKey k;
   randombytes_buf(k.data(), k.size());
   auto wrapped = aead_seal(master_, subject, std::string_view(reinterpret_cast<const char*>(k.data()), k.size()));
   if (auto st = store_->put_sync(subject, wrapped); !st) return std::move(st).error();
-  if (cache_.size() > 100000) cache_.clear();
-  cache_.emplace(subject, k);
+  cache_locked(subject, k);
   return k;
-}
-
-Result<std::optional<SecretKey>> KeyVault::find_locked(const std::string& subject) {
-  auto stored = store_->get(subject);
-  if (!stored) return std::move(stored).error();
-  if (!stored->has_value() || **stored == kForgotten) return std::optional<SecretKey>();
-  auto plain = aead_open(master_, subject, **stored);
-  if (!plain || plain->size() != 32) return Error::corruption("a data key does not unwrap under the master key");
-  SecretKey k;
-  std::memcpy(k.data(), plain->data(), 32);
-  sodium_memzero(plain->data(), plain->size());
-  return std::optional<SecretKey>(k);
 }
 
 Status KeyVault::forget(const std::string& subject) {
@@ -228,6 +226,17 @@ Result<SecretKey> parse_master_key_hex(std::string_view text) {
   return k;
 }
 
+Status create_secret_file(const std::string& path, std::string_view content) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return Error::unavailable(fmt::format("cannot create {}", path));
+  std::string line = std::string(content) + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  sodium_memzero(line.data(), line.size());
+  if (!ok || !sync_parent_dir(path)) return Error::unavailable(fmt::format("cannot write {}", path));
+  return ok_status();
+}
+
 Result<SecretKey> load_or_create_master_key(const std::string& path, bool& created) {
   created = false;
   std::ifstream in(path);
@@ -240,14 +249,9 @@ Result<SecretKey> load_or_create_master_key(const std::string& path, bool& creat
   randombytes_buf(k.data(), k.size());
   char hexbuf[65];
   sodium_bin2hex(hexbuf, sizeof hexbuf, k.data(), k.size());
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return Error::unavailable(fmt::format("cannot create master key file {}", path));
-  std::string line = std::string(hexbuf, 64) + "\n";
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
-  ::close(fd);
+  auto st = create_secret_file(path, std::string_view(hexbuf, 64));
   sodium_memzero(hexbuf, sizeof hexbuf);
-  if (!ok) return Error::unavailable(fmt::format("cannot write master key file {}", path));
-  if (!sync_parent_dir(path)) return Error::unavailable(fmt::format("cannot sync the folder of {}", path));
+  if (!st) return std::move(st).error();
   created = true;
   return k;
 }

@@ -63,7 +63,12 @@ class KeyVault {
   std::string blind_index(std::string_view domain, std::string_view value) const;
 
  private:
-  Result<std::optional<SecretKey>> find_locked(const std::string& subject);  // mu_ held, no caching
+  struct Stored {
+    enum Kind { absent, forgotten, present } kind;
+    SecretKey key;
+  };
+  Result<Stored> read_stored(const std::string& subject);
+  void cache_locked(const std::string& subject, const SecretKey& k);  // mu_ held
   std::shared_ptr<KeyStore> store_;
   SecretKey master_;
   std::mutex mu_;
@@ -75,6 +80,10 @@ bool is_sealed(const boost::json::value& v);
 
 // fsyncs the folder holding `path`, so a newly created file survives power loss.
 bool sync_parent_dir(const std::string& path);
+
+// Creates `path` (mode 0600, must not exist) holding `content` and a newline,
+// durably: the file and its folder are fsynced.
+Status create_secret_file(const std::string& path, std::string_view content);
 
 // The master key: from 64 hex characters, or from a file holding them.
 Result<SecretKey> parse_master_key_hex(std::string_view hex);
