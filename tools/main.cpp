@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const auto& [sub, flag, var] : env_flags) {
-    if (args.empty() || args[0] != sub) continue;
+    if (std::find(args.begin(), args.end(), sub) == args.end()) continue;  // another subcommand
     bool given = std::any_of(args.begin(), args.end(), [&](const std::string& a) {
       return a == flag || a.rfind(flag + "=", 0) == 0;
     });
