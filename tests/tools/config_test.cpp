@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/http_client.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 
@@ -40,4 +41,27 @@ TEST_CASE("a flag beats the environment, which beats the config file") {
 
   CHECK(chosen_dir(t, {"--data-dir", t / "from-flag"}) == "from-flag");
   ::unsetenv("CAUSEWAY_DATA_DIR");
+}
+
+TEST_CASE("server logs at debug level carry no personal data, passwords or tokens") {
+  TempDir t;
+  std::string output;
+  {
+    ServerProcess server({CAUSEWAY_BINARY, "serve", "--data-dir", t / "data", "--port", "0", "--log-level", "debug",
+                          "--password-opslimit", "1", "--password-memlimit", "8192"});
+    causeway::testing::HttpClient c(server.port());
+    auto ok = c.post("/v1/users", R"({"email":"secret.person@example.com","display_name":"Zebulon Quux","password":"hunter2hunter2"})");
+    REQUIRE(ok.status == 201);
+    auto bad = c.post("/v1/users", R"({"email":"other.person@example.com","display_name":"Zebulon Quux","password":"tiny"})");
+    REQUIRE(bad.status == 422);
+    CHECK(server.terminate() == 0);
+    output = server.output();
+  }
+  std::ifstream tok(t / "data/admin.token");
+  std::string token;
+  std::getline(tok, token);
+  CHECK(output.find("\"request\"") != std::string::npos);  // the access log is there
+  for (const std::string& secret : {std::string("secret.person"), std::string("other.person"),
+                                    std::string("Zebulon"), std::string("hunter2"), std::string("tiny"), token})
+    CHECK_MESSAGE(output.find(secret) == std::string::npos, secret);
 }
