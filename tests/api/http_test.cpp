@@ -137,3 +137,16 @@ TEST_CASE("stopping the node lets a started command finish and keeps it durable"
   CHECK(node->log().head().str() == "1");
   CHECK(*node->log().stream_version(user) == 1);
 }
+
+TEST_CASE("a retried rename with its Idempotency-Key replays even though its If-Match is now stale") {
+  NodeFixture f;
+  auto org = std::string(f.create_org(f.signup("a@b.co"), "acme").json().at("org_id").as_string());
+  std::map<std::string, std::string> h{{"If-Match", "1"}, {"Idempotency-Key", "rename-1"}};
+  auto first = f.http->request(http::verb::patch, "/v1/organizations/" + org, R"({"name":"One"})", h);
+  REQUIRE(first.status == 200);
+  auto retry = f.http->request(http::verb::patch, "/v1/organizations/" + org, R"({"name":"One"})", h);
+  CHECK(retry.status == 200);
+  CHECK(retry.body == first.body);
+  CHECK(retry.header("idempotent-replayed") == "true");
+  CHECK(f.head() == "3");
+}
