@@ -1,0 +1,25 @@
+// causeway_bench: prints one JSON line per figure on stdout, progress on stderr.
+//   append_durable  RocksEventLog group commit vs raw synced RocksDB batches
+//   http_commands   POST /v1/organizations on a Node vs an empty Beast handler
+//   replay          RocksEventLog::read_forward vs raw iteration of the "log" CF
+// Settings come from BENCH_* environment variables (bench/README.md).
+#include <exception>
+#include <iostream>
+
+#include "api/log.h"
+#include "bench/benches.h"
+
+int main() {
+  using namespace causeway::bench;
+  try {
+    causeway::init_json_logging("warn");
+    const Settings s = Settings::from_env();
+    if (s.wants("append_durable")) run_append_bench(s);
+    if (s.wants("http_commands")) run_http_bench(s);
+    if (s.wants("replay")) run_replay_bench(s);
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "causeway_bench: " << e.what() << "\n";
+    return 1;
+  }
+}
