@@ -27,6 +27,7 @@
 #include <cereal/types/vector.hpp>
 
 #include <boost/json/parse.hpp>
+#include <bit>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -38,14 +39,6 @@
 
 namespace causeway {
 namespace {
-
-// Reads from a byte range without copying it.
-struct MemBuf : std::streambuf {
-  MemBuf(const char* p, std::size_t n) {
-    char* b = const_cast<char*>(p);
-    setg(b, b, b + n);
-  }
-};
 
 template <class Archive>
 void fields(Archive& ar, Event& e) {
@@ -76,26 +69,82 @@ std::string encode_entry(Event& e) {
   return out;
 }
 
-Result<Event> decode_entry(std::string_view bytes) {
-  if (bytes.size() < 1 + 32) return Error::corruption("log entry truncated");
+namespace {
+
+// Reads the cereal PortableBinary layout directly from the bytes: no stream,
+// no exceptions, bounds checked on every field (a length can never make it
+// read or allocate past the end). tests/events/codec_test.cpp decodes what
+// cereal encoded, including the frozen format-1 sample, to pin the two together.
+class BodyReader {
+ public:
+  BodyReader(const char* p, const char* end) : p_(p), end_(end) {}
+  bool ok() const { return ok_ && p_ == end_; }
+  template <class T>
+  void num(T& v) {
+    static_assert(std::endian::native == std::endian::little, "add byte swapping for big-endian hosts");
+    if (!ok_ || static_cast<std::size_t>(end_ - p_) < sizeof(T)) { ok_ = false; return; }
+    std::memcpy(&v, p_, sizeof(T));
+    p_ += sizeof(T);
+  }
+  void str(std::string& s) {
+    std::uint64_t n = 0;
+    num(n);
+    if (!ok_ || n > static_cast<std::uint64_t>(end_ - p_)) { ok_ = false; return; }
+    s.assign(p_, static_cast<std::size_t>(n));
+    p_ += n;
+  }
+  void strs(std::vector<std::string>& v) {
+    std::uint64_t n = 0;
+    num(n);
+    // Each string takes at least its 8-byte length: bound the count by the bytes left.
+    if (!ok_ || n > static_cast<std::uint64_t>(end_ - p_) / 8) { ok_ = false; return; }
+    v.resize(static_cast<std::size_t>(n));
+    for (auto& s : v) str(s);
+  }
+  void raw(std::uint8_t* out, std::size_t n) {
+    if (!ok_ || static_cast<std::size_t>(end_ - p_) < n) { ok_ = false; return; }
+    std::memcpy(out, p_, n);
+    p_ += n;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+Result<Event> decode_entry(std::string_view bytes, HashCheck check) {
+  if (bytes.size() < 2 + 32) return Error::corruption("log entry truncated");
   if (static_cast<std::uint8_t>(bytes[0]) != kEntryFormat)
     return Error::corruption(fmt::format("unknown log entry format {}", static_cast<int>(bytes[0])));
   auto body = bytes.substr(0, bytes.size() - 32);
-  // Check the hash before decoding: a corrupted length field must never make
-  // the decoder allocate what the bytes claim.
   Hash stored;
   std::memcpy(stored.data(), bytes.data() + body.size(), 32);
-  if (blake(body) != stored) return Error::corruption("log entry hash mismatch");
+  if (check == HashCheck::verify && blake(body) != stored) return Error::corruption("log entry hash mismatch");
+  if (body[1] != 1) return Error::corruption("log entry is not little-endian portable binary");
   Event e;
-  try {
-    MemBuf buf(body.data() + 1, body.size() - 1);
-    std::istream is(&buf);
-    cereal::PortableBinaryInputArchive ar(is);
-    fields(ar, e);
-    if (is.peek() != std::char_traits<char>::eof()) return Error::corruption("log entry has trailing bytes");
-  } catch (const std::exception&) {
-    return Error::corruption("log entry body does not decode");
-  }
+  BodyReader r(body.data() + 2, body.data() + body.size());
+  r.num(e.partition);
+  r.num(e.position);
+  r.str(e.stream);
+  r.num(e.stream_version);
+  r.str(e.id);
+  r.str(e.type);
+  r.num(e.schema_version);
+  r.num(e.occurred_at_us);
+  r.num(e.recorded_at_us);
+  r.str(e.tenant);
+  r.str(e.actor.id);
+  r.str(e.actor.impersonator);
+  r.strs(e.subjects);
+  r.str(e.causation_id);
+  r.str(e.correlation_id);
+  r.str(e.traceparent);
+  r.str(e.data);
+  r.raw(e.prev_hash.data(), e.prev_hash.size());
+  if (!r.ok()) return Error::corruption("log entry body does not decode");
   e.hash = stored;
   return e;
 }

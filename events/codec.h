@@ -22,8 +22,11 @@ inline constexpr std::uint8_t kEntryFormat = 1;
 std::string encode_entry(Event& e);
 
 // Decodes a stored value. Fails with Errc::corruption on a truncated value, an
-// unknown format version or a hash that does not match the bytes.
-Result<Event> decode_entry(std::string_view bytes);
+// unknown format version or (with HashCheck::verify) a hash that does not match
+// the bytes. HashCheck::trust skips only the hash: for bulk replay, where
+// RocksDB's block checksums already guard the bytes and `log verify` checks the
+// chain; every field is still bounds-checked.
+Result<Event> decode_entry(std::string_view bytes, HashCheck check = HashCheck::verify);
 
 // CloudEvents 1.0 JSON (structured mode) with Causeway extension attributes.
 // `data` is the payload as given (sealed fields stay sealed unless the caller

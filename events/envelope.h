@@ -22,6 +22,11 @@ struct Actor {
   bool operator==(const Actor&) const = default;
 };
 
+// How a reader treats an entry's chain hash: verify recomputes it (audit,
+// `log verify`, single reads); trust skips it for bulk replay, where RocksDB's
+// block checksums guard the bytes and every field is still bounds-checked.
+enum class HashCheck { verify, trust };
+
 // What a command produces before the log has placed it.
 struct NewEvent {
   std::string stream;                 // e.g. "user-0b6f…"; one stream, one partition

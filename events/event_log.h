@@ -90,7 +90,8 @@ class EventLog {
   virtual void append(Commit commit, AppendDone done) = 0;
 
   // Events of `partition` with position >= from, at most `max`, in order.
-  virtual Result<std::vector<Event>> read_forward(std::uint32_t partition, std::uint64_t from, std::size_t max) = 0;
+  virtual Result<std::vector<Event>> read_forward(std::uint32_t partition, std::uint64_t from, std::size_t max,
+                                                  HashCheck check = HashCheck::verify) = 0;
   // Events of `stream` with stream_version >= from_version, at most `max`.
   virtual Result<std::vector<Event>> read_stream(const std::string& stream, std::uint64_t from_version,
                                                  std::size_t max) = 0;

@@ -58,7 +58,8 @@ class RocksEventLog final : public EventLog {
   std::uint32_t partitions() const override { return 1; }
   std::uint32_t partition_of(std::string_view) const override { return 0; }
   void append(Commit commit, AppendDone done) override;
-  Result<std::vector<Event>> read_forward(std::uint32_t partition, std::uint64_t from, std::size_t max) override;
+  Result<std::vector<Event>> read_forward(std::uint32_t partition, std::uint64_t from, std::size_t max,
+                                          HashCheck check = HashCheck::verify) override;
   Result<std::vector<Event>> read_stream(const std::string& stream, std::uint64_t from_version,
                                          std::size_t max) override;
   Result<std::vector<std::uint64_t>> subject_positions(const std::string& subject) override;
