@@ -111,3 +111,18 @@ TEST_CASE("the CloudEvents rendering uses the standard attribute names") {
   CHECK(o.at("data").as_object().at("user_id").as_string() == "user-0123");
   CHECK(o.at("position").as_uint64() == 7);
 }
+
+TEST_CASE("with the hash trusted, a corrupted length is still caught by the bounds checks") {
+  Event e = sample();
+  auto bytes = encode_entry(e);
+  // Byte 14 is inside the stream-name length (after format, endianness, u32, u64).
+  for (std::size_t i = 2; i < 40; ++i) {
+    std::string bad = bytes;
+    bad[i] = static_cast<char>(0xff);
+    auto r = decode_entry(bad, HashCheck::trust);
+    if (!r.ok()) CHECK(r.error().code == Errc::corruption);
+  }
+  auto good = decode_entry(bytes, HashCheck::trust);
+  REQUIRE(good.ok());
+  CHECK(good->data == e.data);
+}
