@@ -14,7 +14,7 @@ struct ServerConfig {
   std::string data_dir = "./data";
   std::string listen_address = "127.0.0.1";
   unsigned short port = 8080;             // 0 = pick a free port (tests)
-  unsigned io_threads = 0;                // 0 = hardware concurrency
+  unsigned io_threads = 0;                // 0 = one per core but one (api::default_io_threads)
   std::size_t max_body_bytes = 64 * 1024;
   std::size_t max_json_depth = 32;
   std::chrono::milliseconds read_timeout{30'000};

@@ -31,6 +31,9 @@ namespace causeway::api {
 
 using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
 
+// I/O threads when ServerConfig::io_threads is 0: one per core but one.
+unsigned default_io_threads();
+
 class Server {
  public:
   Server(const ServerConfig& cfg, Handler handler);

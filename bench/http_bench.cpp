@@ -61,7 +61,7 @@ void check(const LoadResult& r, const char* what) {
 
 void run_http_bench(const Settings& s) {
   const unsigned server_threads =
-      s.server_threads ? s.server_threads : std::max(1u, std::thread::hardware_concurrency());
+      s.server_threads ? s.server_threads : api::default_io_threads();  // the product's default
   ServerConfig cfg;
   cfg.listen_address = "127.0.0.1";
   cfg.port = 0;

@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
   env(serve_cmd->add_option("--data-dir", cfg.data_dir, "data folder"), "serve", "--data-dir", "CAUSEWAY_DATA_DIR")->capture_default_str();
   env(serve_cmd->add_option("--listen", cfg.listen_address, "listen address"), "serve", "--listen", "CAUSEWAY_LISTEN")->capture_default_str();
   env(serve_cmd->add_option("--port", cfg.port, "TCP port (0 = any free port)"), "serve", "--port", "CAUSEWAY_PORT")->capture_default_str();
-  env(serve_cmd->add_option("--io-threads", cfg.io_threads, "I/O threads (0 = one per core)"), "serve", "--io-threads", "CAUSEWAY_IO_THREADS");
+  env(serve_cmd->add_option("--io-threads", cfg.io_threads, "I/O threads (0 = one per core but one)"), "serve", "--io-threads", "CAUSEWAY_IO_THREADS");
   env(serve_cmd->add_option("--max-body-bytes", cfg.max_body_bytes, "request body limit"), "serve", "--max-body-bytes", "CAUSEWAY_MAX_BODY_BYTES")->capture_default_str();
   env(serve_cmd->add_option("--master-key-file", cfg.master_key_file, "file with the 64-hex-digit master key"), "serve", "--master-key-file", "CAUSEWAY_MASTER_KEY_FILE");
   env(serve_cmd->add_option("--master-key", cfg.master_key_hex, "master key as 64 hex digits (prefer the file)"), "serve", "--master-key", "CAUSEWAY_MASTER_KEY");
