@@ -56,7 +56,60 @@ Hash blake(std::string_view bytes) {
 
 }  // namespace
 
+namespace {
+// Writes the cereal PortableBinary layout directly (little-endian host, as the
+// reader asserts). The frozen format-1 sample in tests/ pins the bytes.
+class BodyWriter {
+ public:
+  explicit BodyWriter(std::string& out) : out_(out) {}
+  template <class T>
+  void num(T v) { out_.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void str(const std::string& s) {
+    num<std::uint64_t>(s.size());
+    out_.append(s);
+  }
+  void strs(const std::vector<std::string>& v) {
+    num<std::uint64_t>(v.size());
+    for (const auto& s : v) str(s);
+  }
+
+ private:
+  std::string& out_;
+};
+}  // namespace
+
 std::string encode_entry(Event& e) {
+  std::string out;
+  out.reserve(160 + e.stream.size() + e.id.size() + e.type.size() + e.tenant.size() + e.actor.id.size() +
+              e.causation_id.size() + e.correlation_id.size() + e.traceparent.size() + e.data.size() +
+              e.subjects.size() * 48);
+  out.push_back(static_cast<char>(kEntryFormat));
+  out.push_back(1);  // cereal's endianness flag: little-endian
+  BodyWriter w(out);
+  w.num(e.partition);
+  w.num(e.position);
+  w.str(e.stream);
+  w.num(e.stream_version);
+  w.str(e.id);
+  w.str(e.type);
+  w.num(e.schema_version);
+  w.num(e.occurred_at_us);
+  w.num(e.recorded_at_us);
+  w.str(e.tenant);
+  w.str(e.actor.id);
+  w.str(e.actor.impersonator);
+  w.strs(e.subjects);
+  w.str(e.causation_id);
+  w.str(e.correlation_id);
+  w.str(e.traceparent);
+  w.str(e.data);
+  out.append(reinterpret_cast<const char*>(e.prev_hash.data()), e.prev_hash.size());
+  e.hash = blake(out);
+  out.append(reinterpret_cast<const char*>(e.hash.data()), e.hash.size());
+  return out;
+}
+
+std::string encode_entry_with_cereal(Event& e) {
   std::ostringstream os(std::ios::binary);
   os.put(static_cast<char>(kEntryFormat));
   {

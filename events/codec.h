@@ -20,6 +20,9 @@ inline constexpr std::uint8_t kEntryFormat = 1;
 // Encodes `e` (its `hash` is ignored) and computes its chain hash over the bytes,
 // which covers `prev_hash`. Returns the stored value; `e.hash` is set.
 std::string encode_entry(Event& e);
+// The same bytes through cereal itself: the reference that encode_entry and
+// decode_entry are tested against (tests/events/codec_test.cpp).
+std::string encode_entry_with_cereal(Event& e);
 
 // Decodes a stored value. Fails with Errc::corruption on a truncated value, an
 // unknown format version or (with HashCheck::verify) a hash that does not match

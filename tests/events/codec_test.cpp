@@ -126,3 +126,20 @@ TEST_CASE("with the hash trusted, a corrupted length is still caught by the boun
   REQUIRE(good.ok());
   CHECK(good->data == e.data);
 }
+
+TEST_CASE("the direct encoder writes exactly cereal's bytes, and the frozen sample") {
+  Event a = sample(), b = sample();
+  CHECK(encode_entry(a) == encode_entry_with_cereal(b));
+  Event multi = sample();
+  multi.subjects = {};
+  multi.data = std::string(5000, 'x');
+  Event multi2 = multi;
+  CHECK(encode_entry(multi) == encode_entry_with_cereal(multi2));
+  std::ifstream in(std::string(CAUSEWAY_FIXTURES) + "/entry_v1.hex");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string hexed = ss.str();
+  while (!hexed.empty() && std::isspace(static_cast<unsigned char>(hexed.back()))) hexed.pop_back();
+  Event c = sample();
+  CHECK(encode_entry(c) == unhex(hexed));
+}
