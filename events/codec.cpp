@@ -32,10 +32,7 @@
 #include <cstring>
 #include <ctime>
 #include <fmt/format.h>
-#include <istream>
-#include <ostream>
 #include <sstream>
-#include <streambuf>
 
 namespace causeway {
 namespace {
