@@ -37,6 +37,8 @@
 namespace causeway {
 namespace {
 
+// The one list of the body's fields, in stored order: used by the direct
+// writer and reader below and by cereal (the reference encoder).
 template <class Archive>
 void fields(Archive& ar, Event& e) {
   ar(e.partition, e.position, e.stream, e.stream_version, e.id, e.type, e.schema_version,
@@ -69,8 +71,17 @@ class BodyWriter {
     num<std::uint64_t>(v.size());
     for (const auto& s : v) str(s);
   }
+  // Archive-style entry point, so fields() serves this writer and cereal alike.
+  template <class... Ts>
+  void operator()(const Ts&... vs) { (one(vs), ...); }
 
  private:
+  template <class T>
+  void one(const T& v) { num(v); }
+  void one(const std::string& v) { str(v); }
+  void one(const std::vector<std::string>& v) { strs(v); }
+  void one(const Hash& h) { out_.append(reinterpret_cast<const char*>(h.data()), h.size()); }
+
   std::string& out_;
 };
 }  // namespace
@@ -83,24 +94,7 @@ std::string encode_entry(Event& e) {
   out.push_back(static_cast<char>(kEntryFormat));
   out.push_back(1);  // cereal's endianness flag: little-endian
   BodyWriter w(out);
-  w.num(e.partition);
-  w.num(e.position);
-  w.str(e.stream);
-  w.num(e.stream_version);
-  w.str(e.id);
-  w.str(e.type);
-  w.num(e.schema_version);
-  w.num(e.occurred_at_us);
-  w.num(e.recorded_at_us);
-  w.str(e.tenant);
-  w.str(e.actor.id);
-  w.str(e.actor.impersonator);
-  w.strs(e.subjects);
-  w.str(e.causation_id);
-  w.str(e.correlation_id);
-  w.str(e.traceparent);
-  w.str(e.data);
-  out.append(reinterpret_cast<const char*>(e.prev_hash.data()), e.prev_hash.size());
+  fields(w, e);
   e.hash = blake(out);
   out.append(reinterpret_cast<const char*>(e.hash.data()), e.hash.size());
   return out;
@@ -156,8 +150,16 @@ class BodyReader {
     std::memcpy(out, p_, n);
     p_ += n;
   }
+  template <class... Ts>
+  void operator()(Ts&... vs) { (one(vs), ...); }
 
  private:
+  template <class T>
+  void one(T& v) { num(v); }
+  void one(std::string& v) { str(v); }
+  void one(std::vector<std::string>& v) { strs(v); }
+  void one(Hash& h) { raw(h.data(), h.size()); }
+
   const char* p_;
   const char* end_;
   bool ok_ = true;
@@ -176,24 +178,7 @@ Result<Event> decode_entry(std::string_view bytes, HashCheck check) {
   if (body[1] != 1) return Error::corruption("log entry is not little-endian portable binary");
   Event e;
   BodyReader r(body.data() + 2, body.data() + body.size());
-  r.num(e.partition);
-  r.num(e.position);
-  r.str(e.stream);
-  r.num(e.stream_version);
-  r.str(e.id);
-  r.str(e.type);
-  r.num(e.schema_version);
-  r.num(e.occurred_at_us);
-  r.num(e.recorded_at_us);
-  r.str(e.tenant);
-  r.str(e.actor.id);
-  r.str(e.actor.impersonator);
-  r.strs(e.subjects);
-  r.str(e.causation_id);
-  r.str(e.correlation_id);
-  r.str(e.traceparent);
-  r.str(e.data);
-  r.raw(e.prev_hash.data(), e.prev_hash.size());
+  fields(r, e);
   if (!r.ok()) return Error::corruption("log entry body does not decode");
   e.hash = stored;
   return e;

@@ -35,6 +35,17 @@ std::string unhex(const std::string& h) {
   for (std::size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16)));
   return out;
 }
+
+// The frozen format-1 entry's bytes (never regenerate the file).
+std::string frozen_sample() {
+  std::ifstream in(std::string(CAUSEWAY_FIXTURES) + "/entry_v1.hex");
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string hexed = ss.str();
+  while (!hexed.empty() && std::isspace(static_cast<unsigned char>(hexed.back()))) hexed.pop_back();
+  return unhex(hexed);
+}
 }  // namespace
 
 TEST_CASE("a log entry decodes to exactly what was encoded") {
@@ -83,13 +94,7 @@ TEST_CASE("the hash covers the previous hash, so entries chain") {
 TEST_CASE("a stored format-1 entry from the first release still decodes") {
   // Frozen sample: never regenerate. If this fails, the format changed without
   // a version bump.
-  std::ifstream in(std::string(CAUSEWAY_FIXTURES) + "/entry_v1.hex");
-  REQUIRE(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string hexed = ss.str();
-  while (!hexed.empty() && std::isspace(static_cast<unsigned char>(hexed.back()))) hexed.pop_back();
-  auto e = decode_entry(unhex(hexed));
+  auto e = decode_entry(frozen_sample());
   REQUIRE(e.ok());
   CHECK(e->position == 7);
   CHECK(e->stream == "user-0123");
@@ -135,11 +140,6 @@ TEST_CASE("the direct encoder writes exactly cereal's bytes, and the frozen samp
   multi.data = std::string(5000, 'x');
   Event multi2 = multi;
   CHECK(encode_entry(multi) == encode_entry_with_cereal(multi2));
-  std::ifstream in(std::string(CAUSEWAY_FIXTURES) + "/entry_v1.hex");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string hexed = ss.str();
-  while (!hexed.empty() && std::isspace(static_cast<unsigned char>(hexed.back()))) hexed.pop_back();
   Event c = sample();
-  CHECK(encode_entry(c) == unhex(hexed));
+  CHECK(encode_entry(c) == frozen_sample());
 }
