@@ -26,6 +26,9 @@ struct ServerConfig {
   std::int64_t idempotency_retention_s = 24 * 3600;
   PasswordParams password;
   std::string log_level = "info";
+  std::chrono::milliseconds read_wait{2'000};  // longest read-your-writes wait before 503
+  std::size_t query_max_rows = 10'000;         // analyst SQL: rows per response
+  std::chrono::milliseconds query_timeout{5'000};
 };
 
 }  // namespace causeway

@@ -89,7 +89,16 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
                                                    clock ? *clock : n->system_clock_, n->cpu_->get_executor(), po);
   register_user_commands(*n->pipeline_);
   register_organization_commands(*n->pipeline_);
-  n->api_ = std::make_unique<api::Api>(*n->pipeline_, *n->log_, *n->vault_, n->cfg_, n->admin_token_);
+  register_api_key_commands(*n->pipeline_);
+  ProjectionRuntime::Options vo;
+  vo.data_dir = cfg.data_dir;
+  vo.clock = clock;
+  auto views = ProjectionRuntime::open(*n->log_, n->upcaster_, vo);
+  if (!views) return std::move(views).error();
+  n->views_ = std::move(views).value();
+  n->views_->start();
+  n->api_ = std::make_unique<api::Api>(*n->pipeline_, *n->log_, *n->vault_, n->cfg_, n->admin_token_,
+                                       n->views_.get());
   n->server_ = std::make_unique<api::Server>(n->cfg_, [api = n->api_.get()](api::Request r) {
     return api->handle(std::move(r));
   });
@@ -109,6 +118,7 @@ void Node::stop() {
     server_->wait();
   }
   if (cpu_) cpu_->join();
+  if (views_) views_->stop();
   if (log_) log_->close();
   log_fields(spdlog::level::info, "stopped", {});
 }

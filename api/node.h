@@ -3,6 +3,7 @@
 //   data_dir/log/         RocksDB: event log, indexes, aggregates, data keys
 //   data_dir/master.key   generated master key (0600) when none is configured
 //   data_dir/admin.token  generated admin bearer token (0600) when none is set
+//   data_dir/views.db     SQLite views (symlink to views/gen-N.db), see projections/
 //
 // Lifecycle: open() recovers the log and starts serving; stop() stops accepting,
 // lets in-flight commands finish, then closes the log cleanly. The destructor
@@ -17,6 +18,7 @@
 #include "api/server.h"
 #include "events/rocks/rocks_log.h"
 #include "events/upcast.h"
+#include "projections/runtime.h"
 
 namespace causeway {
 
@@ -30,6 +32,7 @@ class Node {
   RocksEventLog& log() { return *log_; }
   KeyVault& vault() { return *vault_; }
   CommandPipeline& pipeline() { return *pipeline_; }
+  ProjectionRuntime& views() { return *views_; }
   void stop();
 
  private:
@@ -42,6 +45,7 @@ class Node {
   Upcaster upcaster_;
   std::unique_ptr<boost::asio::thread_pool> cpu_;
   std::unique_ptr<CommandPipeline> pipeline_;
+  std::unique_ptr<ProjectionRuntime> views_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<api::Server> server_;
   std::string admin_token_;

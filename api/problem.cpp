@@ -70,4 +70,12 @@ Response problem(const Error& e, std::string_view instance, std::string_view req
   return problem(status_of(e), std::move(detail), e.pointer, instance, request_id, version);
 }
 
+Response json_response(http::status status, std::string body, unsigned version, std::string_view content_type) {
+  Response res{status, version};
+  res.set(http::field::content_type, content_type);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
 }  // namespace causeway::api

@@ -14,6 +14,7 @@
 
 #include "api/json_body.h"
 #include "api/log.h"
+#include "engine/commands/traits.h"
 #include "events/codec.h"
 
 namespace causeway::api {
@@ -44,14 +45,6 @@ std::string request_id_of(const Request& req) {
   return std::string(out, 24);
 }
 
-Response json_response(http::status status, std::string body, unsigned version) {
-  Response res{status, version};
-  res.set(http::field::content_type, "application/json");
-  res.body() = std::move(body);
-  res.prepare_payload();
-  return res;
-}
-
 std::array<unsigned char, 32> hash_token(std::string_view t) {
   std::array<unsigned char, 32> h{};
   crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(t.data()), t.size(), nullptr, 0);
@@ -68,8 +61,14 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
 }  // namespace
 
 Api::Api(CommandPipeline& pipeline, EventLog& log, KeyVault& vault, const ServerConfig& cfg,
-         const std::string& admin_token)
-    : pipeline_(pipeline), log_(log), vault_(vault), cfg_(cfg), admin_hash_(hash_token(admin_token)) {}
+         const std::string& admin_token, ProjectionRuntime* views)
+    : pipeline_(pipeline),
+      log_(log),
+      vault_(vault),
+      cfg_(cfg),
+      admin_hash_(hash_token(admin_token)),
+      views_(views),
+      reads_(views ? std::make_unique<ReadPool>(cfg.data_dir) : nullptr) {}
 
 bool Api::is_admin(const Request& req) const {
   auto it = req.find(http::field::authorization);
@@ -81,6 +80,31 @@ bool Api::is_admin(const Request& req) const {
     return false;
   auto presented = hash_token(v.substr(7));
   return sodium_memcmp(presented.data(), admin_hash_.data(), presented.size()) == 0;
+}
+
+Result<Principal> Api::authenticate(const Request& req) {
+  if (is_admin(req)) return Principal{true, {}, "operator", {}};
+  auto it = req.find(http::field::authorization);
+  if (it == req.end()) return Error::unauthorized("a bearer token is required");
+  std::string_view v = it->value();
+  // "Bearer cwk_<32 hex key id>_<64 hex secret>"
+  constexpr std::size_t kLen = 7 + 4 + 32 + 1 + 64;
+  auto hex = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  };
+  if (v.size() != kLen || v.substr(0, 11) != "Bearer cwk_" || v[43] != '_' || !hex(v.substr(11, 32)) ||
+      !hex(v.substr(44)))
+    return Error::unauthorized("the bearer token is not valid");
+  const std::string key_id = "key-" + std::string(v.substr(11, 32));
+  auto key = pipeline_.aggregates().load<ApiKeyAggregate>(key_id);
+  if (!key) return std::move(key).error();
+  const std::string presented = api_key_secret_hash(v.substr(44));
+  const auto& s = key->state;
+  // Compare even for unknown keys, so timing does not tell which ids exist.
+  std::string stored = s.secret_hash.size() == presented.size() ? s.secret_hash : std::string(presented.size(), 'x');
+  bool match = sodium_memcmp(stored.data(), presented.data(), presented.size()) == 0;
+  if (!s.exists || s.revoked || !match) return Error::unauthorized("the bearer token is not valid");
+  return Principal{false, s.org_id, s.role, key_id};
 }
 
 awaitable<Response> Api::handle(Request req) {
@@ -120,6 +144,15 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
     route_name = "healthz";
     if (method != http::verb::get) co_return not_allowed("GET");
     json::object o{{"status", "ok"}, {"position", log_.head().str()}};
+    if (views_) {
+      bool healthy = true;
+      std::uint64_t lag = 0;
+      for (const auto& p : views_->status()) {
+        healthy = healthy && p.state != "failed";
+        lag = std::max(lag, p.lag_events);
+      }
+      o["views"] = json::object{{"position", views_->applied().str()}, {"lag_events", lag}, {"healthy", healthy}};
+    }
     co_return json_response(http::status::ok, json::serialize(o), ver);
   }
   if (seg.size() >= 2 && seg[0] == "v1") {
@@ -137,6 +170,44 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       route_name = "organizations.update";
       if (method != http::verb::patch) co_return not_allowed("PATCH");
       co_return co_await command(req, request_id, "organization.rename", seg[2]);
+    }
+    if (seg.size() == 5 && seg[1] == "admin" && seg[2] == "organizations" && seg[4] == "api-keys") {
+      route_name = "admin.api_keys.create";
+      if (method != http::verb::post) co_return not_allowed("POST");
+      if (!is_admin(req)) co_return problem(401, "an admin bearer token is required", "", instance, request_id, ver);
+      if (req.find("Idempotency-Key") != req.end())
+        co_return problem(400, "API key creation takes no Idempotency-Key: the token is shown once and never stored",
+                          "", instance, request_id, ver);
+      co_return co_await command(req, request_id, "api_key.create", seg[3]);
+    }
+    if (seg.size() == 4 && seg[1] == "admin" && seg[2] == "api-keys") {
+      route_name = "admin.api_keys.revoke";
+      if (method != http::verb::delete_) co_return not_allowed("DELETE");
+      if (!is_admin(req)) co_return problem(401, "an admin bearer token is required", "", instance, request_id, ver);
+      if (seg[3].rfind("key-", 0) != 0) co_return problem(404, "no such API key", "", instance, request_id, ver);
+      req.set(http::field::content_type, "application/json");
+      req.body() = "{}";
+      co_return co_await command(req, request_id, "api_key.revoke", seg[3]);
+    }
+    if (views_ && seg.size() == 3 && seg[1] == "views") {
+      route_name = "views.read";
+      if (method != http::verb::get) co_return not_allowed("GET");
+      co_return co_await read_view(req, request_id, seg[2], *target);
+    }
+    if (views_ && seg.size() == 2 && seg[1] == "query") {
+      route_name = "query";
+      if (method != http::verb::post) co_return not_allowed("POST");
+      co_return co_await analyst_sql(req, request_id);
+    }
+    if (views_ && seg.size() == 3 && seg[1] == "admin" && seg[2] == "projections") {
+      route_name = "admin.projections";
+      if (method != http::verb::get) co_return not_allowed("GET");
+      co_return co_await projections_route(req, request_id, false);
+    }
+    if (views_ && seg.size() == 4 && seg[1] == "admin" && seg[2] == "projections" && seg[3] == "rebuild") {
+      route_name = "admin.projections.rebuild";
+      if (method != http::verb::post) co_return not_allowed("POST");
+      co_return co_await projections_route(req, request_id, true);
     }
     if (seg.size() == 5 && seg[1] == "admin" && seg[2] == "streams" && seg[4] == "events") {
       route_name = "admin.stream_events";
@@ -157,6 +228,7 @@ awaitable<Response> Api::command(Request& req, const std::string& request_id, co
     co_return problem(err->status, err->detail, "", instance, request_id, ver);
 
   CommandContext ctx;
+  if (is_admin(req)) ctx.actor = Actor{"admin", {}};
   ctx.request_id = request_id;
   ctx.target = std::move(target);
   if (auto it = req.find("Idempotency-Key"); it != req.end()) {

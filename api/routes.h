@@ -5,6 +5,15 @@
 //   POST  /v1/organizations                         organization.create
 //   PATCH /v1/organizations/{org_id}                organization.rename (If-Match)
 //   GET   /v1/admin/streams/{stream}/events         admin read of one stream
+//   POST  /v1/admin/organizations/{org}/api-keys    api_key.create (token shown once)
+//   DELETE /v1/admin/api-keys/{key}                 api_key.revoke
+//   GET   /v1/views/{view}                          read a view (read_routes.cpp)
+//   POST  /v1/query                                 analyst SQL over the views
+//   GET   /v1/admin/projections                     projection status and lag
+//   POST  /v1/admin/projections/rebuild             rebuild without downtime
+//
+// Callers are the operator (the admin token: every tenant) or an API key of
+// one organization (its tenant and role); see Principal.
 //
 // Every command response carries its position token in the body ("position")
 // and the Causeway-Position header. Every error is problem+json (problem.h).
@@ -22,17 +31,27 @@
 #include "api/config.h"
 #include "api/problem.h"
 #include "engine/pipeline.h"
+#include "projections/read_pool.h"
+#include "projections/runtime.h"
 
 namespace causeway::api {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+// Who is calling: the operator, or one organization's API key with a role.
+struct Principal {
+  bool admin = false;
+  std::string tenant;  // org id; empty for the operator
+  std::string role;
+  std::string key_id;
+};
 
 class Api {
  public:
   // `admin_token` is kept only as a hash; presented tokens are hashed and
   // compared in constant time.
   Api(CommandPipeline& pipeline, EventLog& log, KeyVault& vault, const ServerConfig& cfg,
-      const std::string& admin_token);
+      const std::string& admin_token, ProjectionRuntime* views = nullptr);
 
   boost::asio::awaitable<Response> handle(Request req);
 
@@ -43,12 +62,24 @@ class Api {
   Response stream_events(const Request& req, const std::string& request_id, const std::string& stream,
                          const boost::urls::url_view& url);
   bool is_admin(const Request& req) const;
+  // The caller, or Errc::unauthorized (no, malformed, unknown or revoked credentials).
+  Result<Principal> authenticate(const Request& req);
+
+  // read_routes.cpp
+  boost::asio::awaitable<Response> read_view(Request& req, const std::string& request_id, const std::string& view,
+                                             const boost::urls::url_view& url);
+  boost::asio::awaitable<Response> analyst_sql(Request& req, const std::string& request_id);
+  boost::asio::awaitable<Response> projections_route(Request& req, const std::string& request_id, bool rebuild);
+  // Waits (bounded) until `projection` has applied `token`; an error to return otherwise.
+  boost::asio::awaitable<Status> wait_applied(const std::string& projection, const PositionToken& token);
 
   CommandPipeline& pipeline_;
   EventLog& log_;
   KeyVault& vault_;
   const ServerConfig& cfg_;
   std::array<unsigned char, 32> admin_hash_{};
+  ProjectionRuntime* views_;
+  std::unique_ptr<ReadPool> reads_;
 };
 
 }  // namespace causeway::api

@@ -95,6 +95,7 @@ class CommandPipeline {
   KeyVault& vault() { return vault_; }
   AggregateStore& aggregates() { return aggregates_; }
   const Options& options() const { return opts_; }
+  boost::asio::any_io_executor cpu() const { return cpu_; }  // for CPU-heavy work off the I/O threads
 
  private:
   Result<Commit> build_commit(Plan& plan, const CommandContext& ctx, const std::string& command,
@@ -114,5 +115,8 @@ class CommandPipeline {
 // Registers the product's commands (engine/commands/).
 void register_user_commands(CommandPipeline& p);
 void register_organization_commands(CommandPipeline& p);
+void register_api_key_commands(CommandPipeline& p);
+// Hex BLAKE2b-256 of an API key secret: what the log stores instead of it.
+std::string api_key_secret_hash(std::string_view secret);
 
 }  // namespace causeway

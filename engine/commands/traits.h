@@ -1,6 +1,7 @@
 // Traits binding each aggregate's pure functions to AggregateStore::load<A>().
 #pragma once
 
+#include "engine/aggregates/api_key.h"
 #include "engine/aggregates/organization.h"
 #include "engine/aggregates/user.h"
 
@@ -19,6 +20,14 @@ struct OrganizationAggregate {
   static constexpr std::uint32_t kStateFormat = organization::kStateFormat;
   static void apply(State& s, const std::string& t, const boost::json::object& d, std::int64_t at) {
     organization::apply(s, t, d, at);
+  }
+};
+
+struct ApiKeyAggregate {
+  using State = api_key::State;
+  static constexpr std::uint32_t kStateFormat = api_key::kStateFormat;
+  static void apply(State& s, const std::string& t, const boost::json::object& d, std::int64_t at) {
+    api_key::apply(s, t, d, at);
   }
 };
 

@@ -1,0 +1,83 @@
+// api_key.create (POST /v1/admin/organizations/{org}/api-keys) and
+// api_key.revoke (DELETE /v1/admin/api-keys/{key}).
+//
+// The secret is drawn in prepare() (after validation, so a client cannot
+// supply it) and only its hash reaches the log. The reply carries the token
+// once; api/ refuses an Idempotency-Key on creation so the token is never
+// stored with a replayable reply.
+#include <sodium.h>
+
+#include "engine/commands/traits.h"
+#include "engine/ids.h"
+#include "engine/pipeline.h"
+
+namespace causeway {
+namespace json = boost::json;
+
+std::string api_key_secret_hash(std::string_view secret) {
+  unsigned char h[32];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), nullptr, 0);
+  char out[65];
+  sodium_bin2hex(out, sizeof out, h, sizeof h);
+  return out;
+}
+
+void register_api_key_commands(CommandPipeline& p) {
+  CommandHandler create;
+  create.prepare = [](json::object& body, CommandPipeline&) -> Status {
+    body["secret"] = random_token_hex();
+    return ok_status();
+  };
+  create.plan = [](const json::object& body, const CommandContext& ctx, std::int64_t now,
+                   CommandPipeline& pipe) -> Result<Plan> {
+    api_key::Create cmd;
+    cmd.key_id = new_id("key", now);
+    cmd.org_id = ctx.target;
+    cmd.name = json_string(body, "name");
+    cmd.role = json_string(body, "role");
+    const std::string secret = json_string(body, "secret");
+    cmd.secret_hash = api_key_secret_hash(secret);
+    auto org = pipe.aggregates().load<OrganizationAggregate>(ctx.target);
+    if (!org) return std::move(org).error();
+    cmd.org_exists = org->state.exists;
+    api_key::State state;
+    auto d = api_key::decide(state, cmd, now);
+    if (!d) return std::move(d).error();
+    for (const auto& e : d->events) api_key::apply(state, e.type, e.data, now);
+    Plan plan;
+    plan.stream = cmd.key_id;
+    plan.tenant = cmd.org_id;
+    plan.decision = std::move(d).value();
+    plan.record = {plan.stream, api_key::kStateFormat, AggregateStore::encode(state)};
+    plan.reply["key_id"] = cmd.key_id;
+    plan.reply["org_id"] = cmd.org_id;
+    plan.reply["role"] = cmd.role;
+    plan.reply["token"] = "cwk_" + cmd.key_id.substr(4) + "_" + secret;
+    return plan;
+  };
+  p.add_command("api_key.create", std::move(create));
+
+  CommandHandler revoke;
+  revoke.plan = [](const json::object&, const CommandContext& ctx, std::int64_t now,
+                   CommandPipeline& pipe) -> Result<Plan> {
+    auto loaded = pipe.aggregates().load<ApiKeyAggregate>(ctx.target);
+    if (!loaded) return std::move(loaded).error();
+    auto d = api_key::decide_revoke(loaded->state, ctx.target, now);
+    if (!d) return std::move(d).error();
+    api_key::State state = loaded->state;
+    for (const auto& e : d->events) api_key::apply(state, e.type, e.data, now);
+    Plan plan;
+    plan.stream = ctx.target;
+    plan.tenant = state.org_id;
+    plan.expected = loaded->version;
+    plan.status = 200;
+    plan.reply["key_id"] = ctx.target;
+    plan.reply["revoked"] = true;
+    plan.decision = std::move(d).value();
+    plan.record = {plan.stream, api_key::kStateFormat, AggregateStore::encode(state)};
+    return plan;
+  };
+  p.add_command("api_key.revoke", std::move(revoke));
+}
+
+}  // namespace causeway

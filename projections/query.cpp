@@ -1,0 +1,394 @@
+#include "projections/query.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <ctime>
+#include <fmt/format.h>
+
+#include "events/codec.h"
+
+namespace causeway {
+namespace json = boost::json;
+using K = ViewColumn::Kind;
+
+namespace {
+
+ViewColumn col(std::string name, K kind = K::text, bool filter = false, bool sort = false, bool personal = false) {
+  return ViewColumn{std::move(name), kind, personal, filter, sort};
+}
+
+std::optional<std::int64_t> parse_i64(std::string_view s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// Microseconds, or RFC 3339 UTC ("2026-11-22T10:00:00Z", optional fraction).
+std::optional<std::int64_t> parse_time(std::string_view s) {
+  if (auto n = parse_i64(s)) return n;
+  std::tm tm{};
+  std::string text(s);
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!end) return std::nullopt;
+  std::int64_t frac = 0;
+  if (*end == '.') {
+    int digits = 0;
+    for (++end; *end >= '0' && *end <= '9'; ++end)
+      if (digits++ < 6) frac = frac * 10 + (*end - '0');
+    for (; digits < 6; ++digits) frac *= 10;
+  }
+  if (std::string_view(end) != "Z") return std::nullopt;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1'000'000 + frac;
+}
+
+std::string b64url(std::string_view raw) {
+  std::string out(sodium_base64_encoded_len(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+std::optional<std::string> unb64url(std::string_view text) {
+  std::string out(text.size(), '\0');
+  std::size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
+                        &len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+    return std::nullopt;
+  out.resize(len);
+  return out;
+}
+
+const ViewColumn* column_of(const ViewDef& v, std::string_view name) {
+  for (const auto& c : v.columns)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+json::value read_cell(sql::Stmt& s, int i) {
+  switch (s.type(i)) {
+    case SQLITE_NULL: return nullptr;
+    case SQLITE_INTEGER: return s.i64(i);
+    case SQLITE_FLOAT: return s.f64(i);
+    case SQLITE_BLOB: {
+      auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(s.raw(), i));
+      std::string hex(static_cast<std::size_t>(sqlite3_column_bytes(s.raw(), i)) * 2 + 1, '\0');
+      sodium_bin2hex(hex.data(), hex.size(), p, static_cast<std::size_t>(sqlite3_column_bytes(s.raw(), i)));
+      hex.pop_back();
+      return json::string(hex);
+    }
+    default: return json::string(s.text(i));
+  }
+}
+
+}  // namespace
+
+const std::vector<ViewDef>& view_catalog() {
+  static const std::vector<ViewDef> all = {
+      {"users", "users", "users", "user_id IN (SELECT user_id FROM memberships WHERE org_id = :tenant)", {},
+       {col("user_id", K::text, true, true), col("email", K::text, false, false, true),
+        col("display_name", K::text, false, false, true), col("signed_up_at", K::time, true, true),
+        col("position", K::integer)},
+       {"user_id"}, "signed_up_at"},
+      {"organizations", "organizations", "organizations", "org_id = :tenant", {},
+       {col("org_id", K::text, true, true), col("slug", K::text, true, true), col("name", K::text, false, true),
+        col("owner_user_id", K::text, true), col("created_at", K::time, true, true),
+        col("updated_at", K::time, true, true), col("version", K::integer), col("position", K::integer)},
+       {"org_id"}, "created_at"},
+      {"memberships", "memberships", "memberships", "org_id = :tenant", {},
+       {col("org_id", K::text, true, true), col("user_id", K::text, true, true), col("role", K::text, true, true),
+        col("joined_at", K::time, true, true), col("position", K::integer)},
+       {"org_id", "user_id"}, "joined_at"},
+      {"api_keys", "api_keys", "api_keys", "org_id = :tenant", {"owner", "admin"},
+       {col("key_id", K::text, true, true), col("org_id", K::text, true), col("name", K::text, true, true),
+        col("role", K::text, true, true), col("created_at", K::time, true, true), col("revoked_at", K::time),
+        col("position", K::integer)},
+       {"key_id"}, "created_at"},
+      {"audit", "audit_index", "audit", "tenant = :tenant", {"owner", "compliance_officer"},
+       {col("position", K::integer, true, true), col("time", K::time, true, true), col("tenant", K::text, true),
+        col("actor", K::text, true), col("impersonator", K::text, true), col("action", K::text, true),
+        col("target", K::text, true), col("subject", K::text, true), col("event_id", K::text, true)},
+       {"position"}, "position"},
+      {"usage", "usage_meters", "usage", "tenant = :tenant", {},
+       {col("tenant", K::text, true, true), col("metric", K::text, true, true), col("month", K::text, true, true),
+        col("count", K::integer), col("sum", K::integer), col("unique_count", K::integer)},
+       {"tenant", "metric", "month"}, "month"},
+      {"signup_funnel", "signup_funnel", "funnel", "", {},
+       {col("user_id", K::text, true, true), col("signed_up_at", K::time, true, true),
+        col("cohort_week", K::text, true, true), col("verified_at", K::time), col("first_org_at", K::time),
+        col("first_workflow_at", K::time), col("first_run_at", K::time), col("paid_at", K::time)},
+       {"user_id"}, "signed_up_at"},
+  };
+  return all;
+}
+
+const ViewDef* find_view(std::string_view name) {
+  for (const auto& v : view_catalog())
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+std::string scope_sql(const ViewDef& v, const std::string& tenant) {
+  std::string out = v.scope;
+  const std::string quoted = sql::quote(tenant);
+  for (std::size_t at; (at = out.find(":tenant")) != std::string::npos;) out.replace(at, 7, quoted);
+  return out;
+}
+
+Status parse_list_params(ListRequest& req, const std::vector<std::pair<std::string, std::string>>& params) {
+  const ViewDef& v = *req.view;
+  for (const auto& [key, value] : params) {
+    if (key == "limit") {
+      auto n = parse_i64(value);
+      if (!n || *n < 1 || *n > 1000) return Error::invalid("limit must be between 1 and 1000");
+      req.limit = static_cast<std::size_t>(*n);
+    } else if (key == "cursor") {
+      req.cursor = value;
+    } else if (key == "sort") {
+      std::string_view name = value;
+      req.descending = !name.empty() && name.front() == '-';
+      if (req.descending) name.remove_prefix(1);
+      auto* c = column_of(v, name);
+      if (!c || !c->sort) return Error::invalid(fmt::format("cannot sort {} by {}", v.name, name));
+      req.sort = std::string(name);
+    } else if (key == "position") {
+      continue;  // read-your-writes token, handled by the caller
+    } else {
+      std::string name = key, op = "=";
+      if (key.ends_with(".gte")) name = key.substr(0, key.size() - 4), op = ">=";
+      else if (key.ends_with(".lt")) name = key.substr(0, key.size() - 3), op = "<";
+      auto* c = column_of(v, name);
+      if (!c || !c->filter) return Error::invalid(fmt::format("unknown query parameter {}", key));
+      if (op != "=" && c->kind == K::text) return Error::invalid(fmt::format("{} is not a number or time", name));
+      if (c->kind != K::text) {
+        auto n = c->kind == K::time ? parse_time(value) : parse_i64(value);
+        if (!n)
+          return Error::invalid(fmt::format("{} must be {}", key,
+                                            c->kind == K::time ? "an RFC 3339 UTC time or microseconds" : "an integer"));
+        req.filters.push_back({name, op, std::to_string(*n)});
+      } else {
+        req.filters.push_back({name, op, value});
+      }
+    }
+  }
+  return ok_status();
+}
+
+Result<Page> list_view(sql::Db& db, const ListRequest& req, KeyVault* vault) {
+  const ViewDef& v = *req.view;
+  const std::string sort = req.sort.empty() ? v.default_sort : req.sort;
+  std::vector<std::string> order{sort};
+  for (const auto& k : v.key)
+    if (k != sort) order.push_back(k);
+
+  std::string q = "SELECT ";
+  for (std::size_t i = 0; i < v.columns.size(); ++i) q += (i ? ", " : "") + v.columns[i].name;
+  q += " FROM " + v.table + " WHERE 1";
+  if (req.tenant) {
+    if (v.scope.empty()) return Error::forbidden(fmt::format("{} is an operator view", v.name));
+    q += " AND (" + scope_sql(v, *req.tenant) + ")";
+  }
+  for (const auto& f : req.filters) q += fmt::format(" AND {} {} ?", f.column, f.op);
+
+  std::vector<json::value> after;
+  if (!req.cursor.empty()) {
+    auto raw = unb64url(req.cursor);
+    boost::system::error_code ec;
+    json::value parsed = raw ? json::parse(*raw, ec) : json::value();
+    if (!raw || ec || !parsed.is_array() || parsed.as_array().size() != order.size())
+      return Error::invalid("the cursor is not one this endpoint issued");
+    for (auto& x : parsed.as_array()) {
+      if (!x.is_int64() && !x.is_string()) return Error::invalid("the cursor is not one this endpoint issued");
+      after.push_back(x);
+    }
+    std::string lhs, rhs;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      lhs += (i ? ", " : "") + order[i];
+      rhs += i ? ", ?" : "?";
+    }
+    q += fmt::format(" AND ({}) {} ({})", lhs, req.descending ? "<" : ">", rhs);
+  }
+  q += " ORDER BY ";
+  for (std::size_t i = 0; i < order.size(); ++i) q += (i ? ", " : "") + order[i] + (req.descending ? " DESC" : " ASC");
+  q += fmt::format(" LIMIT {}", req.limit + 1);
+
+  auto stmt = db.prepare(q);
+  if (!stmt) return std::move(stmt).error();
+  int i = 0;
+  for (const auto& f : req.filters) {
+    auto* c = column_of(v, f.column);
+    if (c->kind == K::text) stmt->bind(++i, f.value);
+    else stmt->bind(++i, *parse_i64(f.value));
+  }
+  for (const auto& a : after) {
+    if (a.is_int64()) stmt->bind(++i, a.as_int64());
+    else stmt->bind(++i, std::string_view(a.as_string()));
+  }
+
+  Page page;
+  for (const auto& c : v.columns) page.columns.push_back(c.name);
+  std::vector<json::value> last_order;
+  for (;;) {
+    auto r = stmt->step();
+    if (!r) return std::move(r).error();
+    if (!*r) break;
+    if (page.rows.size() == req.limit) {
+      page.next_cursor = b64url(json::serialize(json::array(last_order.begin(), last_order.end())));
+      break;
+    }
+    std::vector<json::value> row;
+    last_order.clear();
+    for (int k = 0; k < static_cast<int>(v.columns.size()); ++k) {
+      json::value cell = read_cell(*stmt, k);
+      const auto& c = v.columns[static_cast<std::size_t>(k)];
+      if (c.personal && cell.is_string()) {
+        boost::system::error_code ec;
+        json::value sealed = json::parse(cell.as_string(), ec);
+        if (ec) return Error::corruption(fmt::format("{}.{} holds a malformed sealed value", v.table, c.name));
+        if (vault) {
+          if (auto st = vault->open_all(sealed); !st) return std::move(st).error();
+        } else if (is_sealed(sealed)) {
+          sealed = "[sealed]";
+        }
+        cell = std::move(sealed);
+      }
+      row.push_back(std::move(cell));
+    }
+    for (const auto& name : order)
+      for (std::size_t k = 0; k < v.columns.size(); ++k)
+        if (v.columns[k].name == name) last_order.push_back(read_cell(*stmt, static_cast<int>(k)));
+    page.rows.push_back(std::move(row));
+  }
+  return page;
+}
+
+json::value cell_json(const K kind, const json::value& v) {
+  if (kind == K::time && v.is_int64()) return json::string(rfc3339_us(v.as_int64()));
+  return v;
+}
+
+std::string csv_line(const std::vector<json::value>& cells) {
+  std::string out;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    if (i) out += ',';
+    const auto& c = cells[i];
+    std::string text = c.is_null()     ? std::string()
+                       : c.is_string() ? std::string(c.as_string())
+                                       : json::serialize(c);
+    // Spreadsheets run cells that start with these as formulas.
+    if (c.is_string() && !text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos)
+      text.insert(text.begin(), '\'');
+    if (text.find_first_of(",\"\r\n") != std::string::npos) {
+      std::string q = "\"";
+      for (char ch : text) {
+        if (ch == '"') q += '"';
+        q += ch;
+      }
+      text = q + "\"";
+    }
+    out += text;
+  }
+  out += "\r\n";
+  return out;
+}
+
+namespace {
+
+struct Sandbox {
+  bool tenant_scoped = false;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+int authorize(void* user, int action, const char* a1, const char* a2, const char* a3, const char* a4) {
+  const auto* box = static_cast<const Sandbox*>(user);
+  (void)a1;
+  switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_RECURSIVE:
+      return SQLITE_OK;
+    case SQLITE_READ:
+      // A tenant reads main tables only through its scoped TEMP VIEWs (a4 names
+      // the view doing the read); a direct read of main.* is refused.
+      if (box->tenant_scoped && a3 && std::string_view(a3) == "main" && a4 == nullptr) return SQLITE_DENY;
+      return SQLITE_OK;
+    case SQLITE_FUNCTION: {
+      std::string_view fn = a2 ? a2 : "";
+      if (fn == "load_extension" || fn == "readfile" || fn == "writefile" || fn == "edit" || fn == "fts3_tokenizer")
+        return SQLITE_DENY;
+      return SQLITE_OK;
+    }
+    default:
+      return SQLITE_DENY;  // writes, DDL, ATTACH/DETACH, PRAGMA, transactions, ANALYZE...
+  }
+}
+
+int progress(void* user) {
+  const auto* box = static_cast<const Sandbox*>(user);
+  return std::chrono::steady_clock::now() > box->deadline ? 1 : 0;
+}
+
+}  // namespace
+
+Result<SqlResult> run_analyst_sql(const std::string& path, const std::string& statement,
+                                  const std::optional<std::string>& tenant, const SqlLimits& limits,
+                                  const std::function<void(const std::vector<std::string>&)>& on_columns,
+                                  const std::function<void(const std::vector<json::value>&)>& on_row) {
+  auto db = sql::Db::open(path, sql::Db::Mode::read_only);
+  if (!db) return std::move(db).error();
+  sqlite3* raw = (*db)->raw();
+  Sandbox box;
+  if (tenant) {
+    box.tenant_scoped = true;
+    std::string ddl;
+    for (const auto& v : view_catalog())
+      if (!v.scope.empty())
+        ddl += fmt::format("CREATE TEMP VIEW {0} AS SELECT * FROM main.{0} WHERE {1};", v.table, scope_sql(v, *tenant));
+    if (auto st = (*db)->exec(ddl); !st) return std::move(st).error();
+  }
+  if (auto st = (*db)->exec(fmt::format("PRAGMA cache_size=-{}; PRAGMA query_only=ON", limits.cache_kib)); !st)
+    return std::move(st).error();
+  sqlite3_limit(raw, SQLITE_LIMIT_LENGTH, limits.max_length);
+  sqlite3_limit(raw, SQLITE_LIMIT_SQL_LENGTH, 100'000);
+  sqlite3_limit(raw, SQLITE_LIMIT_ATTACHED, 0);
+  sqlite3_set_authorizer(raw, authorize, &box);
+  box.deadline = std::chrono::steady_clock::now() + limits.timeout;
+  sqlite3_progress_handler(raw, 1000, progress, &box);
+
+  auto stmt = (*db)->prepare(statement);
+  if (!stmt) {
+    Error e = std::move(stmt).error();
+    if (sqlite3_errcode(raw) == SQLITE_AUTH || e.message.find("not authorized") != std::string::npos)
+      return Error::forbidden("the statement reads or does something analysts may not (only SELECT over the views)");
+    return e;
+  }
+  if (!sqlite3_stmt_readonly(stmt->raw())) return Error::forbidden("only read-only statements are allowed");
+  std::vector<std::string> names;
+  for (int i = 0; i < stmt->columns(); ++i) names.push_back(stmt->column_name(i));
+  on_columns(names);
+  SqlResult out;
+  std::vector<json::value> row(names.size());
+  for (;;) {
+    auto r = stmt->step();
+    if (!r) {
+      if (r.error().code == Errc::unavailable && std::chrono::steady_clock::now() > box.deadline)
+        return Error::unavailable(fmt::format("the query ran past its {} ms limit", limits.timeout.count()));
+      return std::move(r).error();
+    }
+    if (!*r) break;
+    if (out.rows == limits.max_rows) {
+      out.truncated = true;
+      break;
+    }
+    for (int i = 0; i < static_cast<int>(names.size()); ++i) row[static_cast<std::size_t>(i)] = read_cell(*stmt, i);
+    on_row(row);
+    ++out.rows;
+  }
+  return out;
+}
+
+}  // namespace causeway

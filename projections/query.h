@@ -1,0 +1,108 @@
+// Queries over the views: the catalogue behind the REST read endpoints, keyset
+// pagination, and the analyst's sandboxed SQL.
+//
+// Tenant scoping is by construction, not by caller discipline: every view has a
+// scope predicate over its own rows, and a tenant's query (REST or SQL) can
+// only reach rows that satisfy it. A null tenant means the operator (admin
+// token): every row.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "events/key_vault.h"
+#include "projections/sqlite.h"
+
+namespace causeway {
+
+struct ViewColumn {
+  enum class Kind { text, integer, time };  // time: microseconds since the epoch, rendered RFC 3339
+  std::string name;
+  Kind kind = Kind::text;
+  bool personal = false;  // sealed in the row; opened with the vault, "[erased]" after erasure
+  bool filter = false;    // usable as ?name=value (and ?name.gte= / ?name.lt= for numbers)
+  bool sort = false;      // usable as ?sort=name or ?sort=-name
+};
+
+struct ViewDef {
+  std::string name;        // URL name: /v1/views/{name}
+  std::string table;
+  std::string projection;  // whose checkpoint read-your-writes waits on
+  // SQL predicate selecting one tenant's rows; ":tenant" stands for the tenant.
+  // Empty: the view is global (operator only).
+  std::string scope;
+  std::vector<std::string> roles;  // tenant roles that may read it; empty = every role
+  std::vector<ViewColumn> columns;
+  std::vector<std::string> key;  // unique row order, the pagination tie-break
+  std::string default_sort;
+};
+
+const std::vector<ViewDef>& view_catalog();
+const ViewDef* find_view(std::string_view name);
+// `scope` with :tenant replaced by the quoted tenant id.
+std::string scope_sql(const ViewDef& v, const std::string& tenant);
+
+struct ListRequest {
+  const ViewDef* view = nullptr;
+  std::optional<std::string> tenant;  // nullopt: operator (every row)
+  struct Filter {
+    std::string column;
+    std::string op;  // "=", ">=", "<"
+    std::string value;
+  };
+  std::vector<Filter> filters;
+  std::string sort;  // a sortable column; empty = default
+  bool descending = false;
+  std::size_t limit = 100;
+  std::string cursor;  // from a previous page's next_cursor
+};
+
+struct Page {
+  std::vector<std::string> columns;
+  std::vector<std::vector<boost::json::value>> rows;  // null, int64 or string
+  std::string next_cursor;                            // empty on the last page
+};
+
+// Parses a query string parameter list into `req` (view already set). Errors
+// name the parameter.
+Status parse_list_params(ListRequest& req, const std::vector<std::pair<std::string, std::string>>& params);
+// One page of `req`. Personal columns are opened with `vault` (or "[erased]").
+Result<Page> list_view(sql::Db& db, const ListRequest& req, KeyVault* vault);
+
+// Renderings shared by the REST endpoints, the SQL endpoint and the CLI.
+std::string csv_line(const std::vector<boost::json::value>& cells);  // RFC 4180, CRLF, formula-safe
+boost::json::value cell_json(const ViewColumn::Kind kind, const boost::json::value& v);
+
+// ---- Analyst SQL ----
+
+struct SqlLimits {
+  std::size_t max_rows = 10'000;
+  std::chrono::milliseconds timeout{5'000};
+  int max_length = 1 << 20;       // longest string or blob a query may build (SQLITE_LIMIT_LENGTH)
+  int cache_kib = 16 * 1024;      // page cache of the query's connection
+};
+
+// Runs one read-only statement against the views file at `path`.
+//   - the connection is opened read-only; an authorizer allows SELECT and reads
+//     only: writes, ATTACH, PRAGMA, DDL, transactions and load_extension() are
+//     refused (Errc::forbidden);
+//   - a tenant sees each scopable view through a TEMP VIEW of the same name
+//     that filters by its scope, and any direct read of the main tables is
+//     refused, so no spelling of a query reaches another tenant's rows;
+//   - past `timeout` the statement is interrupted (Errc::unavailable), past
+//     `max_rows` rows it stops with `truncated` set.
+// `on_columns` is called once, then `on_row` per row (values as JSON).
+struct SqlResult {
+  std::size_t rows = 0;
+  bool truncated = false;
+};
+Result<SqlResult> run_analyst_sql(const std::string& path, const std::string& statement,
+                                  const std::optional<std::string>& tenant, const SqlLimits& limits,
+                                  const std::function<void(const std::vector<std::string>&)>& on_columns,
+                                  const std::function<void(const std::vector<boost::json::value>&)>& on_row);
+
+}  // namespace causeway

@@ -1,0 +1,127 @@
+// ProjectionRuntime: keeps the SQLite views equal to a replay of the log.
+//
+// One worker thread follows every partition of the log from the projections'
+// checkpoints. For each batch it opens one SQLite transaction; inside it every
+// projection applies the events past its own checkpoint within a SAVEPOINT and
+// writes its new checkpoint, then the transaction commits — so an event takes
+// effect exactly once, across crashes (contract 6). Checkpoints are kept per
+// projection and partition, so the same runtime serves a P-partition log.
+//
+// A poison event (apply fails) rolls back that projection's part of the batch
+// and stops that projection with an error naming the position, the event id and
+// its type; the others go on. It is never skipped: the projection retries from
+// its checkpoint when the server restarts or the projection is rebuilt.
+//
+// Rebuild without downtime: request_rebuild() replays the named projections
+// into a new generation (view_files.h) with bulk-load settings while the live
+// generation keeps answering, copying the other projections' tables as they
+// stand; the worker then catches the new generation up, syncs it and publishes
+// it atomically. A projection whose version or schema hash differs from the
+// stored one is frozen (still answering with its old rows) and rebuilt at start.
+//
+// Lifecycle: open() (recovers or creates the views), start(), stop() (joins the
+// worker and any rebuild). Thread safety: every public method may be called
+// from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "events/clock.h"
+#include "events/event_log.h"
+#include "events/upcast.h"
+#include "projections/projection.h"
+#include "projections/view_files.h"
+
+namespace causeway {
+
+struct ProjectionStatus {
+  std::string name;
+  int version = 0;
+  std::string state;  // "running", "failed", "rebuilding", "frozen"
+  PositionToken checkpoint;
+  std::uint64_t lag_events = 0;
+  std::int64_t lag_ms = 0;  // age of the oldest event not yet applied, 0 when caught up
+  std::string error;        // for "failed": names position, event id and type
+  std::uint64_t error_position = 0;
+};
+
+// Called with a progress fraction 0..1 during a replay (a terminal bar in the CLI).
+using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+class ProjectionRuntime {
+ public:
+  struct Options {
+    std::string data_dir;
+    std::size_t batch = 1024;
+    std::chrono::milliseconds poll{200};
+    const Clock* clock = nullptr;  // for lag; system clock when null
+    // Observes each committed batch (partition, its events, commit time in µs):
+    // metrics and the lag benchmark.
+    std::function<void(std::uint32_t, const std::vector<Event>&, std::int64_t)> on_applied;
+  };
+
+  // Opens (or creates) the views and takes the writer lock.
+  static Result<std::unique_ptr<ProjectionRuntime>> open(EventLog& log, const Upcaster& upcaster, Options opts);
+  ~ProjectionRuntime();
+
+  void start();
+  void stop();
+
+  // What `projection` has applied, per partition (all projections: the minimum).
+  PositionToken applied(const std::string& projection = {}) const;
+  bool knows(const std::string& projection) const;
+  // The error that stopped `projection`, empty while it runs.
+  std::string failure(const std::string& projection) const;
+  std::vector<ProjectionStatus> status() const;
+
+  // Starts a background rebuild of `names` (empty = all). Errc::conflict while
+  // one is running, Errc::not_found for an unknown name.
+  Status request_rebuild(std::vector<std::string> names);
+  bool rebuilding() const;
+
+  // Calls `wake` (from the worker thread; it must not block) after the next
+  // committed batch or generation switch. One-shot.
+  void notify_once(std::function<void()> wake);
+
+  // Replays `names` (empty = all) into a new generation and publishes it, in
+  // this thread, with no runtime running: `causeway projections rebuild`.
+  // The caller must hold the writer lock (ViewFiles::lock_writer).
+  static Status rebuild_offline(EventLog& log, const Upcaster& upcaster, const std::string& data_dir,
+                                std::vector<std::string> names, const ProgressFn& progress);
+
+  struct Track;      // per-projection progress (runtime.cpp)
+  struct ViewSet;    // one connection with its projections and tracks
+
+ private:
+  ProjectionRuntime(EventLog& log, const Upcaster& upcaster, Options opts);
+  void run();
+  bool step_once();
+  void switch_to_pending();
+  void rebuild_main(std::set<std::string> names);
+  void wake_waiters();
+
+  EventLog& log_;
+  const Upcaster& upcaster_;
+  Options opts_;
+  SystemClock system_clock_;
+  ViewFiles files_;
+
+  mutable std::mutex mu_;  // guards live_ tracks' published copy, pending_, waiters_
+  std::unique_ptr<ViewSet> live_;
+  std::unique_ptr<ViewSet> pending_;  // a finished rebuild waiting for the worker
+  std::set<std::string> rebuilding_;
+  std::vector<std::function<void()>> waiters_;
+  std::string last_error_;
+
+  std::atomic<bool> stop_{false};
+  std::thread worker_;
+  std::thread rebuilder_;
+};
+
+}  // namespace causeway

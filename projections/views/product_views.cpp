@@ -1,0 +1,150 @@
+// The product's views (schemas/views/*.sql) as rule projections.
+// Bump a projection's version whenever its rules or its SQL change.
+#include <fmt/format.h>
+
+#include <ctime>
+
+#include "projections/rule_projection.h"
+
+namespace causeway {
+namespace {
+
+using json = boost::json::object;
+using E = Event;
+
+std::string first_subject(const Event& e) { return e.subjects.empty() ? std::string() : e.subjects.front(); }
+
+std::string iso_week(std::int64_t us) {
+  std::time_t t = static_cast<std::time_t>(us / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%G-W%V", &tm);
+  return buf;
+}
+
+std::unique_ptr<Projection> users() {
+  return std::make_unique<RuleProjection>(
+      "users", 1, std::vector<std::string>{"users"},
+      std::vector<Rule>{{"user.signed_up",
+                         "INSERT INTO users(user_id, email, display_name, signed_up_at, position) VALUES (?,?,?,?,?)",
+                         [](sql::Stmt& s, const E& e, const json& d) {
+                           s.bind_all(field(d, "user_id"), sealed_field(d, "email"), sealed_field(d, "display_name"),
+                                      e.occurred_at_us, e.position);
+                         }}});
+}
+
+std::unique_ptr<Projection> organizations() {
+  return std::make_unique<RuleProjection>(
+      "organizations", 1, std::vector<std::string>{"organizations"},
+      std::vector<Rule>{
+          {"organization.created",
+           "INSERT INTO organizations(org_id, slug, name, owner_user_id, created_at, updated_at, version, position) "
+           "VALUES (?,?,?,?,?,?,?,?)",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(field(d, "org_id"), field(d, "slug"), field(d, "name"), field(d, "owner_user_id"),
+                        e.occurred_at_us, e.occurred_at_us, e.stream_version, e.position);
+           }},
+          {"organization.renamed",
+           "UPDATE organizations SET name = ?, updated_at = ?, version = ?, position = ? WHERE org_id = ?",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(field(d, "name"), e.occurred_at_us, e.stream_version, e.position, field(d, "org_id"));
+           }}});
+}
+
+std::unique_ptr<Projection> memberships() {
+  return std::make_unique<RuleProjection>(
+      "memberships", 1, std::vector<std::string>{"memberships"},
+      std::vector<Rule>{{"organization.created",
+                         "INSERT INTO memberships(org_id, user_id, role, joined_at, position) VALUES (?,?,'owner',?,?)",
+                         [](sql::Stmt& s, const E& e, const json& d) {
+                           s.bind_all(field(d, "org_id"), field(d, "owner_user_id"), e.occurred_at_us, e.position);
+                         }}});
+}
+
+std::unique_ptr<Projection> api_keys() {
+  return std::make_unique<RuleProjection>(
+      "api_keys", 1, std::vector<std::string>{"api_keys"},
+      std::vector<Rule>{
+          {"api_key.created",
+           "INSERT INTO api_keys(key_id, org_id, name, role, created_at, revoked_at, position) "
+           "VALUES (?,?,?,?,?,NULL,?)",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(field(d, "key_id"), field(d, "org_id"), field(d, "name"), field(d, "role"), e.occurred_at_us,
+                        e.position);
+           }},
+          {"api_key.revoked", "UPDATE api_keys SET revoked_at = ?, position = ? WHERE key_id = ?",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(e.occurred_at_us, e.position, field(d, "key_id"));
+           }}});
+}
+
+std::unique_ptr<Projection> audit() {
+  return std::make_unique<RuleProjection>(
+      "audit", 1, std::vector<std::string>{"audit_index"},
+      std::vector<Rule>{{"*",
+                         "INSERT INTO audit_index(position, time, tenant, actor, impersonator, action, target, "
+                         "subject, event_id) VALUES (?,?,?,?,?,?,?,?,?)",
+                         [](sql::Stmt& s, const E& e, const json&) {
+                           s.bind_all(e.position, e.recorded_at_us, e.tenant, e.actor.id, e.actor.impersonator, e.type,
+                                      e.stream, first_subject(e), e.id);
+                         }}});
+}
+
+// Two meters per event; each first records the distinct value and then adds
+// changes() — 1 when that value is new this month, else 0 — to unique_count.
+std::unique_ptr<Projection> usage() {
+  const char* unique_sql = "INSERT OR IGNORE INTO usage_uniques(tenant, metric, month, value) VALUES (?,?,?,?)";
+  const char* meter_sql =
+      "INSERT INTO usage_meters(tenant, metric, month, count, sum, unique_count) VALUES (?,?,?,1,?,changes()) "
+      "ON CONFLICT(tenant, metric, month) DO UPDATE SET count = count + 1, sum = sum + excluded.sum, "
+      "unique_count = unique_count + excluded.unique_count";
+  auto bytes = [](const E& e) { return static_cast<std::int64_t>(e.data.size()); };
+  return std::make_unique<RuleProjection>(
+      "usage", 1, std::vector<std::string>{"usage_meters", "usage_uniques"},
+      std::vector<Rule>{
+          {"*", unique_sql,
+           [](sql::Stmt& s, const E& e, const json&) {
+             s.bind_all(e.tenant, "events", month_of(e.occurred_at_us), e.actor.id);
+           }},
+          {"*", meter_sql,
+           [bytes](sql::Stmt& s, const E& e, const json&) {
+             s.bind_all(e.tenant, "events", month_of(e.occurred_at_us), bytes(e));
+           }},
+          {"*", unique_sql,
+           [](sql::Stmt& s, const E& e, const json&) {
+             s.bind_all(e.tenant, e.type, month_of(e.occurred_at_us), e.stream);
+           }},
+          {"*", meter_sql, [bytes](sql::Stmt& s, const E& e, const json&) {
+             s.bind_all(e.tenant, e.type, month_of(e.occurred_at_us), bytes(e));
+           }}});
+}
+
+std::unique_ptr<Projection> funnel() {
+  return std::make_unique<RuleProjection>(
+      "funnel", 1, std::vector<std::string>{"signup_funnel"},
+      std::vector<Rule>{
+          {"user.signed_up", "INSERT INTO signup_funnel(user_id, signed_up_at, cohort_week) VALUES (?,?,?)",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(field(d, "user_id"), e.occurred_at_us, iso_week(e.occurred_at_us));
+           }},
+          {"organization.created",
+           "UPDATE signup_funnel SET first_org_at = ? WHERE user_id = ? AND first_org_at IS NULL",
+           [](sql::Stmt& s, const E& e, const json& d) { s.bind_all(e.occurred_at_us, field(d, "owner_user_id")); }}});
+}
+
+}  // namespace
+
+ProjectionSet make_projections() {
+  ProjectionSet out;
+  out.push_back(users());
+  out.push_back(organizations());
+  out.push_back(memberships());
+  out.push_back(api_keys());
+  out.push_back(audit());
+  out.push_back(usage());
+  out.push_back(funnel());
+  return out;
+}
+
+}  // namespace causeway

@@ -1,0 +1,14 @@
+-- signup_funnel: one row per user with the time each funnel step was first
+-- reached (NULL = not yet): signed up -> verified -> created an organization
+-- -> first workflow -> first run -> paid. Steps whose events the engine does
+-- not emit yet stay NULL.
+CREATE TABLE signup_funnel (
+  user_id            TEXT PRIMARY KEY,
+  signed_up_at       INTEGER NOT NULL,
+  cohort_week        TEXT NOT NULL,        -- ISO week of signup, "2026-W47"
+  verified_at        INTEGER,
+  first_org_at       INTEGER,
+  first_workflow_at  INTEGER,
+  first_run_at       INTEGER,
+  paid_at            INTEGER
+) WITHOUT ROWID;
