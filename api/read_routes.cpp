@@ -237,7 +237,9 @@ awaitable<Response> Api::projections_route(Request& req, const std::string& requ
     }
     out.push_back(std::move(o));
   }
-  co_return json_response(http::status::ok, json::serialize(json::object{{"projections", std::move(out)}}), ver);
+  json::object body{{"projections", std::move(out)}, {"rebuilding", views_->rebuilding()}};
+  if (auto e = views_->last_error(); !e.empty()) body["error"] = e;
+  co_return json_response(http::status::ok, json::serialize(body), ver);
 }
 
 }  // namespace causeway::api

@@ -21,7 +21,7 @@ const char* kServingPragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMA
 // Bulk settings for a generation nobody reads yet; it is synced before publish.
 const char* kBulkPragmas =
     "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144; "
-    "PRAGMA temp_store=MEMORY; PRAGMA locking_mode=EXCLUSIVE;";
+    "PRAGMA temp_store=MEMORY; PRAGMA main.locking_mode=EXCLUSIVE;";
 
 struct Parsed {
   boost::json::object data;
@@ -460,6 +460,11 @@ bool ProjectionRuntime::rebuilding() const {
   return !rebuilding_.empty() || pending_ != nullptr;
 }
 
+std::string ProjectionRuntime::last_error() const {
+  std::lock_guard lk(mu_);
+  return last_error_;
+}
+
 Status ProjectionRuntime::rebuild_offline(EventLog& log, const Upcaster& upcaster, const std::string& data_dir,
                                           std::vector<std::string> names, const ProgressFn& progress) {
   ViewFiles files(data_dir);
@@ -539,6 +544,51 @@ std::vector<ProjectionStatus> ProjectionRuntime::status() const {
       if (next && !next->empty())
         s.lag_ms = std::max<std::int64_t>(s.lag_ms, (now - next->front().recorded_at_us) / 1000);
     }
+  }
+  return out;
+}
+
+Result<std::vector<ProjectionStatus>> ProjectionRuntime::stored_status(EventLog& log, const std::string& data_dir) {
+  ViewFiles files(data_dir);
+  auto path = files.current();
+  if (!path) return std::move(path).error();
+  auto db = sql::Db::open(*path, sql::Db::Mode::read_only);
+  if (!db) return std::move(db).error();
+  auto row = (*db)->prepare("SELECT version, schema_hash, error, error_position FROM _projections WHERE name = ?");
+  if (!row) return std::move(row).error();
+  auto cps = (*db)->prepare("SELECT partition, position FROM _checkpoints WHERE projection = ?");
+  if (!cps) return std::move(cps).error();
+  const auto head = log.head();
+  std::vector<ProjectionStatus> out;
+  for (const auto& p : make_projections()) {
+    ProjectionStatus s;
+    s.name = p->name();
+    s.version = p->version();
+    s.checkpoint.offsets.assign(log.partitions(), 0);
+    row->bind_all(p->name());
+    auto found = row->step();
+    if (!found) return std::move(found).error();
+    if (!*found) {
+      s.state = "missing";
+    } else {
+      bool same = row->i64(0) == p->version() && row->text(1) == p->schema_hash();
+      s.error = row->is_null(2) ? std::string() : row->text(2);
+      s.error_position = row->is_null(3) ? 0 : static_cast<std::uint64_t>(row->i64(3));
+      s.state = !same ? "frozen" : !s.error.empty() ? "failed" : "running";
+    }
+    row->reset();
+    cps->bind_all(p->name());
+    for (;;) {
+      auto r = cps->step();
+      if (!r) return std::move(r).error();
+      if (!*r) break;
+      auto part = static_cast<std::size_t>(cps->i64(0));
+      if (part < s.checkpoint.offsets.size()) s.checkpoint.offsets[part] = static_cast<std::uint64_t>(cps->i64(1));
+    }
+    cps->reset();
+    for (std::size_t i = 0; i < s.checkpoint.offsets.size() && i < head.offsets.size(); ++i)
+      if (head.offsets[i] > s.checkpoint.offsets[i]) s.lag_events += head.offsets[i] - s.checkpoint.offsets[i];
+    out.push_back(std::move(s));
   }
   return out;
 }

@@ -84,6 +84,8 @@ class ProjectionRuntime {
   // one is running, Errc::not_found for an unknown name.
   Status request_rebuild(std::vector<std::string> names);
   bool rebuilding() const;
+  // The last runtime-level failure (a failed batch write, a failed rebuild), empty when fine.
+  std::string last_error() const;
 
   // Calls `wake` (from the worker thread; it must not block) after the next
   // committed batch or generation switch. One-shot.
@@ -94,6 +96,11 @@ class ProjectionRuntime {
   // The caller must hold the writer lock (ViewFiles::lock_writer).
   static Status rebuild_offline(EventLog& log, const Upcaster& upcaster, const std::string& data_dir,
                                 std::vector<std::string> names, const ProgressFn& progress);
+
+  // The stored state of the views in `data_dir`, read-only (safe while a server
+  // runs): `causeway projections status`. A stored version or schema that
+  // differs from the code's shows as "frozen" (it rebuilds at the next start).
+  static Result<std::vector<ProjectionStatus>> stored_status(EventLog& log, const std::string& data_dir);
 
   struct Track;      // per-projection progress (runtime.cpp)
   struct ViewSet;    // one connection with its projections and tracks

@@ -4,6 +4,9 @@
 //   causeway log tail              events as JSON lines (filters: stream, type, position)
 //   causeway log stats             counts and sizes of the log
 //   causeway log verify            recompute the hash chain and aggregate state
+//   causeway projections status    state, checkpoint and lag of every view
+//   causeway projections rebuild   rebuild NAME... or --all (offline; the server rebuilds online)
+//   causeway query SQL             read-only SQL over the views (JSON lines or CSV)
 //
 // Configuration precedence: command-line flags, then CAUSEWAY_* environment
 // variables, then the file given by --config (TOML/INI, keys = flag names under
@@ -27,6 +30,7 @@
 #include "engine/verify.h"
 #include "events/codec.h"
 #include "tools/progress.h"
+#include "tools/views_cli.h"
 
 using namespace causeway;
 
@@ -216,6 +220,27 @@ int main(int argc, char** argv) {
   // `causeway log verify --data-dir X` reads the parent's option too.
   for (auto* sub : {tail_cmd, stats_cmd, verify_cmd}) sub->fallthrough();
 
+  auto* proj_cmd = app.add_subcommand("projections", "the SQLite views: status and rebuild");
+  proj_cmd->require_subcommand(1);
+  env(proj_cmd->add_option("--data-dir", data_dir, "data folder"), "projections", "--data-dir", "CAUSEWAY_DATA_DIR")->capture_default_str();
+  auto* pstatus_cmd = proj_cmd->add_subcommand("status", "state, checkpoint and lag of every projection (safe while serving)");
+  std::vector<std::string> rebuild_names;
+  bool rebuild_all = false;
+  auto* rebuild_cmd = proj_cmd->add_subcommand("rebuild", "replay projections into a new generation and publish it (server stopped)");
+  rebuild_cmd->add_option("names", rebuild_names, "projections to rebuild");
+  rebuild_cmd->add_flag("--all", rebuild_all, "rebuild every projection");
+  for (auto* sub : {pstatus_cmd, rebuild_cmd}) sub->fallthrough();
+
+  cli::QueryOptions qopts;
+  std::string query_tenant, query_format = "jsonl";
+  auto* query_cmd = app.add_subcommand("query", "read-only SQL over the views, streamed (safe while serving)");
+  env(query_cmd->add_option("--data-dir", data_dir, "data folder"), "query", "--data-dir", "CAUSEWAY_DATA_DIR")->capture_default_str();
+  query_cmd->add_option("sql", qopts.sql, "one SELECT statement")->required();
+  query_cmd->add_option("--tenant", query_tenant, "only this organization's rows (as its analysts see them)");
+  query_cmd->add_option("--format", query_format, "jsonl or csv")->check(CLI::IsMember({"jsonl", "csv"}))->capture_default_str();
+  query_cmd->add_option("--max-rows", qopts.max_rows, "stop after this many rows")->capture_default_str();
+  query_cmd->add_option("--timeout-ms", qopts.timeout_ms, "interrupt the statement after this long")->capture_default_str();
+
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const auto& [sub, flag, var] : env_flags) {
     if (std::find(args.begin(), args.end(), sub) == args.end()) continue;  // another subcommand
@@ -236,5 +261,12 @@ int main(int argc, char** argv) {
   if (tail_cmd->parsed()) return tail(data_dir, topts);
   if (stats_cmd->parsed()) return stats(data_dir);
   if (verify_cmd->parsed()) return verify(data_dir);
+  if (pstatus_cmd->parsed()) return cli::projections_status(data_dir);
+  if (rebuild_cmd->parsed()) return cli::projections_rebuild(data_dir, rebuild_names, rebuild_all);
+  if (query_cmd->parsed()) {
+    if (!query_tenant.empty()) qopts.tenant = query_tenant;
+    qopts.csv = query_format == "csv";
+    return cli::query(data_dir, qopts);
+  }
   return 2;
 }
