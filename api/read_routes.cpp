@@ -82,13 +82,16 @@ awaitable<Response> Api::read_view(Request& req, const std::string& request_id, 
   if (!who->admin) lr.tenant = who->tenant;
   std::vector<std::pair<std::string, std::string>> params;
   for (auto p : url.params()) params.emplace_back(p.key, p.value);
-  if (auto st = parse_list_params(lr, params); !st) co_return problem(st.error(), instance, request_id, ver);
+  // Query parameters are not a JSON body: a bad one is a 400 naming it.
+  if (auto st = parse_list_params(lr, params); !st) co_return problem(400, st.error().message, "", instance, request_id, ver);
   auto pos = requested_position(req, url);
   if (!pos) co_return problem(pos.error(), instance, request_id, ver);
   if (*pos)
     if (auto st = co_await wait_applied(view->projection, **pos); !st)
       co_return problem(st.error(), instance, request_id, ver);
 
+  // Taken before the read: the rows reflect at least this position.
+  const std::string applied = views_->applied(view->projection).str();
   auto lease = reads_->acquire();
   if (!lease) co_return problem(lease.error(), instance, request_id, ver);
   auto page = list_view(**lease, lr, &vault_);
@@ -97,7 +100,6 @@ awaitable<Response> Api::read_view(Request& req, const std::string& request_id, 
       log_fields(spdlog::level::err, "view read failed", {{"request_id", request_id}, {"error", page.error().message}});
     co_return problem(page.error(), instance, request_id, ver);
   }
-  const std::string applied = views_->applied(view->projection).str();
   if (wants_csv(req)) {
     std::string body;
     std::vector<json::value> header(page->columns.begin(), page->columns.end());
@@ -158,6 +160,8 @@ awaitable<Response> Api::analyst_sql(Request& req, const std::string& request_id
   auto path = reads_->current();
   if (!path) co_return problem(path.error(), instance, request_id, ver);
   const bool csv = wants_csv(req);
+  const std::string applied = views_->applied().str();  // before the read, as in read_view
+  bool truncated = false;
   SqlLimits limits;
   limits.max_rows = cfg_.query_max_rows;
   limits.timeout = cfg_.query_timeout;
@@ -187,13 +191,15 @@ awaitable<Response> Api::analyst_sql(Request& req, const std::string& request_id
           out += '\n';
         });
     if (!r) return std::move(r).error();
-    if (r->truncated && !csv) out += json::serialize(json::object{{"truncated", true}, {"max_rows", limits.max_rows}}) + "\n";
+    truncated = r->truncated;
     return out;
   });
   if (!result) co_return problem(result.error(), instance, request_id, ver);
   auto res = json_response(http::status::ok, std::move(result).value(), ver,
                            csv ? "text/csv; charset=utf-8" : "application/x-ndjson");
-  res.set("Causeway-Position", views_->applied().str());
+  res.set("Causeway-Position", applied);
+  // The body is rows only; a cut-off result says so in a header (both formats).
+  if (truncated) res.set("Causeway-Truncated", fmt::format("max_rows={}", limits.max_rows));
   co_return res;
 }
 

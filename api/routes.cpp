@@ -92,7 +92,12 @@ Result<Principal> Api::authenticate(const Request& req) {
   auto hex = [](std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
   };
-  if (v.size() != kLen || v.substr(0, 11) != "Bearer cwk_" || v[43] != '_' || !hex(v.substr(11, 32)) ||
+  auto bearer = [](std::string_view s) {
+    return s.size() >= 7 && std::equal(s.begin(), s.begin() + 7, "bearer ", [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  };
+  if (v.size() != kLen || !bearer(v) || v.substr(7, 4) != "cwk_" || v[43] != '_' || !hex(v.substr(11, 32)) ||
       !hex(v.substr(44)))
     return Error::unauthorized("the bearer token is not valid");
   const std::string key_id = "key-" + std::string(v.substr(11, 32));

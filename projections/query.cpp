@@ -301,20 +301,35 @@ namespace {
 
 struct Sandbox {
   bool tenant_scoped = false;
+  // Names of the inner TEMP VIEWs that filter main tables by tenant. They are
+  // random per connection and the schema tables are unreadable, so a query
+  // cannot name a CTE after one (the authorizer reports a CTE's name exactly
+  // like a view's).
+  std::vector<std::string> secret_views;
   std::chrono::steady_clock::time_point deadline;
 };
 
+bool is_schema_table(std::string_view t) {
+  return t == "sqlite_master" || t == "sqlite_schema" || t == "sqlite_temp_master" || t == "sqlite_temp_schema";
+}
+
 int authorize(void* user, int action, const char* a1, const char* a2, const char* a3, const char* a4) {
   const auto* box = static_cast<const Sandbox*>(user);
-  (void)a1;
   switch (action) {
     case SQLITE_SELECT:
     case SQLITE_RECURSIVE:
       return SQLITE_OK;
     case SQLITE_READ:
-      // A tenant reads main tables only through its scoped TEMP VIEWs (a4 names
-      // the view doing the read); a direct read of main.* is refused.
-      if (box->tenant_scoped && a3 && std::string_view(a3) == "main" && a4 == nullptr) return SQLITE_DENY;
+      // A tenant reads main tables only through its secret scoped views (a4
+      // names the innermost view or CTE doing the read); any other read of
+      // main.*, and any read of the schema tables, is refused.
+      if (!box->tenant_scoped) return SQLITE_OK;
+      if (a1 && is_schema_table(a1)) return SQLITE_DENY;
+      if (a3 && std::string_view(a3) == "main") {
+        if (!a4) return SQLITE_DENY;
+        bool ours = std::find(box->secret_views.begin(), box->secret_views.end(), a4) != box->secret_views.end();
+        return ours ? SQLITE_OK : SQLITE_DENY;
+      }
       return SQLITE_OK;
     case SQLITE_FUNCTION: {
       std::string_view fn = a2 ? a2 : "";
@@ -344,10 +359,21 @@ Result<SqlResult> run_analyst_sql(const std::string& path, const std::string& st
   Sandbox box;
   if (tenant) {
     box.tenant_scoped = true;
+    // temp.<table> (what the query names) reads temp.<secret>, which alone
+    // reads main.<table> filtered by the tenant's scope.
+    unsigned char rnd[16];
+    randombytes_buf(rnd, sizeof rnd);
+    char salt[33];
+    sodium_bin2hex(salt, sizeof salt, rnd, sizeof rnd);
     std::string ddl;
-    for (const auto& v : view_catalog())
-      if (!v.scope.empty())
-        ddl += fmt::format("CREATE TEMP VIEW {0} AS SELECT * FROM main.{0} WHERE {1};", v.table, scope_sql(v, *tenant));
+    for (const auto& v : view_catalog()) {
+      if (v.scope.empty()) continue;
+      std::string secret = fmt::format("scoped_{}_{}", salt, v.table);
+      ddl += fmt::format("CREATE TEMP VIEW {0} AS SELECT * FROM main.{1} WHERE {2};", secret, v.table,
+                         scope_sql(v, *tenant));
+      ddl += fmt::format("CREATE TEMP VIEW {0} AS SELECT * FROM temp.{1};", v.table, secret);
+      box.secret_views.push_back(std::move(secret));
+    }
     if (auto st = (*db)->exec(ddl); !st) return std::move(st).error();
   }
   if (auto st = (*db)->exec(fmt::format("PRAGMA cache_size=-{}; PRAGMA query_only=ON", limits.cache_kib)); !st)

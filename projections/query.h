@@ -91,8 +91,11 @@ struct SqlLimits {
 //     only: writes, ATTACH, PRAGMA, DDL, transactions and load_extension() are
 //     refused (Errc::forbidden);
 //   - a tenant sees each scopable view through a TEMP VIEW of the same name
-//     that filters by its scope, and any direct read of the main tables is
-//     refused, so no spelling of a query reaches another tenant's rows;
+//     that reads a second TEMP VIEW, with a random per-connection name, which
+//     filters the main table by the tenant's scope; the authorizer lets only
+//     those secret views read main tables and refuses the schema tables, so
+//     no spelling of a query (CTEs named like a view included) reaches
+//     another tenant's rows;
 //   - past `timeout` the statement is interrupted (Errc::unavailable), past
 //     `max_rows` rows it stops with `truncated` set.
 // `on_columns` is called once, then `on_row` per row (values as JSON).

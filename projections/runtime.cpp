@@ -125,6 +125,11 @@ Result<std::unique_ptr<ViewSet>> open_serving(const std::string& path, std::uint
   if (auto st = vs->db->exec(kRuntimeSchema); !st) return std::move(st).error();
   auto txn = sql::Txn::begin(*vs->db);
   if (!txn) return std::move(txn).error();
+  // A projection stopped by a poison event retries from its checkpoint on
+  // every open; its error is recorded again if the event still fails.
+  if (auto st = vs->db->exec("UPDATE _projections SET error = NULL, error_position = NULL WHERE error IS NOT NULL");
+      !st)
+    return std::move(st).error();
   auto row = vs->db->prepare("SELECT version, schema_hash FROM _projections WHERE name = ?");
   if (!row) return std::move(row).error();
   auto cps = vs->db->prepare("SELECT partition, position FROM _checkpoints WHERE projection = ?");
@@ -176,25 +181,39 @@ Status apply_batch(ViewSet& vs, std::uint32_t partition, const std::vector<Event
     if (t.state != Track::State::running || t.checkpoint[partition] >= last) continue;
     auto& proj = *vs.projections[i];
     if (auto st = vs.db->exec("SAVEPOINT apply"); !st) return st;
-    bool failed = false;
-    for (std::size_t k = 0; k < events.size() && !failed; ++k) {
-      const Event& e = events[k];
-      if (e.position <= t.checkpoint[partition] || !proj.consumes(e.type)) continue;
-      Status st = parsed[k].error ? Status(*parsed[k].error) : proj.apply(e, parsed[k].data);
-      if (st) continue;
-      failed = true;
-      if (auto rb = vs.db->exec("ROLLBACK TO apply; RELEASE apply"); !rb) return rb;
+    // Applies events [0, end) past the checkpoint; returns the index that failed, or end.
+    auto apply_range = [&](std::size_t end, Status& why) {
+      for (std::size_t k = 0; k < end; ++k) {
+        const Event& e = events[k];
+        if (e.position <= t.checkpoint[partition] || !proj.consumes(e.type)) continue;
+        why = parsed[k].error ? Status(*parsed[k].error) : proj.apply(e, parsed[k].data);
+        if (!why) return k;
+      }
+      return end;
+    };
+    Status why = ok_status();
+    std::size_t bad = apply_range(events.size(), why);
+    std::uint64_t reached = last;
+    if (bad < events.size()) {
+      // Undo the whole part, then redo the events before the poison one, so the
+      // projection stops exactly there and its checkpoint says so.
+      const Event& e = events[bad];
+      if (auto rb = vs.db->exec("ROLLBACK TO apply"); !rb) return rb;
+      Status again = ok_status();
+      if (apply_range(bad, again) != bad) return again;
       t.state = Track::State::failed;
       t.error_position = e.position;
       t.error = fmt::format("projection {} stopped at position {} (event {}, type {} v{}): {}", proj.name(),
-                            e.position, e.id, e.type, e.schema_version, st.error().message);
+                            e.position, e.id, e.type, e.schema_version, why.error().message);
       if (auto s = vs.save_failure.bind_all(t.error, e.position, proj.name()).run(); !s) return s;
+      reached = e.position - 1;
     }
-    if (failed) continue;
-    if (auto st = vs.save_checkpoint.bind_all(proj.name(), static_cast<std::int64_t>(partition), last).run(); !st)
-      return st;
+    if (reached > t.checkpoint[partition]) {
+      if (auto st = vs.save_checkpoint.bind_all(proj.name(), static_cast<std::int64_t>(partition), reached).run(); !st)
+        return st;
+      t.checkpoint[partition] = reached;
+    }
     if (auto st = vs.db->exec("RELEASE apply"); !st) return st;
-    t.checkpoint[partition] = last;
   }
   if (auto st = txn->commit(); !st) return st;
   if (publish_mu) {
@@ -324,7 +343,7 @@ Result<std::unique_ptr<ProjectionRuntime>> ProjectionRuntime::open(EventLog& log
   if (!vs) return std::move(vs).error();
   if (!current)
     if (auto st = rt->files_.publish(path); !st) return std::move(st).error();
-  rt->files_.remove_others(path);
+  rt->files_.remove_others({path});
   rt->live_ = std::move(vs).value();
   return rt;
 }
@@ -414,8 +433,12 @@ void ProjectionRuntime::switch_to_pending() {
     live_ = std::move(next);
     rebuilding_.clear();
   }
+  // The replaced generation stays on disk until the next switch or start:
+  // SQLite refuses new statements on a connection whose file was unlinked, and
+  // readers may still hold one.
+  const std::string replaced = old->path;
   old.reset();
-  files_.remove_others(live_->path);
+  files_.remove_others({live_->path, replaced});
   wake_waiters();
 }
 
@@ -486,7 +509,7 @@ Status ProjectionRuntime::rebuild_offline(EventLog& log, const Upcaster& upcaste
   if (auto st = seal_generation(**vs); !st) return st;
   if (auto st = files.publish(*path); !st) return st;
   vs->reset();
-  files.remove_others(*path);
+  files.remove_others({*path});
   return ok_status();
 }
 
@@ -511,8 +534,10 @@ bool ProjectionRuntime::knows(const std::string& projection) const {
 
 std::string ProjectionRuntime::failure(const std::string& projection) const {
   std::lock_guard lk(mu_);
-  int i = live_->index_of(projection);
-  return i >= 0 ? live_->tracks[static_cast<std::size_t>(i)].error : std::string();
+  for (std::size_t i = 0; i < live_->projections.size(); ++i)
+    if ((projection.empty() || live_->projections[i]->name() == projection) && !live_->tracks[i].error.empty())
+      return live_->tracks[i].error;
+  return {};
 }
 
 std::vector<ProjectionStatus> ProjectionRuntime::status() const {

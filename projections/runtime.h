@@ -76,7 +76,7 @@ class ProjectionRuntime {
   // What `projection` has applied, per partition (all projections: the minimum).
   PositionToken applied(const std::string& projection = {}) const;
   bool knows(const std::string& projection) const;
-  // The error that stopped `projection`, empty while it runs.
+  // The error that stopped `projection` (empty name: any projection), empty while it runs.
   std::string failure(const std::string& projection) const;
   std::vector<ProjectionStatus> status() const;
 

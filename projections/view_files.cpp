@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
 
@@ -70,14 +71,17 @@ Status ViewFiles::publish(const std::string& gen) const {
   return ok_status();
 }
 
-void ViewFiles::remove_others(const std::string& keep) const {
+void ViewFiles::remove_others(const std::vector<std::string>& keep) const {
   std::error_code ec;
-  const std::string keep_name = fs::path(keep).filename().string();
+  std::vector<std::string> kept;
+  for (const auto& k : keep) kept.push_back(fs::path(k).filename().string());
   for (auto& entry : fs::directory_iterator(dir(), ec)) {
     auto name = entry.path().filename().string();
     if (name.rfind("gen-", 0) != 0) continue;
-    if (name == keep_name || name.rfind(keep_name + "-", 0) == 0) continue;  // keep its -wal/-shm
-    fs::remove(entry.path(), ec);
+    bool keep_it = std::any_of(kept.begin(), kept.end(), [&](const std::string& k) {
+      return name == k || name.rfind(k + "-", 0) == 0;  // the file and its -wal/-shm
+    });
+    if (!keep_it) fs::remove(entry.path(), ec);
   }
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "events/result.h"
 
@@ -35,8 +36,8 @@ class ViewFiles {
   // Makes `gen` (fully written) the current generation, durably: the file and
   // the folder are fsynced before and after the symlink is replaced.
   Status publish(const std::string& gen) const;
-  // Deletes every generation but `keep`, with its -wal/-shm files.
-  void remove_others(const std::string& keep) const;
+  // Deletes every generation not in `keep`, with its -wal/-shm files.
+  void remove_others(const std::vector<std::string>& keep) const;
 
   // Takes the writer lock (non-blocking); Errc::conflict while another process
   // holds it. Released by the destructor.

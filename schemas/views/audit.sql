@@ -12,5 +12,5 @@ CREATE TABLE audit_index (
   event_id      TEXT NOT NULL
 );
 CREATE INDEX audit_by_tenant_time ON audit_index (tenant, time);
-CREATE INDEX audit_by_subject ON audit_index (subject) WHERE subject <> '';
+CREATE INDEX audit_by_subject ON audit_index (subject);
 CREATE INDEX audit_by_actor ON audit_index (actor);

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <boost/json/serialize.hpp>
+#include <functional>
 
 #include "api/node.h"
 #include "support/http_client.h"
@@ -16,13 +17,17 @@ struct NodeFixture {
   std::unique_ptr<Node> node;
   std::unique_ptr<HttpClient> http;
 
-  explicit NodeFixture(std::size_t max_body = 64 * 1024) {
+  explicit NodeFixture(std::size_t max_body = 64 * 1024)
+      : NodeFixture([max_body](ServerConfig& cfg) { cfg.max_body_bytes = max_body; }) {}
+
+  // `tweak` adjusts the test configuration (e.g. a short query_timeout) before the node opens.
+  explicit NodeFixture(const std::function<void(ServerConfig&)>& tweak) {
     ServerConfig cfg;
     cfg.data_dir = dir.str();
     cfg.port = 0;
     cfg.io_threads = 2;
-    cfg.max_body_bytes = max_body;
     cfg.password = {1, 8192};  // argon2id at its minimum cost: tests check behaviour, not strength
+    tweak(cfg);
     auto n = Node::open(cfg);
     REQUIRE(n.ok());
     node = std::move(n).value();
