@@ -9,5 +9,6 @@ namespace causeway::bench {
 void run_append_bench(const Settings& s);  // append_durable (append_bench.cpp)
 void run_http_bench(const Settings& s);    // http_commands  (http_bench.cpp)
 void run_replay_bench(const Settings& s);  // replay         (replay_bench.cpp)
+void run_views_bench(const Settings& s);   // views_rebuild  (views_bench.cpp)
 
 }  // namespace causeway::bench

@@ -27,6 +27,7 @@ struct Settings {
   unsigned server_threads = 0;              // BENCH_SERVER_THREADS: I/O threads of both servers (0 = nproc)
   unsigned client_threads = 1;              // BENCH_CLIENT_THREADS: load generator threads
   std::uint64_t replay_events = 1'000'000;  // BENCH_REPLAY_EVENTS
+  std::uint64_t view_events = 500'000;      // BENCH_VIEW_EVENTS: log size for views_rebuild
   std::string only;                         // BENCH_ONLY: comma list of figures to run (empty = all)
   std::string tmp_root;                     // BENCH_TMPDIR, else TMPDIR, else /tmp
 

@@ -11,6 +11,7 @@
 #include <boost/json/parse.hpp>
 #include <cmath>
 #include <stdexcept>
+#include <mutex>
 #include <thread>
 
 #include "api/node.h"
@@ -73,6 +74,7 @@ void run_http_bench(const Settings& s) {
 
   CpuProbe cpu;
   LoadResult full, half;
+  Latencies lag;
   double half_rate = 0;
   {
     TempDir dir(s.tmp_root, "http");
@@ -84,7 +86,17 @@ void run_http_bench(const Settings& s) {
 
     note(fmt::format("http_commands: Node, POST /v1/organizations, {} connections, closed loop, {:.1f}+{:.1f} s",
                      s.connections, s.warmup, s.seconds));
+    // Projection lag while the commands run: log acceptance (recorded_at) to
+    // the commit of the views transaction that applied the event.
+    std::mutex lag_mu;
+    const auto measure_from = Clock::now() + to_duration(s.warmup);
+    (*node)->views().observe([&](std::uint32_t, const std::vector<Event>& events, std::int64_t now_us) {
+      if (Clock::now() < measure_from) return;
+      std::lock_guard lk(lag_mu);
+      for (const auto& e : events) lag.add(static_cast<std::uint32_t>(std::max<std::int64_t>(0, now_us - e.recorded_at_us)));
+    });
     full = run_load(org_load(s, port, 1, owner, 0, 201));
+    (*node)->views().observe(nullptr);
     check(full, "http_commands (full load)");
 
     half_rate = full.per_second * s.low_load;
@@ -139,6 +151,14 @@ void run_http_bench(const Settings& s) {
           {"client_threads", s.client_threads},
           {"seconds", s.seconds},
           {"other_cpu_cores", std::round(cpu.other_cores() * 100) / 100}});
+  // No ceiling exists for a lag: the line compares the p99 with its target.
+  report("projection_lag_p99", lag.percentile(99) / 1000.0, "ms", 100.0,
+         {{"baseline_unit", "ms (target)"},
+          {"p50_ms", lag.percentile(50) / 1000.0},
+          {"max_ms", lag.percentile(100) / 1000.0},
+          {"events", lag.count()},
+          {"during", "http_commands closed loop"},
+          {"commands_per_s", std::round(full.per_second)}});
 }
 
 }  // namespace causeway::bench

@@ -2,6 +2,8 @@
 //   append_durable  RocksEventLog group commit vs raw synced RocksDB batches
 //   http_commands   POST /v1/organizations on a Node vs an empty Beast handler
 //   replay          RocksEventLog::read_forward vs raw iteration of the "log" CF
+//   views_rebuild   usage+audit views rebuilt from the log vs raw SQLite inserts
+//   (http_commands also prints projection_lag_p99: views lag under that load)
 // Settings come from BENCH_* environment variables (bench/README.md).
 #include <exception>
 #include <iostream>
@@ -17,6 +19,7 @@ int main() {
     if (s.wants("append_durable")) run_append_bench(s);
     if (s.wants("http_commands")) run_http_bench(s);
     if (s.wants("replay")) run_replay_bench(s);
+    if (s.wants("views_rebuild")) run_views_bench(s);
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "causeway_bench: " << e.what() << "\n";

@@ -399,11 +399,13 @@ bool ProjectionRuntime::step_once() {
     if (events->empty()) continue;
     progressed = true;
     const std::int64_t now = (opts_.clock ? *opts_.clock : system_clock_).now_us();
-    if (opts_.on_applied) opts_.on_applied(p, *events, now);
+    Observer observer;
     {
       std::lock_guard lk(mu_);
       last_error_.clear();
+      observer = observer_;
     }
+    if (observer) observer(p, *events, now);
   }
   if (progressed) wake_waiters();
   return progressed;
@@ -616,6 +618,11 @@ Result<std::vector<ProjectionStatus>> ProjectionRuntime::stored_status(EventLog&
     out.push_back(std::move(s));
   }
   return out;
+}
+
+void ProjectionRuntime::observe(Observer o) {
+  std::lock_guard lk(mu_);
+  observer_ = std::move(o);
 }
 
 void ProjectionRuntime::notify_once(std::function<void()> wake) {

@@ -61,10 +61,11 @@ class ProjectionRuntime {
     std::size_t batch = 1024;
     std::chrono::milliseconds poll{200};
     const Clock* clock = nullptr;  // for lag; system clock when null
-    // Observes each committed batch (partition, its events, commit time in µs):
-    // metrics and the lag benchmark.
-    std::function<void(std::uint32_t, const std::vector<Event>&, std::int64_t)> on_applied;
   };
+  // Observes each committed batch (partition, its events, commit time in µs),
+  // on the worker thread: metrics and the lag benchmark. Null to stop.
+  using Observer = std::function<void(std::uint32_t, const std::vector<Event>&, std::int64_t)>;
+  void observe(Observer o);
 
   // Opens (or creates) the views and takes the writer lock.
   static Result<std::unique_ptr<ProjectionRuntime>> open(EventLog& log, const Upcaster& upcaster, Options opts);
@@ -125,6 +126,7 @@ class ProjectionRuntime {
   std::set<std::string> rebuilding_;
   std::vector<std::function<void()>> waiters_;
   std::string last_error_;
+  Observer observer_;  // guarded by mu_
 
   std::atomic<bool> stop_{false};
   std::thread worker_;
