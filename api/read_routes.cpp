@@ -38,6 +38,12 @@ Result<std::optional<PositionToken>> requested_position(const Request& req, cons
   return std::optional<PositionToken>(std::move(t).value());
 }
 
+// Query parameters are not a JSON body: a bad one is a 400, not a 422.
+Response bad_parameter_or(const Error& e, const std::string& instance, const std::string& request_id, unsigned ver) {
+  if (e.code == Errc::invalid) return problem(400, e.message, "", instance, request_id, ver);
+  return problem(e, instance, request_id, ver);
+}
+
 }  // namespace
 
 awaitable<Status> Api::wait_applied(const std::string& projection, const PositionToken& token) {
@@ -82,19 +88,20 @@ awaitable<Response> Api::read_view(Request& req, const std::string& request_id, 
   if (!who->admin) lr.tenant = who->tenant;
   std::vector<std::pair<std::string, std::string>> params;
   for (auto p : url.params()) params.emplace_back(p.key, p.value);
-  // Query parameters are not a JSON body: a bad one is a 400 naming it.
-  if (auto st = parse_list_params(lr, params); !st) co_return problem(400, st.error().message, "", instance, request_id, ver);
+  if (auto st = parse_list_params(lr, params); !st) co_return bad_parameter_or(st.error(), instance, request_id, ver);
   auto pos = requested_position(req, url);
-  if (!pos) co_return problem(pos.error(), instance, request_id, ver);
+  if (!pos) co_return problem(400, pos.error().message, "", instance, request_id, ver);
   if (*pos)
     if (auto st = co_await wait_applied(view->projection, **pos); !st)
-      co_return problem(st.error(), instance, request_id, ver);
+      co_return bad_parameter_or(st.error(), instance, request_id, ver);
 
   // Taken before the read: the rows reflect at least this position.
   const std::string applied = views_->applied(view->projection).str();
   auto lease = reads_->acquire();
   if (!lease) co_return problem(lease.error(), instance, request_id, ver);
   auto page = list_view(**lease, lr, &vault_);
+  if (!page && page.error().code == Errc::invalid)
+    co_return bad_parameter_or(page.error(), instance, request_id, ver);  // a cursor not issued here
   if (!page) {
     if (page.error().code == Errc::corruption || page.error().code == Errc::unavailable)
       log_fields(spdlog::level::err, "view read failed", {{"request_id", request_id}, {"error", page.error().message}});
@@ -155,7 +162,11 @@ awaitable<Response> Api::analyst_sql(Request& req, const std::string& request_id
     auto t = p->is_string() ? PositionToken::parse(p->as_string()) : Result<PositionToken>(Error::invalid(""));
     if (!t) co_return problem(422, "position must be a position token string", "/position", instance, request_id, ver);
     const std::string all_views;  // named: GCC 12 mishandles temporaries inside co_await expressions
-    if (auto st = co_await wait_applied(all_views, *t); !st) co_return problem(st.error(), instance, request_id, ver);
+    if (auto st = co_await wait_applied(all_views, *t); !st) {
+      if (st.error().code == Errc::invalid)
+        co_return problem(422, st.error().message, "/position", instance, request_id, ver);
+      co_return problem(st.error(), instance, request_id, ver);
+    }
   }
   auto path = reads_->current();
   if (!path) co_return problem(path.error(), instance, request_id, ver);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cctype>
 #include <charconv>
 #include <ctime>
 #include <fmt/format.h>
@@ -342,6 +343,32 @@ int authorize(void* user, int action, const char* a1, const char* a2, const char
   }
 }
 
+// Whether the statement's first keyword (after blanks and comments) starts a
+// write, DDL, transaction or maintenance statement.
+bool starts_as_write(std::string_view sql) {
+  std::size_t i = 0;
+  for (;;) {
+    while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+    if (sql.substr(i, 2) == "--") {
+      i = sql.find('\n', i);
+      if (i == std::string_view::npos) return false;
+    } else if (sql.substr(i, 2) == "/*") {
+      i = sql.find("*/", i);
+      if (i == std::string_view::npos) return false;
+      i += 2;
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  for (; i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])); ++i)
+    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i])));
+  static const char* writes[] = {"insert", "update", "delete", "replace", "create", "drop", "alter",
+                                 "attach", "detach", "pragma", "vacuum", "reindex", "analyze", "begin",
+                                 "commit", "end", "rollback", "savepoint", "release"};
+  return std::any_of(std::begin(writes), std::end(writes), [&](const char* w) { return word == w; });
+}
+
 int progress(void* user) {
   const auto* box = static_cast<const Sandbox*>(user);
   return std::chrono::steady_clock::now() > box->deadline ? 1 : 0;
@@ -388,7 +415,10 @@ Result<SqlResult> run_analyst_sql(const std::string& path, const std::string& st
   auto stmt = (*db)->prepare(statement);
   if (!stmt) {
     Error e = std::move(stmt).error();
-    if (sqlite3_errcode(raw) == SQLITE_AUTH || e.message.find("not authorized") != std::string::npos)
+    // A write can fail to compile before the authorizer sees it (a TEMP VIEW
+    // cannot be modified, a table does not exist): it is still a refusal.
+    if (sqlite3_errcode(raw) == SQLITE_AUTH || e.message.find("not authorized") != std::string::npos ||
+        e.message.find("cannot modify") != std::string::npos || starts_as_write(statement))
       return Error::forbidden("the statement reads or does something analysts may not (only SELECT over the views)");
     return e;
   }
