@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "engine/password.h"
@@ -29,6 +30,9 @@ struct ServerConfig {
   std::chrono::milliseconds read_wait{2'000};  // longest read-your-writes wait before 503
   std::size_t query_max_rows = 10'000;         // analyst SQL: rows per response
   std::chrono::milliseconds query_timeout{5'000};
+  std::uint64_t audit_checkpoint_events = 1000;  // sign the chain after this many events (0 = never by count)
+  std::int64_t audit_checkpoint_interval_s = 60;
+  std::uint64_t audit_export_max_positions = 200'000;  // per API export (built in memory); the CLI streams  // ...and at least this often while events arrive (0 = never)
 };
 
 }  // namespace causeway

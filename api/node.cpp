@@ -97,8 +97,15 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   if (!views) return std::move(views).error();
   n->views_ = std::move(views).value();
   n->views_->start();
+  n->signer_ = std::make_unique<audit::Signer>(*n->vault_);
+  audit::Checkpointer::Options co;
+  co.every_events = cfg.audit_checkpoint_events;
+  co.every = std::chrono::seconds(cfg.audit_checkpoint_interval_s);
+  n->checkpointer_ = std::make_unique<audit::Checkpointer>(*n->log_, *n->signer_, clock ? *clock : n->system_clock_, co);
+  n->checkpointer_->start();
   n->api_ = std::make_unique<api::Api>(*n->pipeline_, *n->log_, *n->vault_, n->cfg_, n->admin_token_,
                                        n->views_.get());
+  n->api_->set_audit(n->signer_.get(), n->checkpointer_.get());
   n->server_ = std::make_unique<api::Server>(n->cfg_, [api = n->api_.get()](api::Request r) {
     return api->handle(std::move(r));
   });
@@ -119,6 +126,7 @@ void Node::stop() {
   }
   if (cpu_) cpu_->join();
   if (views_) views_->stop();
+  if (checkpointer_) checkpointer_->stop();
   if (log_) log_->close();
   log_fields(spdlog::level::info, "stopped", {});
 }

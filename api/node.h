@@ -16,6 +16,7 @@
 #include "api/config.h"
 #include "api/routes.h"
 #include "api/server.h"
+#include "engine/audit/checkpointer.h"
 #include "events/rocks/rocks_log.h"
 #include "events/upcast.h"
 #include "projections/runtime.h"
@@ -33,6 +34,8 @@ class Node {
   KeyVault& vault() { return *vault_; }
   CommandPipeline& pipeline() { return *pipeline_; }
   ProjectionRuntime& views() { return *views_; }
+  audit::Checkpointer& checkpointer() { return *checkpointer_; }
+  const audit::Signer& signer() const { return *signer_; }
   void stop();
 
  private:
@@ -46,6 +49,8 @@ class Node {
   std::unique_ptr<boost::asio::thread_pool> cpu_;
   std::unique_ptr<CommandPipeline> pipeline_;
   std::unique_ptr<ProjectionRuntime> views_;
+  std::unique_ptr<audit::Signer> signer_;
+  std::unique_ptr<audit::Checkpointer> checkpointer_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<api::Server> server_;
   std::string admin_token_;

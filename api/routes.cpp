@@ -199,6 +199,16 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       if (method != http::verb::get) co_return not_allowed("GET");
       co_return co_await read_view(req, request_id, seg[2], *target);
     }
+    if (signer_ && seg.size() == 3 && seg[1] == "audit" && seg[2] == "export") {
+      route_name = "audit.export";
+      if (method != http::verb::get) co_return not_allowed("GET");
+      co_return co_await audit_export(req, request_id, *target);
+    }
+    if (signer_ && seg.size() == 3 && seg[1] == "audit" && seg[2] == "public-key") {
+      route_name = "audit.public_key";
+      if (method != http::verb::get) co_return not_allowed("GET");
+      co_return audit_public_key(req, request_id);
+    }
     if (views_ && seg.size() == 2 && seg[1] == "query") {
       route_name = "query";
       if (method != http::verb::post) co_return not_allowed("POST");
@@ -213,6 +223,11 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       route_name = "admin.projections.rebuild";
       if (method != http::verb::post) co_return not_allowed("POST");
       co_return co_await projections_route(req, request_id, true);
+    }
+    if (seg.size() == 3 && seg[1] == "admin" && seg[2] == "backups") {
+      route_name = "admin.backups";
+      if (method != http::verb::post) co_return not_allowed("POST");
+      co_return co_await backup_route(req, request_id);
     }
     if (seg.size() == 5 && seg[1] == "admin" && seg[2] == "streams" && seg[4] == "events") {
       route_name = "admin.stream_events";
@@ -297,6 +312,7 @@ Response Api::stream_events(const Request& req, const std::string& request_id, c
     boost::system::error_code ec;
     auto data = json::parse(e.data, ec);
     if (ec) return problem(Error::corruption("event payload"), instance, request_id, ver);
+    pipeline_.schemas().redact_secrets(e.type, e.schema_version, data);
     if (auto st = vault_.open_all(data); !st) return problem(st.error(), instance, request_id, ver);
     out.push_back(to_cloudevent(e, data));
   }

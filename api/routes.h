@@ -11,6 +11,9 @@
 //   POST  /v1/query                                 analyst SQL over the views
 //   GET   /v1/admin/projections                     projection status and lag
 //   POST  /v1/admin/projections/rebuild             rebuild without downtime
+//   POST  /v1/admin/backups                         online backup into a new folder (backup_route.cpp)
+//   GET   /v1/audit/export                          signed, verifiable audit export (audit_routes.cpp)
+//   GET   /v1/audit/public-key                      the key that signs audit checkpoints
 //
 // Callers are the operator (the admin token: every tenant) or an API key of
 // one organization (its tenant and role); see Principal.
@@ -30,6 +33,7 @@
 
 #include "api/config.h"
 #include "api/problem.h"
+#include "engine/audit/checkpointer.h"
 #include "engine/pipeline.h"
 #include "projections/read_pool.h"
 #include "projections/runtime.h"
@@ -54,6 +58,11 @@ class Api {
       const std::string& admin_token, ProjectionRuntime* views = nullptr);
 
   boost::asio::awaitable<Response> handle(Request req);
+  // Enables the audit routes (set once at start-up, before serving).
+  void set_audit(const audit::Signer* signer, audit::Checkpointer* checkpointer) {
+    signer_ = signer;
+    checkpointer_ = checkpointer;
+  }
 
  private:
   boost::asio::awaitable<Response> route(Request& req, const std::string& request_id, std::string& route_name);
@@ -70,6 +79,12 @@ class Api {
                                              const boost::urls::url_view& url);
   boost::asio::awaitable<Response> analyst_sql(Request& req, const std::string& request_id);
   boost::asio::awaitable<Response> projections_route(Request& req, const std::string& request_id, bool rebuild);
+  // audit_routes.cpp
+  boost::asio::awaitable<Response> audit_export(Request& req, const std::string& request_id,
+                                                const boost::urls::url_view& url);
+  Response audit_public_key(const Request& req, const std::string& request_id);
+  // backup_route.cpp
+  boost::asio::awaitable<Response> backup_route(Request& req, const std::string& request_id);
   // Waits (bounded) until `projection` has applied `token`; an error to return otherwise.
   boost::asio::awaitable<Status> wait_applied(const std::string& projection, const PositionToken& token);
 
@@ -80,6 +95,8 @@ class Api {
   std::array<unsigned char, 32> admin_hash_{};
   ProjectionRuntime* views_;
   std::unique_ptr<ReadPool> reads_;
+  const audit::Signer* signer_ = nullptr;
+  audit::Checkpointer* checkpointer_ = nullptr;
 };
 
 }  // namespace causeway::api

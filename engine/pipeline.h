@@ -95,7 +95,9 @@ class CommandPipeline {
   KeyVault& vault() { return vault_; }
   AggregateStore& aggregates() { return aggregates_; }
   const Options& options() const { return opts_; }
-  boost::asio::any_io_executor cpu() const { return cpu_; }  // for CPU-heavy work off the I/O threads
+  boost::asio::any_io_executor cpu() const { return cpu_; }
+  const Clock& clock() const { return clock_; }
+  const SchemaRegistry& schemas() const { return schemas_; }  // for CPU-heavy work off the I/O threads
 
  private:
   Result<Commit> build_commit(Plan& plan, const CommandContext& ctx, const std::string& command,

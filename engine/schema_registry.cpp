@@ -14,6 +14,7 @@ struct SchemaRegistry::Compiled {
   json::value doc;  // kept for the unknown-field walk and annotations
   valijson::Schema schema;
   std::vector<std::string> personal;
+  std::vector<std::string> secret;
 };
 
 SchemaRegistry::~SchemaRegistry() = default;
@@ -78,8 +79,10 @@ Result<std::unique_ptr<SchemaRegistry::Compiled>> compile(const EmbeddedSchema& 
   if (auto* props = c->doc.as_object().if_contains("properties"); props && props->is_object())
     for (const auto& kv : props->as_object())
       if (auto* o = kv.value().if_object())
-        if (auto* p = o->if_contains("x-personal"); p && p->is_bool() && p->as_bool())
+        if (auto* p = o->if_contains("x-personal"); p && p->is_bool() && p->as_bool()) {
           c->personal.emplace_back(kv.key());
+          if (auto* x = o->if_contains("x-secret"); x && x->is_bool() && x->as_bool()) c->secret.emplace_back(kv.key());
+        }
   return c;
 }
 
@@ -142,6 +145,18 @@ const std::vector<std::string>& SchemaRegistry::personal_fields(const std::strin
   static const std::vector<std::string> none;
   auto it = events_.find(fmt::format("{}.v{}", type, version));
   return it == events_.end() ? none : it->second->personal;
+}
+
+const std::vector<std::string>& SchemaRegistry::secret_fields(const std::string& type, std::uint32_t version) const {
+  static const std::vector<std::string> none;
+  auto it = events_.find(fmt::format("{}.v{}", type, version));
+  return it == events_.end() ? none : it->second->secret;
+}
+
+void SchemaRegistry::redact_secrets(const std::string& type, std::uint32_t version, boost::json::value& data) const {
+  if (!data.is_object()) return;
+  for (const auto& f : secret_fields(type, version))
+    if (auto* v = data.as_object().if_contains(f)) *v = "[redacted]";
 }
 
 }  // namespace causeway

@@ -40,6 +40,11 @@ class SchemaRegistry {
   std::vector<FieldError> validate_event(const std::string& type, std::uint32_t version,
                                          const boost::json::value& data) const;
   const std::vector<std::string>& personal_fields(const std::string& type, std::uint32_t version) const;
+  // Personal fields also marked "x-secret": true (e.g. a password hash). No
+  // reader ever shows them, opened or not: redact_secrets() replaces them
+  // with "[redacted]" (they are sealed, so verifiers skip them anyway).
+  const std::vector<std::string>& secret_fields(const std::string& type, std::uint32_t version) const;
+  void redact_secrets(const std::string& type, std::uint32_t version, boost::json::value& data) const;
 
   struct Compiled;  // a parsed and compiled schema (schema_registry.cpp)
 

@@ -194,6 +194,23 @@ std::string hex(const Hash& h) {
   return s;
 }
 
+std::optional<std::int64_t> parse_rfc3339_us(std::string_view s) {
+  std::tm tm{};
+  std::string text(s);
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!end) return std::nullopt;
+  std::int64_t frac = 0;
+  if (*end == '.') {
+    int digits = 0;
+    for (++end; *end >= '0' && *end <= '9'; ++end)
+      if (digits++ < 6) frac = frac * 10 + (*end - '0');
+    if (digits == 0) return std::nullopt;
+    for (; digits < 6; ++digits) frac *= 10;
+  }
+  if (std::string_view(end) != "Z") return std::nullopt;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1'000'000 + frac;
+}
+
 std::string rfc3339_us(std::int64_t us) {
   std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
   long frac = static_cast<long>(us % 1'000'000);

@@ -5,6 +5,7 @@
 // every older version, and tests/events/fixtures holds a stored sample of each.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,5 +40,7 @@ boost::json::object to_cloudevent(const Event& e);  // parses e.data
 
 std::string hex(const Hash& h);
 std::string rfc3339_us(std::int64_t micros_since_epoch);
+// "2026-11-22T10:00:00Z" or with a fraction of up to 6 digits; UTC only.
+std::optional<std::int64_t> parse_rfc3339_us(std::string_view text);
 
 }  // namespace causeway

@@ -32,19 +32,7 @@ std::optional<std::int64_t> parse_i64(std::string_view s) {
 // Microseconds, or RFC 3339 UTC ("2026-11-22T10:00:00Z", optional fraction).
 std::optional<std::int64_t> parse_time(std::string_view s) {
   if (auto n = parse_i64(s)) return n;
-  std::tm tm{};
-  std::string text(s);
-  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (!end) return std::nullopt;
-  std::int64_t frac = 0;
-  if (*end == '.') {
-    int digits = 0;
-    for (++end; *end >= '0' && *end <= '9'; ++end)
-      if (digits++ < 6) frac = frac * 10 + (*end - '0');
-    for (; digits < 6; ++digits) frac *= 10;
-  }
-  if (std::string_view(end) != "Z") return std::nullopt;
-  return static_cast<std::int64_t>(timegm(&tm)) * 1'000'000 + frac;
+  return parse_rfc3339_us(s);
 }
 
 std::string b64url(std::string_view raw) {
@@ -271,31 +259,6 @@ Result<Page> list_view(sql::Db& db, const ListRequest& req, KeyVault* vault) {
 json::value cell_json(const K kind, const json::value& v) {
   if (kind == K::time && v.is_int64()) return json::string(rfc3339_us(v.as_int64()));
   return v;
-}
-
-std::string csv_line(const std::vector<json::value>& cells) {
-  std::string out;
-  for (std::size_t i = 0; i < cells.size(); ++i) {
-    if (i) out += ',';
-    const auto& c = cells[i];
-    std::string text = c.is_null()     ? std::string()
-                       : c.is_string() ? std::string(c.as_string())
-                                       : json::serialize(c);
-    // Spreadsheets run cells that start with these as formulas.
-    if (c.is_string() && !text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos)
-      text.insert(text.begin(), '\'');
-    if (text.find_first_of(",\"\r\n") != std::string::npos) {
-      std::string q = "\"";
-      for (char ch : text) {
-        if (ch == '"') q += '"';
-        q += ch;
-      }
-      text = q + "\"";
-    }
-    out += text;
-  }
-  out += "\r\n";
-  return out;
 }
 
 namespace {

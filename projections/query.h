@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "events/csv.h"
 #include "events/key_vault.h"
 #include "projections/sqlite.h"
 
@@ -73,8 +74,7 @@ Status parse_list_params(ListRequest& req, const std::vector<std::pair<std::stri
 // One page of `req`. Personal columns are opened with `vault` (or "[erased]").
 Result<Page> list_view(sql::Db& db, const ListRequest& req, KeyVault* vault);
 
-// Renderings shared by the REST endpoints, the SQL endpoint and the CLI.
-std::string csv_line(const std::vector<boost::json::value>& cells);  // RFC 4180, CRLF, formula-safe
+// Rendering shared by the REST endpoints, the SQL endpoint and the CLI (CSV: events/csv.h).
 boost::json::value cell_json(const ViewColumn::Kind kind, const boost::json::value& v);
 
 // ---- Analyst SQL ----

@@ -7,6 +7,11 @@
 //   causeway projections status    state, checkpoint and lag of every view
 //   causeway projections rebuild   rebuild NAME... or --all (offline; the server rebuilds online)
 //   causeway query SQL             read-only SQL over the views (JSON lines or CSV)
+//   causeway backup --to DIR       backup of a stopped server's data folder (online: POST /v1/admin/backups)
+//   causeway restore --from DIR    restore a backup into a new data folder
+//   causeway audit export          a signed, verifiable export of the log (recorded as a read)
+//   causeway audit verify [FILE]   check an export offline with the public key, or the live log
+//   causeway audit public-key      the key that verifies this data folder's checkpoints
 //
 // Configuration precedence: command-line flags, then CAUSEWAY_* environment
 // variables, then the file given by --config (TOML/INI, keys = flag names under
@@ -29,7 +34,9 @@
 #include "api/node.h"
 #include "engine/verify.h"
 #include "events/codec.h"
+#include "tools/backup_cli.h"
 #include "tools/progress.h"
+#include "tools/audit_cli.h"
 #include "tools/views_cli.h"
 
 using namespace causeway;
@@ -203,6 +210,12 @@ int main(int argc, char** argv) {
   env(serve_cmd->add_option("--idempotency-retention-s", cfg.idempotency_retention_s, "how long Idempotency-Key replies are kept"), "serve", "--idempotency-retention-s", "CAUSEWAY_IDEMPOTENCY_RETENTION_S")->capture_default_str();
   env(serve_cmd->add_option("--password-opslimit", cfg.password.opslimit, "argon2id passes"), "serve", "--password-opslimit", "CAUSEWAY_PASSWORD_OPSLIMIT")->capture_default_str();
   env(serve_cmd->add_option("--password-memlimit", cfg.password.memlimit, "argon2id memory in bytes"), "serve", "--password-memlimit", "CAUSEWAY_PASSWORD_MEMLIMIT")->capture_default_str();
+  std::int64_t read_wait_ms = cfg.read_wait.count(), query_timeout_ms = cfg.query_timeout.count();
+  env(serve_cmd->add_option("--read-wait-ms", read_wait_ms, "longest read-your-writes wait before 503"), "serve", "--read-wait-ms", "CAUSEWAY_READ_WAIT_MS")->capture_default_str();
+  env(serve_cmd->add_option("--query-max-rows", cfg.query_max_rows, "analyst SQL: rows per response"), "serve", "--query-max-rows", "CAUSEWAY_QUERY_MAX_ROWS")->capture_default_str();
+  env(serve_cmd->add_option("--query-timeout-ms", query_timeout_ms, "analyst SQL: time limit per statement"), "serve", "--query-timeout-ms", "CAUSEWAY_QUERY_TIMEOUT_MS")->capture_default_str();
+  env(serve_cmd->add_option("--audit-checkpoint-events", cfg.audit_checkpoint_events, "sign the audit chain after this many events (0 = not by count)"), "serve", "--audit-checkpoint-events", "CAUSEWAY_AUDIT_CHECKPOINT_EVENTS")->capture_default_str();
+  env(serve_cmd->add_option("--audit-checkpoint-interval-s", cfg.audit_checkpoint_interval_s, "...and at least this often while events arrive (0 = not by time)"), "serve", "--audit-checkpoint-interval-s", "CAUSEWAY_AUDIT_CHECKPOINT_INTERVAL_S")->capture_default_str();
   std::string data_dir = "./data";
   auto* log_cmd = app.add_subcommand("log", "inspect the event log (read-only, safe while serving)");
   log_cmd->require_subcommand(1);
@@ -241,6 +254,46 @@ int main(int argc, char** argv) {
   query_cmd->add_option("--max-rows", qopts.max_rows, "stop after this many rows")->capture_default_str();
   query_cmd->add_option("--timeout-ms", qopts.timeout_ms, "interrupt the statement after this long")->capture_default_str();
 
+  cli::BackupArgs backup_args;
+  auto* backup_cmd = app.add_subcommand("backup", "back up the data folder (server stopped; online: POST /v1/admin/backups)");
+  env(backup_cmd->add_option("--data-dir", data_dir, "data folder"), "backup", "--data-dir", "CAUSEWAY_DATA_DIR")->capture_default_str();
+  backup_cmd->add_option("--to", backup_args.to, "new folder for the backup (must not exist)")->required();
+  backup_cmd->add_flag("--include-secrets", backup_args.include_secrets, "also copy master.key and admin.token (0600)");
+  env(backup_cmd->add_option("--master-key-file", backup_args.master_key_file, "the master key to copy with --include-secrets (default <data-dir>/master.key)"), "backup", "--master-key-file", "CAUSEWAY_MASTER_KEY_FILE");
+  std::string restore_from, restore_dir;
+  auto* restore_cmd = app.add_subcommand("restore", "check a backup and restore it into a new or empty data folder");
+  restore_cmd->add_option("--from", restore_from, "backup folder")->required();
+  restore_cmd->add_option("--data-dir", restore_dir, "data folder to create (must be new or empty)")->required();
+
+  auto* audit_cmd = app.add_subcommand("audit", "the audit trail: export, verify, public key");
+  audit_cmd->require_subcommand(1);
+  cli::MasterKeySource audit_key;
+  env(audit_cmd->add_option("--data-dir", data_dir, "data folder"), "audit", "--data-dir", "CAUSEWAY_DATA_DIR")->capture_default_str();
+  env(audit_cmd->add_option("--master-key-file", audit_key.file, "file with the master key (default <data-dir>/master.key)"), "audit", "--master-key-file", "CAUSEWAY_MASTER_KEY_FILE");
+  env(audit_cmd->add_option("--master-key", audit_key.hex, "master key as 64 hex digits"), "audit", "--master-key", "CAUSEWAY_MASTER_KEY");
+  audit::ExportQuery xq;
+  std::string x_reason, x_out = "-", x_format = "jsonl", x_since, x_until;
+  auto* export_cmd = audit_cmd->add_subcommand("export", "export a range of the log, signed and verifiable (server stopped)");
+  export_cmd->add_option("--reason", x_reason, "why (recorded with the export)")->required();
+  export_cmd->add_option("--from", xq.from, "first position")->capture_default_str();
+  export_cmd->add_option("--to", xq.to, "last position (default: the head)");
+  export_cmd->add_option("--since", x_since, "recorded at or after (RFC 3339 UTC)");
+  export_cmd->add_option("--until", x_until, "recorded before (RFC 3339 UTC)");
+  export_cmd->add_option("--tenant", xq.tenant, "only this organization");
+  export_cmd->add_option("--actor", xq.actor, "only this actor (or impersonator)");
+  export_cmd->add_option("--subject", xq.subject, "only events about this data subject");
+  export_cmd->add_option("--type", xq.type, "only this event type");
+  export_cmd->add_option("--stream", xq.stream, "only this stream");
+  export_cmd->add_option("--format", x_format, "jsonl (verifiable) or csv")->check(CLI::IsMember({"jsonl", "csv"}))->capture_default_str();
+  export_cmd->add_option("--out,-o", x_out, "file to write, - for stdout")->capture_default_str();
+  std::string v_file, v_key, v_key_file;
+  auto* averify_cmd = audit_cmd->add_subcommand("verify", "verify an export FILE offline, or the live log");
+  averify_cmd->add_option("file", v_file, "an export written by `audit export` (omit: the live log)");
+  averify_cmd->add_option("--public-key", v_key, "64 hex digits (see `audit public-key`)");
+  averify_cmd->add_option("--public-key-file", v_key_file, "file holding the public key");
+  auto* pubkey_cmd = audit_cmd->add_subcommand("public-key", "print the key that verifies checkpoints");
+  for (auto* sub : {export_cmd, averify_cmd, pubkey_cmd}) sub->fallthrough();
+
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const auto& [sub, flag, var] : env_flags) {
     if (std::find(args.begin(), args.end(), sub) == args.end()) continue;  // another subcommand
@@ -257,12 +310,31 @@ int main(int argc, char** argv) {
   }
   if (sodium_init() < 0) return 1;
   cfg.read_timeout = std::chrono::milliseconds(read_timeout_ms);
+  cfg.read_wait = std::chrono::milliseconds(read_wait_ms);
+  cfg.query_timeout = std::chrono::milliseconds(query_timeout_ms);
   if (serve_cmd->parsed()) return serve(cfg);
   if (tail_cmd->parsed()) return tail(data_dir, topts);
   if (stats_cmd->parsed()) return stats(data_dir);
   if (verify_cmd->parsed()) return verify(data_dir);
   if (pstatus_cmd->parsed()) return cli::projections_status(data_dir);
   if (rebuild_cmd->parsed()) return cli::projections_rebuild(data_dir, rebuild_names, rebuild_all);
+  if (backup_cmd->parsed()) return cli::backup(data_dir, backup_args);
+  if (restore_cmd->parsed()) return cli::restore(restore_from, restore_dir);
+  if (export_cmd->parsed()) {
+    for (auto [text, slot] : {std::pair{&x_since, &xq.since_us}, {&x_until, &xq.until_us}}) {
+      if (text->empty()) continue;
+      auto t = parse_rfc3339_us(*text);
+      if (!t) {
+        std::cerr << "causeway: --since/--until must be RFC 3339 UTC times like 2026-11-22T10:00:00Z\n";
+        return 2;
+      }
+      *slot = *t;
+    }
+    xq.format = x_format == "csv" ? audit::ExportQuery::Format::csv : audit::ExportQuery::Format::jsonl;
+    return cli::audit_export(data_dir, audit_key, xq, x_reason, x_out);
+  }
+  if (averify_cmd->parsed()) return cli::audit_verify(data_dir, audit_key, v_file, v_key, v_key_file);
+  if (pubkey_cmd->parsed()) return cli::audit_public_key(data_dir, audit_key);
   if (query_cmd->parsed()) {
     if (!query_tenant.empty()) qopts.tenant = query_tenant;
     qopts.csv = query_format == "csv";

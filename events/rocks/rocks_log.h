@@ -77,6 +77,16 @@ class RocksEventLog final : public EventLog {
   // The key store over the "keys" column family, for the KeyVault. It must not
   // be used after close().
   std::shared_ptr<KeyStore> key_store();
+  // Writes a RocksDB checkpoint of the whole database (every column family,
+  // data keys included) into `dir`, for a backup (api/backup.h). `dir` must not
+  // exist; its parent must. Immutable files are hard-linked when `dir` is on
+  // the same file system, copied otherwise. Safe while the writer runs: the
+  // checkpoint holds exactly the groups that were durable when it was cut, so
+  // its head may be behind head() but never ahead. Works on a read-write log
+  // only. Errc::conflict when `dir` exists, Errc::unavailable on I/O errors,
+  // on a read-only log or after close(); must not race close().
+  // (rocks_log_checkpoint.cpp)
+  Status checkpoint_to(const std::string& dir);
 
  private:
   struct Pending {

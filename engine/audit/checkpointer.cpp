@@ -1,0 +1,95 @@
+#include "engine/audit/checkpointer.h"
+
+#include <boost/json/serialize.hpp>
+#include <future>
+
+#include "engine/ids.h"
+
+namespace causeway::audit {
+
+Checkpointer::Checkpointer(EventLog& log, const Signer& signer, const Clock& clock, Options opts)
+    : log_(log),
+      signer_(signer),
+      clock_(clock),
+      opts_(opts),
+      covered_(log.partitions(), 0),
+      own_(log.partitions(), 0),
+      last_(log.partitions()) {}
+
+Checkpointer::~Checkpointer() { stop(); }
+
+void Checkpointer::start() {
+  {
+    std::lock_guard lk(mu_);
+    last_at_us_ = clock_.now_us();
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void Checkpointer::stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+Result<std::vector<Checkpoint>> Checkpointer::checkpoint_now() {
+  std::lock_guard lk(mu_);
+  const auto head = log_.head();
+  for (std::uint32_t p = 0; p < log_.partitions(); ++p) {
+    const std::uint64_t at = head.offsets[p];
+    if (at == 0 || at <= own_[p] || at <= covered_[p]) continue;  // nothing new but our own checkpoint
+    auto entry = log_.read_forward(p, at, 1, HashCheck::verify);
+    if (!entry) return std::move(entry).error();
+    if (entry->empty()) return Error::unavailable("the log head is not readable");
+    Checkpoint c;
+    c.partition = p;
+    c.position = at;
+    c.chain_hash = entry->front().hash;
+    c.public_key = signer_.public_key();
+    c.signature = signer_.sign(p, at, c.chain_hash);
+
+    const std::int64_t now = clock_.now_us();
+    NewEvent e;
+    e.stream = checkpoint_stream(p);
+    e.id = new_id(now);
+    e.type = kCheckpointType;
+    e.occurred_at_us = now;
+    e.actor = Actor{"system:audit", {}};
+    e.causation_id = e.id;
+    e.correlation_id = e.id;
+    e.data = boost::json::serialize(to_json(c));
+    Commit commit;
+    commit.events.push_back(std::move(e));
+    std::promise<Result<Committed>> done;
+    auto f = done.get_future();
+    log_.append(std::move(commit), [&done](Result<Committed> r) { done.set_value(std::move(r)); });
+    auto r = f.get();
+    if (!r) return std::move(r).error();
+    covered_[p] = at;
+    own_[p] = r->positions.back();
+    last_[p] = c;
+    last_at_us_ = now;
+  }
+  return last_;
+}
+
+void Checkpointer::run() {
+  std::uint64_t seen = log_.head().offsets[0];
+  while (!stop_) {
+    seen = log_.wait_past(0, seen, std::chrono::milliseconds(500));
+    std::uint64_t covered, own;
+    std::int64_t last_at;
+    {
+      std::lock_guard lk(mu_);
+      covered = covered_[0];
+      own = own_[0];
+      last_at = last_at_us_;
+    }
+    const bool fresh = seen > own && seen > covered;
+    const bool by_count = opts_.every_events && seen >= covered + opts_.every_events;
+    const bool by_time =
+        opts_.every.count() && fresh && clock_.now_us() - last_at >= opts_.every.count() * 1'000'000LL;
+    if (fresh && (by_count || by_time)) (void)checkpoint_now();  // a failure is retried on the next tick
+  }
+}
+
+}  // namespace causeway::audit

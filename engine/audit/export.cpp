@@ -1,0 +1,177 @@
+#include "engine/audit/export.h"
+
+#include <sodium.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+#include "events/codec.h"
+#include "engine/ids.h"
+#include "events/csv.h"
+#include <future>
+
+namespace causeway::audit {
+namespace json = boost::json;
+
+namespace {
+
+std::string base64(std::string_view raw) {
+  std::string out(sodium_base64_encoded_len(raw.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(out.size() - 1);  // the terminating NUL
+  return out;
+}
+
+std::string line(const json::object& o) { return json::serialize(o) + "\n"; }
+
+json::object link_record(const Event& e) {
+  return {{"record", "link"},
+          {"position", e.position},
+          {"hash", hex(e.hash)},
+          {"prev_hash", hex(e.prev_hash)}};
+}
+
+Result<json::value> readable_data(const Event& e, KeyVault* vault, const SchemaRegistry& schemas) {
+  boost::system::error_code ec;
+  json::value data = json::parse(e.data, ec);
+  if (ec) return Error::corruption(fmt::format("the payload at position {} is not JSON", e.position));
+  schemas.redact_secrets(e.type, e.schema_version, data);
+  if (vault)
+    if (auto st = vault->open_all(data); !st) return std::move(st).error();
+  return data;
+}
+
+}  // namespace
+
+bool ExportQuery::matches(const Event& e) const {
+  if (e.type == kCheckpointType) return true;
+  if (since_us && e.recorded_at_us < *since_us) return false;
+  if (until_us && e.recorded_at_us >= *until_us) return false;
+  if (!tenant.empty() && e.tenant != tenant) return false;
+  if (!actor.empty() && e.actor.id != actor && e.actor.impersonator != actor) return false;
+  if (!type.empty() && e.type != type) return false;
+  if (!stream.empty() && e.stream != stream) return false;
+  if (!subject.empty() && std::find(e.subjects.begin(), e.subjects.end(), subject) == e.subjects.end()) return false;
+  return true;
+}
+
+json::object ExportQuery::filters_json() const {
+  json::object f;
+  if (since_us) f["since"] = rfc3339_us(*since_us);
+  if (until_us) f["until"] = rfc3339_us(*until_us);
+  for (auto [k, v] : {std::pair{"tenant", &tenant}, {"actor", &actor}, {"subject", &subject}, {"type", &type},
+                      {"stream", &stream}})
+    if (!v->empty()) f[k] = *v;
+  return f;
+}
+
+Status record_export(EventLog& log, const Actor& actor, const ExportQuery& q, const std::string& reason,
+                     std::int64_t now_us) {
+  NewEvent e;
+  e.stream = "audit-reads-" + (q.tenant.empty() ? std::string("global") : q.tenant);
+  e.id = new_id(now_us);
+  e.type = "audit.exported";
+  e.occurred_at_us = now_us;
+  e.tenant = q.tenant;
+  e.actor = actor;
+  e.causation_id = e.id;
+  e.correlation_id = e.id;
+  json::object d{{"reason", reason},
+                 {"from", q.from},
+                 {"to", q.to},
+                 {"filters", q.filters_json()},
+                 {"format", q.format == ExportQuery::Format::jsonl ? "jsonl" : "csv"}};
+  e.data = json::serialize(d);
+  Commit c;
+  c.events.push_back(std::move(e));
+  std::promise<Result<Committed>> done;
+  auto f = done.get_future();
+  log.append(std::move(c), [&done](Result<Committed> r) { done.set_value(std::move(r)); });
+  auto r = f.get();
+  if (!r) return std::move(r).error();
+  return ok_status();
+}
+
+Result<ExportSummary> export_audit(EventLog& log, KeyVault* vault, const SchemaRegistry& schemas,
+                                   const PublicKey& public_key, const ExportQuery& q,
+                                   const std::function<void(std::string_view)>& sink) {
+  const std::uint32_t partition = 0;  // one partition per export file
+  const std::uint64_t head = log.head().offsets[partition];
+  const std::uint64_t to = q.to == 0 ? head : std::min(q.to, head);
+  const std::uint64_t from = std::max<std::uint64_t>(1, q.from);
+  const bool jsonl = q.format == ExportQuery::Format::jsonl;
+  ExportSummary out;
+
+  if (jsonl) {
+    sink(line({{"causeway_audit_export", 1},
+               {"partition", partition},
+               {"from", from},
+               {"to", to},
+               {"filters", q.filters_json()},
+               {"exported_at", rfc3339_us(static_cast<std::int64_t>(
+                                   std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count()))},
+               {"public_key", to_hex(public_key.data(), public_key.size())}}));
+  } else {
+    sink(csv_line({json::string("position"), json::string("time"), json::string("id"), json::string("type"),
+                   json::string("source"), json::string("tenant"), json::string("actor"),
+                   json::string("impersonator"), json::string("subjects"), json::string("data")}));
+  }
+
+  bool done = false;
+  for (std::uint64_t next = from; !done && next <= head;) {
+    auto batch = log.read_forward(partition, next, 4096, HashCheck::verify);
+    if (!batch) return std::move(batch).error();
+    if (batch->empty()) break;
+    for (auto& e : *batch) {
+      next = e.position + 1;
+      const bool in_range = e.position <= to;
+      // Past `to`, a JSON-lines file runs on (as links) to the covering checkpoint.
+      if (!in_range && (!jsonl || out.signed_to_end)) {
+        done = true;
+        break;
+      }
+      const bool checkpoint = jsonl && e.type == kCheckpointType;
+      if (checkpoint) {
+        boost::system::error_code ec;
+        auto d = json::parse(e.data, ec);
+        if (!ec && d.is_object())
+          if (auto c = checkpoint_from_json(d.as_object()); c && c->position >= to) out.signed_to_end = true;
+      }
+      out.last_position = e.position;
+      if (!checkpoint && !(in_range && q.matches(e))) {
+        if (jsonl) sink(line(link_record(e)));
+        continue;
+      }
+      auto data = readable_data(e, vault, schemas);
+      if (!data) return std::move(data).error();
+      if (in_range && e.type != kCheckpointType) ++out.events;
+      if (jsonl) {
+        Event copy = e;
+        json::object rec = link_record(e);
+        rec["record"] = "event";
+        rec["entry"] = base64(encode_entry(copy));
+        rec["event"] = to_cloudevent(e, *data);
+        sink(line(rec));
+      } else {
+        json::array subjects;
+        for (const auto& s : e.subjects) subjects.emplace_back(s);
+        sink(csv_line({json::value(e.position), json::string(rfc3339_us(e.recorded_at_us)), json::string(e.id),
+                       json::string(e.type), json::string(e.stream), json::string(e.tenant),
+                       json::string(e.actor.id), json::string(e.actor.impersonator),
+                       json::string(json::serialize(subjects)), json::string(json::serialize(*data))}));
+      }
+    }
+  }
+  if (jsonl)
+    sink(line({{"record", "end"},
+               {"events", out.events},
+               {"last_position", out.last_position},
+               {"signed_to_end", out.signed_to_end}}));
+  return out;
+}
+
+}  // namespace causeway::audit

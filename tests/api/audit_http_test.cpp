@@ -1,0 +1,153 @@
+// The audit routes over HTTP: who may export, what an export records, and that
+// what the server hands out verifies offline with the published key.
+#include <doctest/doctest.h>
+
+#include <boost/json/parse.hpp>
+#include <sstream>
+
+#include "api/node_fixture.h"
+#include "engine/audit/verify_export.h"
+
+using namespace causeway;
+using namespace causeway::testing;
+namespace json = boost::json;
+
+namespace {
+
+struct AuditFixture : NodeFixture {
+  std::map<std::string, std::string> admin() { return {{"Authorization", "Bearer " + node->admin_token()}}; }
+
+  std::string org(const std::string& owner, const std::string& slug) {
+    auto r = create_org(owner, slug);
+    REQUIRE(r.status == 201);
+    return std::string(r.json().at("org_id").as_string());
+  }
+  std::string key(const std::string& org_id, const std::string& role) {
+    auto r = http->post("/v1/admin/organizations/" + org_id + "/api-keys", R"({"name":"k","role":")" + role + R"("})",
+                        admin());
+    REQUIRE(r.status == 201);
+    return std::string(r.json().at("token").as_string());
+  }
+  audit::PublicKey public_key() {
+    auto r = http->get("/v1/audit/public-key");
+    REQUIRE(r.status == 200);
+    auto k = audit::parse_public_key(std::string(r.json().at("public_key").as_string()));
+    REQUIRE(k.ok());
+    return *k;
+  }
+};
+
+audit::AuditReport verify_body(const std::string& body, const audit::PublicKey& key) {
+  std::istringstream in(body);
+  return audit::verify_export(in, key);
+}
+
+}  // namespace
+
+TEST_CASE("an export from the API verifies offline with the published public key") {
+  AuditFixture f;
+  auto owner = f.signup("ann@example.com");
+  f.org(owner, "acme");
+  auto r = f.http->get("/v1/audit/export?reason=quarterly%20review", f.admin());
+  REQUIRE(r.status == 200);
+  CHECK(r.header("content-type") == "application/x-ndjson");
+  auto report = verify_body(r.body, f.public_key());
+  CAPTURE(report.problem.value_or(""));
+  CHECK_FALSE(report.problem);
+  CHECK(report.events == 3);  // signup, org, and the export's own read record
+  CHECK(report.signed_to >= 3);
+  CHECK(r.body.find("ann@example.com") != std::string::npos);  // personal fields opened for the officer
+  CHECK(r.body.find("argon2id") == std::string::npos);         // secrets never
+}
+
+TEST_CASE("exporting the audit log is itself recorded, with who, what range and why") {
+  AuditFixture f;
+  auto owner = f.signup("ann@example.com");
+  auto org = f.org(owner, "acme");
+  auto token = f.key(org, "compliance_officer");
+  auto r = f.http->get("/v1/audit/export?reason=DSAR%2042&from=1", {{"Authorization", "Bearer " + token}});
+  REQUIRE(r.status == 200);
+  auto later = f.http->get("/v1/audit/export?reason=check&type=audit.exported", f.admin());
+  REQUIRE(later.status == 200);
+  bool found = false;
+  std::istringstream in(later.body);
+  for (std::string line; std::getline(in, line);) {
+    auto o = json::parse(line).as_object();
+    auto* kind = o.if_contains("record");
+    if (!kind || *kind != "event" || o.at("event").at("type") != "audit.exported") continue;
+    auto& ev = o.at("event").as_object();
+    if (ev.at("data").at("reason") != "DSAR 42") continue;
+    found = true;
+    CHECK(ev.at("actor").as_string().starts_with("key-"));
+    CHECK(ev.at("tenant") == json::value(org));
+    CHECK(ev.at("data").at("from") == 1);
+  }
+  CHECK(found);
+}
+
+TEST_CASE("only owners and compliance officers export, and only their own organization") {
+  AuditFixture f;
+  auto a_owner = f.signup("a@example.com");
+  auto b_owner = f.signup("b@example.com");
+  auto a = f.org(a_owner, "org-a");
+  auto b = f.org(b_owner, "org-b");
+  for (const char* role : {"admin", "member", "analyst"}) {
+    CAPTURE(role);
+    auto r = f.http->get("/v1/audit/export?reason=x", {{"Authorization", "Bearer " + f.key(a, role)}});
+    problem_of(r, 403);
+  }
+  auto officer = f.key(a, "compliance_officer");
+  problem_of(f.http->get("/v1/audit/export?reason=x&tenant=" + b, {{"Authorization", "Bearer " + officer}}), 403);
+  auto mine = f.http->get("/v1/audit/export?reason=x", {{"Authorization", "Bearer " + officer}});
+  REQUIRE(mine.status == 200);
+  // Org B's events are present only as chain links, never in full.
+  CHECK(mine.body.find("\"org-b\"") == std::string::npos);
+  CHECK(mine.body.find(b_owner + "\",\"type\"") == std::string::npos);
+  CHECK_FALSE(verify_body(mine.body, f.public_key()).problem);
+  auto owner_key = f.key(a, "owner");
+  CHECK(f.http->get("/v1/audit/export?reason=x", {{"Authorization", "Bearer " + owner_key}}).status == 200);
+  problem_of(f.http->get("/v1/audit/export?reason=x"), 401);
+}
+
+TEST_CASE("an export needs a reason and well-formed parameters, and a range the API can hold") {
+  AuditFixture f;
+  f.signup("ann@example.com");
+  problem_of(f.http->get("/v1/audit/export", f.admin()), 400);
+  problem_of(f.http->get("/v1/audit/export?reason=x&from=abc", f.admin()), 400);
+  problem_of(f.http->get("/v1/audit/export?reason=x&since=yesterday", f.admin()), 400);
+  problem_of(f.http->get("/v1/audit/export?reason=x&colour=blue", f.admin()), 400);
+  NodeFixture small([](ServerConfig& c) { c.audit_export_max_positions = 2; });
+  small.signup("a@example.com");
+  small.signup("b@example.com");
+  auto too_many = small.http->get("/v1/audit/export?reason=x",
+                                  {{"Authorization", "Bearer " + small.node->admin_token()}});
+  problem_of(too_many, 413);
+  CHECK(f.http->post("/v1/audit/export?reason=x", "{}", f.admin()).status == 405);
+}
+
+TEST_CASE("a CSV export has one row per matching event with CloudEvents columns") {
+  AuditFixture f;
+  auto owner = f.signup("ann@example.com");
+  f.org(owner, "acme");
+  auto h = f.admin();
+  h["Accept"] = "text/csv";
+  auto r = f.http->get("/v1/audit/export?reason=x&type=organization.created", h);
+  REQUIRE(r.status == 200);
+  CHECK(r.header("content-type") == "text/csv; charset=utf-8");
+  CHECK(r.body.starts_with("position,time,id,type,source,tenant,actor,impersonator,subjects,data\r\n"));
+  CHECK(r.body.find("organization.created") != std::string::npos);
+  CHECK(r.body.find("user.signed_up") == std::string::npos);
+}
+
+TEST_CASE("the server signs the chain after every N events without being asked") {
+  NodeFixture small([](ServerConfig& c) { c.audit_checkpoint_events = 3; });
+  std::string owner = small.signup("ann@example.com");
+  for (int i = 0; i < 3; ++i) REQUIRE(small.create_org(owner, "s-" + std::to_string(i)).status == 201);
+  // Four commands wrote positions 1-4; the checkpointer's own event comes after.
+  auto waited = small.node->log().wait_past(0, 4, std::chrono::seconds(5));
+  CHECK(waited >= 5);
+  auto r = audit::verify_live(small.node->log(), small.node->signer().public_key());
+  CHECK_FALSE(r.problem);
+  CHECK(r.checkpoints >= 1);
+  CHECK(r.signed_to >= 3);
+}

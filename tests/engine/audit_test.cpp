@@ -1,0 +1,265 @@
+// The audit trail: signed checkpoints, exports that verify offline with only
+// the public key, and tamper detection that names the first bad position.
+#include <doctest/doctest.h>
+
+#include <sodium.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+#include <sstream>
+
+#include "engine/audit/checkpointer.h"
+#include "engine/audit/export.h"
+#include "engine/audit/verify_export.h"
+#include "events/log_helpers.h"
+#include "events/rocks/rocks_log.h"
+#include "support/temp_dir.h"
+
+using namespace causeway;
+using namespace causeway::testing;
+namespace json = boost::json;
+
+namespace {
+
+struct ManualClock : Clock {
+  std::int64_t now = 1'795'000'000'000'000;
+  std::int64_t now_us() const override { return now; }
+};
+
+struct AuditHarness {
+  TempDir dir;
+  std::unique_ptr<RocksEventLog> log;
+  std::unique_ptr<KeyVault> vault;
+  std::unique_ptr<audit::Signer> signer;
+  std::shared_ptr<SchemaRegistry> schemas;
+  ManualClock clock;
+
+  AuditHarness() {
+    REQUIRE(sodium_init() >= 0);
+    RocksLogOptions o;
+    o.path = dir / "log";
+    auto l = RocksEventLog::open(o);
+    REQUIRE(l.ok());
+    log = std::move(l).value();
+    SecretKey master{};
+    master.fill(7);
+    vault = std::make_unique<KeyVault>(log->key_store(), master);
+    signer = std::make_unique<audit::Signer>(*vault);
+    auto s = SchemaRegistry::from_embedded();
+    REQUIRE(s.ok());
+    schemas = *s;
+  }
+
+  void append_events(int n, const std::string& tenant = "org-a") {
+    for (int i = 0; i < n; ++i) {
+      NewEvent e = event_for(fmt::format("{}-s{}", tenant, i), "test.happened", fmt::format(R"({{"n":{}}})", i));
+      e.id = fmt::format("{}-{}-{}", tenant, i, log->head().offsets[0]);
+      e.tenant = tenant;
+      REQUIRE(append_sync(*log, commit_of({e})).ok());
+    }
+  }
+
+  // The export as lines, ending under a fresh checkpoint (as the route does).
+  std::vector<std::string> export_lines(audit::ExportQuery q = {}) {
+    audit::Checkpointer cp(*log, *signer, clock, {});
+    auto c = cp.checkpoint_now();
+    REQUIRE(c.ok());
+    if (q.to == 0) q.to = c->front().position;
+    std::vector<std::string> lines;
+    auto r = audit::export_audit(*log, vault.get(), *schemas, signer->public_key(), q, [&](std::string_view l) {
+      lines.emplace_back(l.substr(0, l.size() - 1));
+    });
+    REQUIRE(r.ok());
+    return lines;
+  }
+};
+
+audit::AuditReport verify_lines(const std::vector<std::string>& lines, const audit::PublicKey& key) {
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  std::istringstream in(text);
+  return audit::verify_export(in, key);
+}
+
+// Index of the line holding the record for `position`.
+std::size_t line_of(const std::vector<std::string>& lines, std::uint64_t position) {
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    auto v = json::parse(lines[i]).as_object();
+    if (auto* p = v.if_contains("position"); p && p->to_number<std::uint64_t>() == position) return i;
+  }
+  FAIL("no such position in the export");
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("an export verifies offline with only the public key, and every event is under a signature") {
+  AuditHarness h;
+  h.append_events(20);
+  auto lines = h.export_lines();
+  auto r = verify_lines(lines, h.signer->public_key());
+  CAPTURE(r.problem.value_or(""));
+  CHECK_FALSE(r.problem);
+  CHECK(r.events == 20);
+  CHECK(r.checkpoints == 1);
+  CHECK(r.signed_to == 20);
+}
+
+TEST_CASE("an export does not verify under another key") {
+  AuditHarness h;
+  h.append_events(3);
+  auto lines = h.export_lines();
+  audit::PublicKey other = h.signer->public_key();
+  other[0] ^= 1;
+  auto r = verify_lines(lines, other);
+  REQUIRE(r.problem);
+  CHECK(r.problem->find("not signed by this key") != std::string::npos);
+}
+
+TEST_CASE("one altered byte in a stored entry is detected at its position") {
+  AuditHarness h;
+  h.append_events(10);
+  auto lines = h.export_lines();
+  auto i = line_of(lines, 6);
+  auto rec = json::parse(lines[i]).as_object();
+  std::string entry(rec.at("entry").as_string());
+  entry[entry.size() / 2] = entry[entry.size() / 2] == 'A' ? 'B' : 'A';
+  rec["entry"] = entry;
+  lines[i] = json::serialize(rec);
+  auto r = verify_lines(lines, h.signer->public_key());
+  REQUIRE(r.problem);
+  CHECK(r.problem_position == 6);
+}
+
+TEST_CASE("an altered readable field is detected at its position") {
+  AuditHarness h;
+  h.append_events(10);
+  auto lines = h.export_lines();
+  auto i = line_of(lines, 4);
+  auto pos = lines[i].find(R"("n":3)");
+  REQUIRE(pos != std::string::npos);
+  lines[i].replace(pos, 5, R"("n":9)");
+  auto r = verify_lines(lines, h.signer->public_key());
+  REQUIRE(r.problem);
+  CHECK(r.problem_position == 4);
+}
+
+TEST_CASE("a removed, a reordered and an inserted record are each detected at the first bad position") {
+  AuditHarness h;
+  h.append_events(10);
+  const auto clean = h.export_lines();
+  {
+    auto lines = clean;
+    lines.erase(lines.begin() + static_cast<long>(line_of(lines, 5)));
+    auto r = verify_lines(lines, h.signer->public_key());
+    REQUIRE(r.problem);
+    CHECK(r.problem_position == 5);
+  }
+  {
+    auto lines = clean;
+    std::swap(lines[line_of(lines, 3)], lines[line_of(lines, 4)]);
+    auto r = verify_lines(lines, h.signer->public_key());
+    REQUIRE(r.problem);
+    CHECK(r.problem_position == 3);
+  }
+  {
+    auto lines = clean;
+    auto at = line_of(lines, 7);
+    lines.insert(lines.begin() + static_cast<long>(at), lines[at]);  // a duplicated record
+    auto r = verify_lines(lines, h.signer->public_key());
+    REQUIRE(r.problem);
+    CHECK(r.problem_position == 8);
+  }
+  {
+    // A forged record rebuilt with a consistent hash still breaks the link after it.
+    auto lines = clean;
+    auto at = line_of(lines, 9);
+    auto rec = json::parse(lines[at]).as_object();
+    rec["hash"] = std::string(64, 'a');
+    lines[at] = json::serialize(rec);
+    auto r = verify_lines(lines, h.signer->public_key());
+    REQUIRE(r.problem);
+    CHECK(r.problem_position == 9);
+  }
+}
+
+TEST_CASE("a file cut short, or whose last events lost their checkpoint, does not verify") {
+  AuditHarness h;
+  h.append_events(6);
+  auto lines = h.export_lines();
+  {
+    auto cut = lines;
+    cut.resize(cut.size() - 1);  // no end record
+    CHECK(verify_lines(cut, h.signer->public_key()).problem);
+  }
+  {
+    // Drop the checkpoint and the end: the events are no longer covered.
+    auto cut = std::vector<std::string>(lines.begin(), lines.begin() + static_cast<long>(line_of(lines, 6)) + 1);
+    cut.push_back(R"({"record":"end","events":6,"last_position":6})");
+    auto r = verify_lines(cut, h.signer->public_key());
+    REQUIRE(r.problem);
+    CHECK(r.problem->find("not covered by a signed checkpoint") != std::string::npos);
+  }
+}
+
+TEST_CASE("a filtered export keeps the chain with link records and still verifies") {
+  AuditHarness h;
+  h.append_events(5, "org-a");
+  h.append_events(5, "org-b");
+  audit::ExportQuery q;
+  q.tenant = "org-b";
+  auto lines = h.export_lines(q);
+  for (const auto& l : lines) CHECK(l.find("org-a-s") == std::string::npos);  // other tenants' events are links only
+  auto r = verify_lines(lines, h.signer->public_key());
+  CAPTURE(r.problem.value_or(""));
+  CHECK_FALSE(r.problem);
+  CHECK(r.events == 5);
+}
+
+TEST_CASE("the live log verifies with its checkpoints, and a checkpoint under another key is refused") {
+  AuditHarness h;
+  h.append_events(4);
+  audit::Checkpointer cp(*h.log, *h.signer, h.clock, {});
+  REQUIRE(cp.checkpoint_now().ok());
+  h.append_events(2);
+  REQUIRE(cp.checkpoint_now().ok());
+  auto r = audit::verify_live(*h.log, h.signer->public_key());
+  CAPTURE(r.problem.value_or(""));
+  CHECK_FALSE(r.problem);
+  CHECK(r.checkpoints == 2);
+  CHECK(r.signed_to == 7);
+  audit::PublicKey other = h.signer->public_key();
+  other[5] ^= 0x40;
+  CHECK(audit::verify_live(*h.log, other).problem);
+}
+
+TEST_CASE("an idle log gets no new checkpoint, and the count trigger signs after N events") {
+  AuditHarness h;
+  h.append_events(3);
+  audit::Checkpointer cp(*h.log, *h.signer, h.clock, {});
+  REQUIRE(cp.checkpoint_now().ok());
+  const auto head = h.log->head().offsets[0];
+  REQUIRE(cp.checkpoint_now().ok());  // nothing new but its own checkpoint
+  CHECK(h.log->head().offsets[0] == head);
+}
+
+TEST_CASE("exports redact secret fields and open personal ones") {
+  AuditHarness h;
+  NewEvent e = event_for("user-1", "user.signed_up");
+  json::object data{{"user_id", "user-1"}, {"email", "x@example.com"}, {"display_name", "X"}, {"password_hash", "$argon2id$secret"}};
+  for (const char* f : {"email", "display_name", "password_hash"}) data[f] = *h.vault->seal("user-1", data[f]);
+  e.data = json::serialize(data);
+  e.subjects = {"user-1"};
+  REQUIRE(append_sync(*h.log, commit_of({e})).ok());
+  auto lines = h.export_lines();
+  const std::string all = [&] {
+    std::string s;
+    for (auto& l : lines) s += l;
+    return s;
+  }();
+  CHECK(all.find("x@example.com") != std::string::npos);
+  CHECK(all.find("argon2id") == std::string::npos);
+  CHECK(all.find("[redacted]") != std::string::npos);
+  CHECK_FALSE(verify_lines(lines, h.signer->public_key()).problem);
+}

@@ -1,0 +1,92 @@
+#include "tools/backup_cli.h"
+
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "api/backup.h"
+#include "events/rocks/rocks_log.h"
+#include "projections/view_files.h"
+
+namespace causeway::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+int fail(const Error& e) {
+  std::cerr << "causeway: " << e.message << "\n";
+  return e.code == Errc::corruption ? 3 : 2;
+}
+
+int server_running(const std::string& data_dir, const std::string& why) {
+  std::cerr << "causeway: " << why << "\n"
+            << "causeway: a running server holds " << data_dir << "; take the backup through it instead:\n"
+            << "  curl -X POST -H \"Authorization: Bearer $(cat " << data_dir << "/admin.token)\" "
+            << "-H 'Content-Type: application/json' \\\n"
+            << "       -d '{\"path\": \"/absolute/new/folder\"}' http://127.0.0.1:8080/v1/admin/backups\n";
+  return 2;
+}
+
+void warn_secrets(const BackupSummary& s, bool backup) {
+  bool has_key = false;
+  for (const auto& n : s.secrets) has_key = has_key || n == "master.key";
+  if (has_key) {
+    std::cerr << "causeway: WARNING: " << (backup ? "this backup CONTAINS" : "restored")
+              << " the master key (master.key, mode 0600). Anyone who can read "
+              << (backup ? "the backup" : "it") << " can read every personal field. Store it encrypted.\n";
+    return;
+  }
+  if (backup) {
+    std::cerr << "causeway: WARNING: this backup does NOT contain the master key (master.key) or the admin token.\n"
+              << "causeway: Keep the master key safe separately: personal data in the backup is sealed with it, and\n"
+              << "causeway: a restored server needs the SAME key (serve --master-key-file, or copy it to\n"
+              << "causeway: <data-dir>/master.key). Use --include-secrets to copy it into the backup.\n";
+  } else {
+    std::cerr << "causeway: WARNING: the backup held no master key. Before serving, give the server the SAME\n"
+              << "causeway: master key (--master-key-file, or copy it to <data-dir>/master.key); otherwise it\n"
+              << "causeway: generates a new one and the restored personal data cannot be opened.\n";
+  }
+}
+
+}  // namespace
+
+int backup(const std::string& data_dir, const BackupArgs& a) {
+  std::error_code ec;
+  if (!fs::exists(data_dir + "/log/CURRENT", ec)) {
+    std::cerr << "causeway: " << data_dir << " holds no log (" << data_dir << "/log)\n";
+    return 2;
+  }
+  // The views writer lock first: a server (or a rebuild) holds it, and
+  // holding it keeps the views generation still while it is copied.
+  ViewFiles files(data_dir);
+  if (auto st = files.lock_writer(); !st) return server_running(data_dir, st.error().message);
+  RocksLogOptions o;
+  o.path = data_dir + "/log";
+  auto log = RocksEventLog::open(o);
+  if (!log) {
+    if (log.error().message.find("lock") != std::string::npos) return server_running(data_dir, log.error().message);
+    return fail(log.error());
+  }
+  BackupOptions opts;
+  opts.data_dir = data_dir;
+  opts.target = fs::absolute(a.to, ec).string();
+  opts.include_secrets = a.include_secrets;
+  opts.master_key_file = a.master_key_file.empty() ? data_dir + "/master.key" : a.master_key_file;
+  opts.admin_token_file = data_dir + "/admin.token";
+  auto made = create_backup(**log, opts);
+  (*log)->close();
+  if (!made) return fail(made.error());
+  std::cout << boost::json::serialize(to_json(*made)) << '\n';
+  warn_secrets(*made, true);
+  return 0;
+}
+
+int restore(const std::string& from, const std::string& data_dir) {
+  auto done = restore_backup(from, data_dir);
+  if (!done) return fail(done.error());
+  std::cout << boost::json::serialize(to_json(*done)) << '\n';
+  warn_secrets(*done, false);
+  return 0;
+}
+
+}  // namespace causeway::cli
