@@ -2,6 +2,7 @@
 //   append_durable  RocksEventLog group commit vs raw synced RocksDB batches
 //   http_commands   POST /v1/organizations on a Node vs an empty Beast handler
 //   replay          RocksEventLog::read_forward vs raw iteration of the "log" CF
+//                   (also prints audit_verify: `causeway audit verify` of that log)
 //   views_rebuild   usage+audit views rebuilt from the log vs raw SQLite inserts
 //   (http_commands also prints projection_lag_p99: views lag under that load)
 // Settings come from BENCH_* environment variables (bench/README.md).

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "bench/benches.h"
+#include "engine/audit/verify_export.h"
 #include "events/rocks/rocks_log.h"
 
 namespace causeway::bench {
@@ -130,6 +131,20 @@ void run_replay_bench(const Settings& s) {
   const Pass decoded = replay(path, HashCheck::trust);
   note("replay: read_forward + decode + BLAKE2b check of every entry (as log verify)");
   const Pass verified = replay(path, HashCheck::verify);
+  note("audit_verify: the live log's chain and signatures (causeway audit verify)");
+  Pass audited;
+  {
+    RocksLogOptions lo;
+    lo.path = path;
+    lo.read_only = true;
+    auto log = RocksEventLog::open(lo);
+    if (!log) throw std::runtime_error("opening the log read-only: " + log.error().message);
+    const auto t0 = Clock::now();
+    auto r = audit::verify_live(**log, audit::PublicKey{});
+    audited.seconds = seconds_since(t0);
+    audited.events = r.records;
+    if (r.problem) throw std::runtime_error("audit verify: " + *r.problem);
+  }
   note("replay baseline: raw RocksDB iteration of the log column family");
   const Pass raw = raw_iterate(path);
   if (decoded.events != s.replay_events || raw.events != s.replay_events)
@@ -149,6 +164,11 @@ void run_replay_bench(const Settings& s) {
           {"raw_mb_per_s", std::round(static_cast<double>(raw.bytes) / raw.seconds / 1e5) / 10},
           {"fill_events_per_s", std::round(fill_rate)},
           {"other_cpu_cores", std::round(cpu.other_cores() * 100) / 100}});
+  report("audit_verify", audited.per_second(), "events/s", raw.per_second(),
+         {{"baseline_unit", "entries/s (raw iteration, same run)"},
+          {"target_value", 1'000'000},
+          {"events", audited.events},
+          {"checks", "BLAKE2b of every entry, every link, gapless positions, every checkpoint signature"}});
 }
 
 }  // namespace causeway::bench
