@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/gdpr.h"
 #include "api/log.h"
 #include "engine/ids.h"
 
@@ -68,6 +69,8 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
       log_fields(spdlog::level::warn, "generated an admin token", {{"path", cfg.data_dir + "/admin.token"}});
   }
 
+  if (auto meta = api::load_gdpr_metadata(cfg.gdpr_metadata_file); !meta) return std::move(meta).error();
+
   RocksLogOptions lo;
   lo.path = cfg.data_dir + "/log";
   lo.sync = cfg.sync;
@@ -90,6 +93,7 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   register_user_commands(*n->pipeline_);
   register_organization_commands(*n->pipeline_);
   register_api_key_commands(*n->pipeline_);
+  register_subject_commands(*n->pipeline_);
   ProjectionRuntime::Options vo;
   vo.data_dir = cfg.data_dir;
   vo.clock = clock;
@@ -106,6 +110,7 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   n->api_ = std::make_unique<api::Api>(*n->pipeline_, *n->log_, *n->vault_, n->cfg_, n->admin_token_,
                                        n->views_.get());
   n->api_->set_audit(n->signer_.get(), n->checkpointer_.get());
+  n->api_->set_key_purger([log = n->log_.get()] { return log->purge_keys(); });
   n->server_ = std::make_unique<api::Server>(n->cfg_, [api = n->api_.get()](api::Request r) {
     return api->handle(std::move(r));
   });

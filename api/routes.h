@@ -14,6 +14,9 @@
 //   POST  /v1/admin/backups                         online backup into a new folder (backup_route.cpp)
 //   GET   /v1/audit/export                          signed, verifiable audit export (audit_routes.cpp)
 //   GET   /v1/audit/public-key                      the key that signs audit checkpoints
+//   POST  /v1/admin/subjects/{user}/erasure         GDPR erasure, refused under a legal hold (gdpr_routes.cpp)
+//   POST|DELETE /v1/admin/subjects/{user}/holds     place or release a legal hold
+//   GET   /v1/admin/subjects/{user}/export          subject access export (GDPR Art. 15)
 //
 // Callers are the operator (the admin token: every tenant) or an API key of
 // one organization (its tenant and role); see Principal.
@@ -29,7 +32,9 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/url/url_view.hpp>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "api/config.h"
 #include "api/problem.h"
@@ -63,6 +68,9 @@ class Api {
     signer_ = signer;
     checkpointer_ = checkpointer;
   }
+  // Called after KeyVault::forget() so no copy of the destroyed key survives on
+  // disk (RocksEventLog::purge_keys); set once at start-up, before serving.
+  void set_key_purger(std::function<Status()> purge) { purge_keys_ = std::move(purge); }
 
  private:
   boost::asio::awaitable<Response> route(Request& req, const std::string& request_id, std::string& route_name);
@@ -83,6 +91,17 @@ class Api {
   boost::asio::awaitable<Response> audit_export(Request& req, const std::string& request_id,
                                                 const boost::urls::url_view& url);
   Response audit_public_key(const Request& req, const std::string& request_id);
+  // gdpr_routes.cpp: /v1/admin/subjects/{user}/...
+  boost::asio::awaitable<Response> gdpr_route(Request& req, const std::string& request_id,
+                                              const std::vector<std::string>& seg, const boost::urls::url_view& url,
+                                              std::string& route_name);
+  boost::asio::awaitable<Response> subject_erasure(Request& req, const std::string& request_id,
+                                                   const std::string& user_id);
+  boost::asio::awaitable<Response> subject_export(Request& req, const std::string& request_id,
+                                                  const std::string& user_id, const boost::urls::url_view& url);
+  boost::asio::awaitable<Result<CommandOutcome>> subject_command(const std::string& name, boost::json::value body,
+                                                                 const std::string& user_id,
+                                                                 const std::string& request_id);
   // backup_route.cpp
   boost::asio::awaitable<Response> backup_route(Request& req, const std::string& request_id);
   // Waits (bounded) until `projection` has applied `token`; an error to return otherwise.
@@ -97,6 +116,7 @@ class Api {
   std::unique_ptr<ReadPool> reads_;
   const audit::Signer* signer_ = nullptr;
   audit::Checkpointer* checkpointer_ = nullptr;
+  std::function<Status()> purge_keys_;
 };
 
 }  // namespace causeway::api

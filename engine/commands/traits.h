@@ -3,6 +3,7 @@
 
 #include "engine/aggregates/api_key.h"
 #include "engine/aggregates/organization.h"
+#include "engine/aggregates/subject.h"
 #include "engine/aggregates/user.h"
 
 namespace causeway {
@@ -28,6 +29,14 @@ struct ApiKeyAggregate {
   static constexpr std::uint32_t kStateFormat = api_key::kStateFormat;
   static void apply(State& s, const std::string& t, const boost::json::object& d, std::int64_t at) {
     api_key::apply(s, t, d, at);
+  }
+};
+
+struct SubjectAggregate {
+  using State = subject::State;
+  static constexpr std::uint32_t kStateFormat = subject::kStateFormat;
+  static void apply(State& s, const std::string& t, const boost::json::object& d, std::int64_t at) {
+    subject::apply(s, t, d, at);
   }
 };
 

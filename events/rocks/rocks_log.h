@@ -87,6 +87,14 @@ class RocksEventLog final : public EventLog {
   // on a read-only log or after close(); must not race close().
   // (rocks_log_checkpoint.cpp)
   Status checkpoint_to(const std::string& dir);
+  // After KeyVault::forget(): makes sure no copy of an overwritten wrapped key
+  // survives in the database folder. Flushes every column family (so no WAL
+  // file holding the old value is still live and RocksDB deletes them), then
+  // compacts the keys column family down to the bottommost level (dropping
+  // overwritten values and the SST files that held them), waiting for both.
+  // Copies made earlier (backups, checkpoints) are not touched. Must not race
+  // close(). (rocks_log_purge.cpp)
+  Status purge_keys();
 
  private:
   struct Pending {

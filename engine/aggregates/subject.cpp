@@ -1,0 +1,91 @@
+#include "engine/aggregates/subject.h"
+
+#include <fmt/format.h>
+
+namespace causeway::subject {
+
+std::string stream_of(const std::string& user_id) {
+  if (user_id.rfind("user-", 0) != 0 || user_id.size() <= 5) return {};
+  return "subject-" + user_id.substr(5);
+}
+
+namespace {
+
+DraftEvent event(const char* type, const std::string& user_id) {
+  DraftEvent e;
+  e.type = type;
+  e.data["user_id"] = user_id;
+  e.subjects = {user_id};
+  return e;
+}
+
+}  // namespace
+
+Result<Decision> decide_place_hold(const State& s, const std::string& user_id, bool user_exists,
+                                   const std::string& reason) {
+  if (!user_exists) return Error::not_found("no such user");
+  if (s.forgotten) return Error::conflict("the subject is already erased");
+  if (s.erasure_requested) return Error::conflict("the subject's erasure is in progress; retry the erasure");
+  Decision d;
+  if (s.hold_active && s.hold_reason == reason) return d;  // nothing changes
+  auto e = event("subject.hold_placed", user_id);
+  e.data["reason"] = reason;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+Result<Decision> decide_release_hold(const State& s, const std::string& user_id, bool user_exists,
+                                     const std::string& reason) {
+  if (!user_exists) return Error::not_found("no such user");
+  Decision d;
+  if (!s.hold_active) return d;  // no hold: nothing changes
+  auto e = event("subject.hold_released", user_id);
+  if (!reason.empty()) e.data["reason"] = reason;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+Result<Decision> decide_erase(const State& s, const std::string& user_id, bool user_exists, const std::string& reason) {
+  if (!user_exists) return Error::not_found("no such user");
+  Decision d;
+  if (s.erasure_requested || s.forgotten) return d;  // a retry: the caller completes the remaining steps
+  if (s.hold_active)
+    return Error::conflict(fmt::format("the subject is under a legal hold ({}); release it first", s.hold_reason));
+  auto e = event("subject.erasure_requested", user_id);
+  e.data["reason"] = reason;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+Result<Decision> decide_complete_erasure(const State& s, const std::string& user_id) {
+  Decision d;
+  if (!s.erasure_requested || s.forgotten) return d;
+  d.events.push_back(event("subject.forgotten", user_id));
+  return d;
+}
+
+Result<Decision> decide_export(const State&, const std::string& user_id, bool user_exists, const std::string& reason) {
+  if (!user_exists) return Error::not_found("no such user");
+  Decision d;
+  auto e = event("subject.exported", user_id);
+  e.data["reason"] = reason;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+void apply(State& s, const std::string& type, const boost::json::object& data, std::int64_t) {
+  if (type == "subject.hold_placed") {
+    s.hold_active = true;
+    auto* r = data.if_contains("reason");
+    s.hold_reason = r && r->is_string() ? std::string(r->as_string()) : std::string();
+  } else if (type == "subject.hold_released") {
+    s.hold_active = false;
+    s.hold_reason.clear();
+  } else if (type == "subject.erasure_requested") {
+    s.erasure_requested = true;
+  } else if (type == "subject.forgotten") {
+    s.forgotten = true;
+  }
+}
+
+}  // namespace causeway::subject

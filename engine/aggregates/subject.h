@@ -1,0 +1,43 @@
+// The data subject aggregate (stream "subject-<32 hex>", for user "user-<32 hex>"):
+// legal holds and erasure (contract 7). Pure functions only. Tenant: none.
+//
+// No payload holds personal data; every event's subjects are [user id].
+// Erasure is a three-step flow driven by api/gdpr_routes.cpp:
+//   subject.erasure_requested (refused while a hold is active)
+//   -> KeyVault::forget (outside the log)
+//   -> subject.forgotten (the tombstone).
+// Every decide is idempotent so a retried request completes missing steps.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine/decision.h"
+#include "events/result.h"
+
+namespace causeway::subject {
+
+struct State {
+  bool hold_active = false;
+  std::string hold_reason;
+  bool erasure_requested = false;
+  bool forgotten = false;
+  template <class Ar>
+  void serialize(Ar& ar) { ar(hold_active, hold_reason, erasure_requested, forgotten); }
+};
+inline constexpr std::uint32_t kStateFormat = 1;
+
+// "user-<hex>" -> "subject-<hex>"; empty when `user_id` is not a user id.
+std::string stream_of(const std::string& user_id);
+
+// `user_exists` is looked up by the caller (UserAggregate) before deciding.
+Result<Decision> decide_place_hold(const State& s, const std::string& user_id, bool user_exists,
+                                   const std::string& reason);
+Result<Decision> decide_release_hold(const State& s, const std::string& user_id, bool user_exists,
+                                     const std::string& reason);
+Result<Decision> decide_erase(const State& s, const std::string& user_id, bool user_exists, const std::string& reason);
+Result<Decision> decide_complete_erasure(const State& s, const std::string& user_id);
+Result<Decision> decide_export(const State& s, const std::string& user_id, bool user_exists, const std::string& reason);
+void apply(State& s, const std::string& type, const boost::json::object& data, std::int64_t occurred_at_us);
+
+}  // namespace causeway::subject
