@@ -111,9 +111,15 @@ awaitable<Response> Api::subject_erasure(Request& req, const std::string& reques
   json::value empty = json::object();
   auto done = co_await subject_command(complete, std::move(empty), user_id, request_id);
   if (!done) co_return problem(done.error(), instance, request_id, ver);
-  json::object body{{"user_id", user_id}, {"forgotten", true}, {"position", done->token.str()}};
+  // The tombstone's position, also when a retry found it already written.
+  std::string position = done->token.str();
+  auto stream = log_.read_stream(subject::stream_of(user_id), 1, 10'000);
+  if (!stream) co_return problem(stream.error(), instance, request_id, ver);
+  for (const auto& e : *stream)
+    if (e.type == "subject.forgotten") position = PositionToken{{e.position}}.str();
+  json::object body{{"user_id", user_id}, {"forgotten", true}, {"position", position}};
   Response res = json_response(http::status::ok, json::serialize(body), ver);
-  res.set("Causeway-Position", done->token.str());
+  res.set("Causeway-Position", position);
   co_return res;
 }
 

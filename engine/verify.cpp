@@ -76,8 +76,20 @@ VerifyReport verify_aggregates(EventLog& log, const Upcaster& upcaster,
   AggregateStore store(log, upcaster, 0);
   for (const auto& [stream, snap] : records) {
     Result<std::string> folded = Error::invalid("unknown aggregate kind");
-    if (stream.rfind("user-", 0) == 0) folded = refold<Refold<UserAggregate>>(store, stream);
-    else if (stream.rfind("org-", 0) == 0) folded = refold<Refold<OrganizationAggregate>>(store, stream);
+    std::uint32_t format = 0;
+    if (stream.rfind("user-", 0) == 0) {
+      folded = refold<Refold<UserAggregate>>(store, stream);
+      format = UserAggregate::kStateFormat;
+    } else if (stream.rfind("org-", 0) == 0) {
+      folded = refold<Refold<OrganizationAggregate>>(store, stream);
+      format = OrganizationAggregate::kStateFormat;
+    } else if (stream.rfind("key-", 0) == 0) {
+      folded = refold<Refold<ApiKeyAggregate>>(store, stream);
+      format = ApiKeyAggregate::kStateFormat;
+    } else if (stream.rfind("subject-", 0) == 0) {
+      folded = refold<Refold<SubjectAggregate>>(store, stream);
+      format = SubjectAggregate::kStateFormat;
+    }
     if (!folded) {
       r.problem = fmt::format("{}: {}", stream, folded.error().message);
       return r;
@@ -89,8 +101,7 @@ VerifyReport verify_aggregates(EventLog& log, const Upcaster& upcaster,
       return r;
     }
     // A record in an older state format is refolded on load; only compare like with like.
-    const bool same_format = snap.format == (stream.rfind("user-", 0) == 0 ? UserAggregate::kStateFormat
-                                                                           : OrganizationAggregate::kStateFormat);
+    const bool same_format = snap.format == format;
     if (same_format && *folded != snap.bytes) {
       r.problem = fmt::format("{}: stored state differs from the state its events give", stream);
       return r;

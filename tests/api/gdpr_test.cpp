@@ -110,6 +110,13 @@ TEST_CASE("gdpr: erasure destroys the key, the personal fields read [erased] and
   auto report = verify_chain(log, log.head().offsets[0], log.chain_head(), nullptr);
   CAPTURE(report.problem.value_or(""));
   CHECK_FALSE(report.problem);
+  auto records = log.all_aggregates();
+  REQUIRE(records.ok());
+  Upcaster none;
+  auto folded = verify_aggregates(log, none, *records, nullptr);
+  CAPTURE(folded.problem.value_or(""));
+  CHECK_FALSE(folded.problem);
+  CHECK(folded.aggregates == 2);  // the user and the subject
 
   f.node->stop();  // everything flushed and closed
   for (const std::string& needle : {std::string(kEmail), std::string(kName), *wrapped}) {
@@ -155,6 +162,7 @@ TEST_CASE("gdpr: erasing twice is idempotent, and a retry completes an erasure c
   auto second = f.erase(u);
   REQUIRE(second.status == 200);
   CHECK(second.json().at("forgotten") == true);
+  CHECK(second.json().at("position") == first.json().at("position"));  // the tombstone's
   CHECK(f.head() == after);  // no new events
 
 }
