@@ -47,6 +47,14 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
     master = *k;
   } else {
     std::string path = cfg.master_key_file.empty() ? cfg.data_dir + "/master.key" : cfg.master_key_file;
+    // A log without its key (a restore without secrets, a lost file) must not
+    // get a fresh key silently: its sealed fields would never open again.
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec) && std::filesystem::exists(cfg.data_dir + "/log/CURRENT", ec))
+      return Error::invalid(fmt::format(
+          "{} holds a log but there is no master key at {}: give the original key with --master-key-file "
+          "(or CAUSEWAY_MASTER_KEY); a new key could not open the sealed personal data",
+          cfg.data_dir, path));
     bool created = false;
     auto k = load_or_create_master_key(path, created);
     if (!k) return std::move(k).error();
