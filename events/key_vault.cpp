@@ -1,5 +1,7 @@
 #include "events/key_vault.h"
 
+#include "events/base64.h"
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -44,24 +46,6 @@ std::optional<std::string> aead_open(const SecretKey& key, std::string_view ad, 
                                                  key.data()) != 0)
     return std::nullopt;
   out.resize(mlen);
-  return out;
-}
-
-std::string b64(std::string_view raw) {
-  std::string out(sodium_base64_encoded_len(raw.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.resize(std::strlen(out.c_str()));
-  return out;
-}
-
-std::optional<std::string> unb64(std::string_view text) {
-  std::string out(text.size(), '\0');
-  std::size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
-                        &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
-    return std::nullopt;
-  out.resize(len);
   return out;
 }
 
@@ -155,7 +139,7 @@ Result<json::value> KeyVault::seal(const std::string& subject, const json::value
   json::object o;
   o["$sealed"] = "v1";
   o["sub"] = subject;
-  o["ct"] = b64(aead_seal(*key, subject, plain));
+  o["ct"] = base64_encode(aead_seal(*key, subject, plain));
   return json::value(std::move(o));
 }
 
@@ -172,7 +156,7 @@ Status KeyVault::open_all(json::value& doc) {
       doc = "[erased]";
       return ok_status();
     }
-    auto raw = unb64(*ct);
+    auto raw = base64_decode(*ct);
     if (!raw) return Error::corruption("sealed field is not base64");
     auto plain = aead_open(**key, subject, *raw);
     if (!plain) return Error::corruption("sealed field fails authentication");

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <fmt/format.h>
 
+#include "events/base64.h"
 #include "events/codec.h"
 
 namespace causeway {
@@ -33,24 +34,6 @@ std::optional<std::int64_t> parse_i64(std::string_view s) {
 std::optional<std::int64_t> parse_time(std::string_view s) {
   if (auto n = parse_i64(s)) return n;
   return parse_rfc3339_us(s);
-}
-
-std::string b64url(std::string_view raw) {
-  std::string out(sodium_base64_encoded_len(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  out.resize(std::strlen(out.c_str()));
-  return out;
-}
-
-std::optional<std::string> unb64url(std::string_view text) {
-  std::string out(text.size(), '\0');
-  std::size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
-                        &len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-    return std::nullopt;
-  out.resize(len);
-  return out;
 }
 
 const ViewColumn* column_of(const ViewDef& v, std::string_view name) {
@@ -186,7 +169,7 @@ Result<Page> list_view(sql::Db& db, const ListRequest& req, KeyVault* vault) {
 
   std::vector<json::value> after;
   if (!req.cursor.empty()) {
-    auto raw = unb64url(req.cursor);
+    auto raw = base64_decode(req.cursor, Base64::url);
     boost::system::error_code ec;
     json::value parsed = raw ? json::parse(*raw, ec) : json::value();
     if (!raw || ec || !parsed.is_array() || parsed.as_array().size() != order.size())
@@ -227,7 +210,7 @@ Result<Page> list_view(sql::Db& db, const ListRequest& req, KeyVault* vault) {
     if (!r) return std::move(r).error();
     if (!*r) break;
     if (page.rows.size() == req.limit) {
-      page.next_cursor = b64url(json::serialize(json::array(last_order.begin(), last_order.end())));
+      page.next_cursor = base64_encode(json::serialize(json::array(last_order.begin(), last_order.end())), Base64::url);
       break;
     }
     std::vector<json::value> row;

@@ -362,6 +362,11 @@ void ProjectionRuntime::stop() {
   stop_ = true;
   if (rebuilder_.joinable()) rebuilder_.join();
   if (worker_.joinable()) worker_.join();
+  // Waiters may own I/O objects (read-your-writes timers) of an io_context that
+  // is destroyed before this runtime: drop them now, while it still exists.
+  std::lock_guard lk(mu_);
+  waiters_.clear();
+  observer_ = nullptr;
 }
 
 void ProjectionRuntime::run() {

@@ -1,5 +1,7 @@
 #include "tools/audit_cli.h"
 
+#include "tools/cli_common.h"
+
 #include <sodium.h>
 
 #include <boost/json/serialize.hpp>
@@ -17,11 +19,6 @@ namespace json = boost::json;
 
 namespace {
 
-int fail(const Error& e) {
-  std::cerr << "causeway: " << e.message << "\n";
-  return e.code == Errc::corruption ? 3 : 2;
-}
-
 Result<SecretKey> master_key(const std::string& data_dir, const MasterKeySource& mk) {
   if (!mk.hex.empty()) return parse_master_key_hex(mk.hex);
   const std::string path = mk.file.empty() ? data_dir + "/master.key" : mk.file;
@@ -32,12 +29,11 @@ Result<SecretKey> master_key(const std::string& data_dir, const MasterKeySource&
   return parse_master_key_hex(hex);
 }
 
-Result<std::unique_ptr<RocksEventLog>> open_log(const std::string& data_dir, bool read_only) {
-  RocksLogOptions o;
-  o.path = data_dir + "/log";
-  o.read_only = read_only;
-  auto log = RocksEventLog::open(o);
-  if (!log && !read_only)
+// The log, read-write for an export (which records itself): a running server
+// holds it, so say where to go instead.
+Result<std::unique_ptr<RocksEventLog>> open_for_export(const std::string& data_dir) {
+  auto log = open_log(data_dir, false);
+  if (!log)
     return Error{log.error().code,
                  log.error().message + " — is the server running? Export through it: GET /v1/audit/export",
                  {}};
@@ -84,7 +80,7 @@ int audit_export(const std::string& data_dir, const MasterKeySource& mk, const a
     std::cerr << "causeway: --reason is required: reading the audit log is recorded\n";
     return 2;
   }
-  auto log = open_log(data_dir, false);
+  auto log = open_for_export(data_dir);
   if (!log) return fail(log.error());
   auto vault = vault_of(**log, data_dir, mk);
   if (!vault) return fail(vault.error());

@@ -1,5 +1,7 @@
 #include "tools/backup_cli.h"
 
+#include "tools/cli_common.h"
+
 #include <boost/json/serialize.hpp>
 #include <filesystem>
 #include <iostream>
@@ -12,11 +14,6 @@ namespace causeway::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-int fail(const Error& e) {
-  std::cerr << "causeway: " << e.message << "\n";
-  return e.code == Errc::corruption ? 3 : 2;
-}
 
 int server_running(const std::string& data_dir, const std::string& why) {
   std::cerr << "causeway: " << why << "\n"

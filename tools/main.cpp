@@ -37,6 +37,7 @@
 #include "tools/backup_cli.h"
 #include "tools/progress.h"
 #include "tools/audit_cli.h"
+#include "tools/cli_common.h"
 #include "tools/views_cli.h"
 
 using namespace causeway;
@@ -63,17 +64,8 @@ int serve(const ServerConfig& cfg) {
   return 0;
 }
 
-Result<std::unique_ptr<RocksEventLog>> open_read_only(const std::string& data_dir) {
-  RocksLogOptions o;
-  o.path = data_dir + "/log";
-  o.read_only = true;
-  return RocksEventLog::open(o);
-}
-
-int fail(const Error& e) {
-  std::cerr << "causeway: " << e.message << "\n";
-  return e.code == Errc::corruption ? 3 : 2;
-}
+using cli::fail;
+Result<std::unique_ptr<RocksEventLog>> open_read_only(const std::string& data_dir) { return cli::open_log(data_dir); }
 
 struct TailOptions {
   std::string stream, type;

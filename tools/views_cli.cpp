@@ -7,26 +7,11 @@
 #include "events/upcast.h"
 #include "projections/query.h"
 #include "projections/runtime.h"
+#include "tools/cli_common.h"
 #include "tools/progress.h"
 
 namespace causeway::cli {
 namespace json = boost::json;
-
-namespace {
-
-Result<std::unique_ptr<RocksEventLog>> open_log(const std::string& data_dir) {
-  RocksLogOptions o;
-  o.path = data_dir + "/log";
-  o.read_only = true;
-  return RocksEventLog::open(o);
-}
-
-int fail(const Error& e) {
-  std::cerr << "causeway: " << e.message << "\n";
-  return e.code == Errc::corruption ? 3 : 2;
-}
-
-}  // namespace
 
 int projections_status(const std::string& data_dir) {
   auto log = open_log(data_dir);

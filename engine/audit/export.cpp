@@ -8,6 +8,7 @@
 
 #include "events/codec.h"
 #include "engine/ids.h"
+#include "events/base64.h"
 #include "events/csv.h"
 #include <future>
 
@@ -15,14 +16,6 @@ namespace causeway::audit {
 namespace json = boost::json;
 
 namespace {
-
-std::string base64(std::string_view raw) {
-  std::string out(sodium_base64_encoded_len(raw.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);  // the terminating NUL
-  return out;
-}
 
 std::string line(const json::object& o) { return json::serialize(o) + "\n"; }
 
@@ -153,7 +146,7 @@ Result<ExportSummary> export_audit(EventLog& log, KeyVault* vault, const SchemaR
         Event copy = e;
         json::object rec = link_record(e);
         rec["record"] = "event";
-        rec["entry"] = base64(encode_entry(copy));
+        rec["entry"] = base64_encode(encode_entry(copy));
         rec["event"] = to_cloudevent(e, *data);
         sink(line(rec));
       } else {

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "engine/verify.h"
+#include "events/base64.h"
 #include "events/codec.h"
 #include "events/key_vault.h"
 
@@ -15,16 +16,6 @@ namespace causeway::audit {
 namespace json = boost::json;
 
 namespace {
-
-std::optional<std::string> unbase64(std::string_view text) {
-  std::string out(text.size(), '\0');
-  std::size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
-                        &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
-    return std::nullopt;
-  out.resize(len);
-  return out;
-}
 
 std::string str(const json::object& o, const char* k) {
   auto* v = o.if_contains(k);
@@ -166,7 +157,7 @@ AuditReport verify_export(std::istream& in, const PublicKey& key) {
       return ch.r;
     }
     if (kind == "event") {
-      auto raw = unbase64(str(o, "entry"));
+      auto raw = base64_decode(str(o, "entry"));
       auto* rendered = o.if_contains("event");
       if (!raw || !rendered || !rendered->is_object()) {
         ch.fail(fmt::format("the record at position {} lacks its entry or event", position), position);

@@ -21,11 +21,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::vector<std::string> serve_args(const TempDir& dir) {
-  return {CAUSEWAY_BINARY, "serve", "--data-dir", dir.str(), "--port", "0", "--password-opslimit", "1",
-          "--password-memlimit", "8192", "--log-level", "info"};
-}
-
 std::string org_body(const std::string& owner, const std::string& slug) {
   return R"({"slug":")" + slug + R"(","name":"Acme","owner_user_id":")" + owner + R"("})";
 }
@@ -52,7 +47,7 @@ TEST_CASE("kill -9 during a stream of commands loses and duplicates nothing ackn
 
   for (int round = 0; round < 3; ++round) {
     CAPTURE(round);
-    ServerProcess server(serve_args(dir));
+    ServerProcess server(serve_args(dir.str()));
     if (owner.empty()) {
       HttpClient c(server.port());
       auto r = c.post("/v1/users", R"({"email":"owner@example.com","display_name":"O","password":"a long password"})");
@@ -91,7 +86,7 @@ TEST_CASE("kill -9 during a stream of commands loses and duplicates nothing ackn
     for (auto& c : clients) c.join();
   }
 
-  ServerProcess server(serve_args(dir));
+  ServerProcess server(serve_args(dir.str()));
   HttpClient c(server.port());
   // Every acknowledged command is there, and retrying it changes nothing.
   for (const auto& [key, org] : acked) {
@@ -141,7 +136,7 @@ void tamper(const TempDir& dir, std::uint64_t position, bool remove) {
 
 TempDir log_with_users(int n) {
   TempDir dir;
-  ServerProcess server(serve_args(dir));
+  ServerProcess server(serve_args(dir.str()));
   HttpClient c(server.port());
   for (int i = 0; i < n; ++i)
     REQUIRE(c.post("/v1/users", R"({"email":"u)" + std::to_string(i) +

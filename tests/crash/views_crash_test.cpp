@@ -19,11 +19,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::vector<std::string> serve_args(const TempDir& dir) {
-  return {CAUSEWAY_BINARY, "serve", "--data-dir", dir.str(), "--port", "0", "--password-opslimit", "1",
-          "--password-memlimit", "8192", "--log-level", "info"};
-}
-
 std::string admin_token(const TempDir& dir) {
   std::ifstream in(dir / "admin.token");
   std::string t;
@@ -38,7 +33,7 @@ TEST_CASE("views equal a fresh replay after kill -9 at any point, with every eve
   std::string owner;
   for (int round = 0; round < 3; ++round) {
     CAPTURE(round);
-    ServerProcess server(serve_args(dir));
+    ServerProcess server(serve_args(dir.str()));
     if (owner.empty()) {
       HttpClient c(server.port());
       auto r = c.post("/v1/users", R"({"email":"owner@example.com","display_name":"O","password":"a long password"})");
@@ -75,7 +70,7 @@ TEST_CASE("views equal a fresh replay after kill -9 at any point, with every eve
   }
 
   // Restart: the views catch up from their checkpoints.
-  ServerProcess server(serve_args(dir));
+  ServerProcess server(serve_args(dir.str()));
   HttpClient c(server.port());
   auto health = c.get("/healthz").json();
   const std::string head(health.at("position").as_string());
@@ -100,7 +95,7 @@ TEST_CASE("views equal a fresh replay after kill -9 at any point, with every eve
 TEST_CASE("no plaintext personal data reaches the views files") {
   TempDir dir;
   {
-    ServerProcess server(serve_args(dir));
+    ServerProcess server(serve_args(dir.str()));
     HttpClient c(server.port());
     auto r = c.post("/v1/users",
                     R"({"email":"very-private-mail@example.com","display_name":"Zebulon Quux","password":"a long password"})");

@@ -116,4 +116,13 @@ inline std::pair<int, std::string> run_command(const std::string& cmd) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+// `causeway serve` on a free loopback port with argon2id at its minimum cost
+// (tests check behaviour, not strength), plus `extra` flags.
+inline std::vector<std::string> serve_args(const std::string& data_dir, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> a = {CAUSEWAY_BINARY, "serve", "--data-dir", data_dir, "--port", "0",
+                                "--password-opslimit", "1", "--password-memlimit", "8192", "--log-level", "info"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
 }  // namespace causeway::testing

@@ -24,13 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> serve_args(const std::string& data_dir, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> a = {CAUSEWAY_BINARY, "serve", "--data-dir", data_dir, "--port", "0",
-                                "--password-opslimit", "1", "--password-memlimit", "8192", "--log-level", "info"};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
