@@ -71,6 +71,42 @@ awaitable<Response> Api::gdpr_route(Request& req, const std::string& request_id,
   co_return problem(404, "no such route", "", instance, request_id, ver);
 }
 
+// /v1/admin/dsr[/{id}/extension|closure]: data subject requests and their deadline.
+awaitable<Response> Api::dsr_route(Request& req, const std::string& request_id, const std::vector<std::string>& seg,
+                                   const boost::urls::url_view& url, std::string& route_name) {
+  const unsigned ver = req.version();
+  const std::string instance(url.encoded_path());
+  std::string name, target;
+  if (seg.size() == 3) {
+    route_name = "admin.dsr.open";
+    name = "dsr.open";
+  } else if (seg.size() == 5 && seg[4] == "extension") {
+    route_name = "admin.dsr.extension";
+    name = "dsr.extend";
+    target = seg[3];
+  } else if (seg.size() == 5 && seg[4] == "closure") {
+    route_name = "admin.dsr.closure";
+    name = "dsr.close";
+    target = seg[3];
+  } else {
+    co_return problem(404, "no such route", "", instance, request_id, ver);
+  }
+  if (req.method() != http::verb::post) {
+    auto res = problem(405, "use POST", "", instance, request_id, ver);
+    res.set(http::field::allow, "POST");
+    co_return res;
+  }
+  if (!is_admin(req)) co_return problem(401, "an admin bearer token is required", "", instance, request_id, ver);
+  auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
+  if (auto* err = std::get_if<BodyError>(&parsed))
+    co_return problem(err->status, err->detail, "", instance, request_id, ver);
+  auto out = co_await subject_command(name, std::move(std::get<json::value>(parsed)), target, request_id);
+  if (!out) co_return problem(out.error(), instance, request_id, ver);
+  Response res = json_response(static_cast<http::status>(out->status), std::move(out->body), ver);
+  res.set("Causeway-Position", out->token.str());
+  co_return res;
+}
+
 awaitable<Result<CommandOutcome>> Api::subject_command(const std::string& name, json::value body,
                                                        const std::string& user_id, const std::string& request_id) {
   CommandContext ctx;

@@ -17,6 +17,8 @@
 //   POST  /v1/admin/subjects/{user}/erasure         GDPR erasure, refused under a legal hold (gdpr_routes.cpp)
 //   POST|DELETE /v1/admin/subjects/{user}/holds     place or release a legal hold
 //   GET   /v1/admin/subjects/{user}/export          subject access export (GDPR Art. 15)
+//   POST  /v1/admin/dsr                             open a data subject request (due in 30 days)
+//   POST  /v1/admin/dsr/{id}/extension|closure      extend it once, or close it
 //
 // Callers are the operator (the admin token: every tenant) or an API key of
 // one organization (its tenant and role); see Principal.
@@ -95,6 +97,10 @@ class Api {
   boost::asio::awaitable<Response> gdpr_route(Request& req, const std::string& request_id,
                                               const std::vector<std::string>& seg, const boost::urls::url_view& url,
                                               std::string& route_name);
+  // gdpr_routes.cpp: /v1/admin/dsr[/{id}/extension|closure]
+  boost::asio::awaitable<Response> dsr_route(Request& req, const std::string& request_id,
+                                             const std::vector<std::string>& seg, const boost::urls::url_view& url,
+                                             std::string& route_name);
   boost::asio::awaitable<Response> subject_erasure(Request& req, const std::string& request_id,
                                                    const std::string& user_id);
   boost::asio::awaitable<Response> subject_export(Request& req, const std::string& request_id,

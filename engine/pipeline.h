@@ -120,6 +120,7 @@ void register_organization_commands(CommandPipeline& p);
 void register_api_key_commands(CommandPipeline& p);
 // subject.place_hold, subject.release_hold, subject.erase, subject.complete_erasure,
 // subject.export (the target is the user id; see engine/aggregates/subject.h).
+// dsr.open (the target is empty), dsr.extend, dsr.close (the target is the request id).
 void register_subject_commands(CommandPipeline& p);
 // Hex BLAKE2b-256 of an API key secret: what the log stores instead of it.
 std::string api_key_secret_hash(std::string_view secret);

@@ -89,6 +89,9 @@ VerifyReport verify_aggregates(EventLog& log, const Upcaster& upcaster,
     } else if (stream.rfind("subject-", 0) == 0) {
       folded = refold<Refold<SubjectAggregate>>(store, stream);
       format = SubjectAggregate::kStateFormat;
+    } else if (stream.rfind("dsr-", 0) == 0) {
+      folded = refold<Refold<DsrAggregate>>(store, stream);
+      format = DsrAggregate::kStateFormat;
     }
     if (!folded) {
       r.problem = fmt::format("{}: {}", stream, folded.error().message);

@@ -95,6 +95,12 @@ const std::vector<ViewDef>& view_catalog() {
         col("cohort_week", K::text, true, true), col("verified_at", K::time), col("first_org_at", K::time),
         col("first_workflow_at", K::time), col("first_run_at", K::time), col("paid_at", K::time)},
        {"user_id"}, "signed_up_at"},
+      {"data_subject_requests", "data_subject_requests", "dsr", "", {},
+       {col("request_id", K::text), col("subject", K::text, true), col("kind", K::text, true),
+        col("status", K::text, true), col("outcome", K::text), col("opened_at", K::time, false, true),
+        col("due_at", K::time, true, true), col("extended", K::integer), col("closed_at", K::time),
+        col("position", K::integer)},
+       {"request_id"}, "due_at"},
   };
   return all;
 }

@@ -89,3 +89,77 @@ void apply(State& s, const std::string& type, const boost::json::object& data, s
 }
 
 }  // namespace causeway::subject
+
+namespace causeway::dsr {
+
+namespace {
+
+std::int64_t i64_of(const boost::json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_int64() ? v->as_int64() : 0;
+}
+
+}  // namespace
+
+Result<Decision> decide_open(const std::string& request_id, const std::string& subject, bool user_exists,
+                             const std::string& kind, std::int64_t now_us) {
+  if (!user_exists) return Error::not_found("no such user");
+  DraftEvent e;
+  e.type = "dsr.opened";
+  e.data["request_id"] = request_id;
+  e.data["subject"] = subject;
+  e.data["kind"] = kind;
+  e.data["opened_at_us"] = now_us;
+  e.data["due_at_us"] = now_us + kDueDays * kDayUs;
+  e.subjects = {subject};
+  Decision d;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+Result<Decision> decide_extend(const State& s, const std::string& request_id, std::int64_t days,
+                               const std::string& reason) {
+  if (!s.exists) return Error::not_found("no such data subject request");
+  if (s.closed) return Error::conflict("the request is closed");
+  if (s.extended) return Error::conflict("the request was already extended once (Art. 12(3))");
+  DraftEvent e;
+  e.type = "dsr.extended";
+  e.data["request_id"] = request_id;
+  e.data["due_at_us"] = s.due_at_us + days * kDayUs;
+  e.data["reason"] = reason;
+  e.subjects = {s.subject};
+  Decision d;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+Result<Decision> decide_close(const State& s, const std::string& request_id, const std::string& outcome,
+                              const std::string& reason) {
+  if (!s.exists) return Error::not_found("no such data subject request");
+  Decision d;
+  if (s.closed) return d;  // closing twice writes nothing
+  DraftEvent e;
+  e.type = "dsr.closed";
+  e.data["request_id"] = request_id;
+  e.data["outcome"] = outcome;
+  e.data["reason"] = reason;
+  e.subjects = {s.subject};
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+void apply(State& s, const std::string& type, const boost::json::object& data, std::int64_t) {
+  if (type == "dsr.opened") {
+    s.exists = true;
+    auto* v = data.if_contains("subject");
+    s.subject = v && v->is_string() ? std::string(v->as_string()) : std::string();
+    s.due_at_us = i64_of(data, "due_at_us");
+  } else if (type == "dsr.extended") {
+    s.extended = true;
+    s.due_at_us = i64_of(data, "due_at_us");
+  } else if (type == "dsr.closed") {
+    s.closed = true;
+  }
+}
+
+}  // namespace causeway::dsr

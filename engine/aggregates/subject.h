@@ -41,3 +41,34 @@ Result<Decision> decide_export(const State& s, const std::string& user_id, bool 
 void apply(State& s, const std::string& type, const boost::json::object& data, std::int64_t occurred_at_us);
 
 }  // namespace causeway::subject
+
+// A data subject request (GDPR Art. 15/17/20) and its legal deadline: stream
+// "dsr-<32 hex>", tenant none, every event's subjects = [user id], no personal
+// data in payloads. Due one month (30 days) after opening; extendable once
+// (Art. 12(3)); closing twice writes nothing. Driven by api/gdpr_routes.cpp.
+namespace causeway::dsr {
+
+inline constexpr std::int64_t kDayUs = 86'400'000'000;
+inline constexpr std::int64_t kDueDays = 30;
+
+struct State {
+  bool exists = false;
+  std::string subject;
+  bool extended = false;
+  bool closed = false;
+  std::int64_t due_at_us = 0;
+  template <class Ar>
+  void serialize(Ar& ar) { ar(exists, subject, extended, closed, due_at_us); }
+};
+inline constexpr std::uint32_t kStateFormat = 1;
+
+// `user_exists` is looked up by the caller before deciding.
+Result<Decision> decide_open(const std::string& request_id, const std::string& subject, bool user_exists,
+                             const std::string& kind, std::int64_t now_us);
+Result<Decision> decide_extend(const State& s, const std::string& request_id, std::int64_t days,
+                               const std::string& reason);
+Result<Decision> decide_close(const State& s, const std::string& request_id, const std::string& outcome,
+                              const std::string& reason);
+void apply(State& s, const std::string& type, const boost::json::object& data, std::int64_t occurred_at_us);
+
+}  // namespace causeway::dsr

@@ -1,6 +1,8 @@
 // The data subject commands (engine/aggregates/subject.h). The target
 // (CommandContext::target) is the user id; api/gdpr_routes.cpp drives them.
 #include "engine/commands/traits.h"
+#include "engine/ids.h"
+#include "events/codec.h"
 #include "engine/pipeline.h"
 
 namespace causeway {
@@ -41,6 +43,45 @@ CommandHandler handler(Decide decide) {
   return h;
 }
 
+// The plan of dsr.extend / dsr.close: the target is the request id.
+using DsrDecide = std::function<Result<Decision>(const dsr::State&, const std::string& request_id,
+                                                 const json::object& body)>;
+
+CommandHandler dsr_handler(DsrDecide decide) {
+  CommandHandler h;
+  h.plan = [decide = std::move(decide)](const json::object& body, const CommandContext& ctx, std::int64_t now,
+                                        CommandPipeline& pipe) -> Result<Plan> {
+    const std::string& request_id = ctx.target;
+    if (request_id.rfind("dsr-", 0) != 0) return Error::not_found("no such data subject request");
+    auto loaded = pipe.aggregates().load<DsrAggregate>(request_id);
+    if (!loaded) return std::move(loaded).error();
+    auto d = decide(loaded->state, request_id, body);
+    if (!d) return std::move(d).error();
+    dsr::State state = loaded->state;
+    for (const auto& e : d->events) dsr::apply(state, e.type, e.data, now);
+    Plan plan;
+    plan.stream = request_id;
+    plan.expected = loaded->version;
+    plan.status = 200;
+    plan.reply["request_id"] = request_id;
+    plan.reply["due_at"] = rfc3339_us(state.due_at_us);
+    plan.reply["extended"] = state.extended;
+    plan.reply["status"] = state.closed ? "closed" : "open";
+    plan.decision = std::move(d).value();
+    plan.record = {plan.stream, dsr::kStateFormat, AggregateStore::encode(state)};
+    return plan;
+  };
+  return h;
+}
+
+std::int64_t json_i64(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  if (!v) return 0;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
+  return 0;
+}
+
 }  // namespace
 
 void register_subject_commands(CommandPipeline& p) {
@@ -52,6 +93,33 @@ void register_subject_commands(CommandPipeline& p) {
                   return subject::decide_complete_erasure(s, user_id);
                 }));
   p.add_command("subject.export", handler(subject::decide_export));
+
+  CommandHandler open;
+  open.plan = [](const json::object& body, const CommandContext&, std::int64_t now,
+                 CommandPipeline& pipe) -> Result<Plan> {
+    const std::string request_id = new_id("dsr", now);
+    const std::string subject = json_string(body, "subject");
+    auto user = pipe.aggregates().load<UserAggregate>(subject);
+    if (!user) return std::move(user).error();
+    auto d = dsr::decide_open(request_id, subject, user->state.exists, json_string(body, "kind"), now);
+    if (!d) return std::move(d).error();
+    dsr::State state;
+    for (const auto& e : d->events) dsr::apply(state, e.type, e.data, now);
+    Plan plan;
+    plan.stream = request_id;
+    plan.reply["request_id"] = request_id;
+    plan.reply["due_at"] = rfc3339_us(state.due_at_us);
+    plan.decision = std::move(d).value();
+    plan.record = {plan.stream, dsr::kStateFormat, AggregateStore::encode(state)};
+    return plan;
+  };
+  p.add_command("dsr.open", std::move(open));
+  p.add_command("dsr.extend", dsr_handler([](const dsr::State& s, const std::string& id, const json::object& body) {
+                  return dsr::decide_extend(s, id, json_i64(body, "days"), json_string(body, "reason"));
+                }));
+  p.add_command("dsr.close", dsr_handler([](const dsr::State& s, const std::string& id, const json::object& body) {
+                  return dsr::decide_close(s, id, json_string(body, "outcome"), json_string(body, "reason"));
+                }));
 }
 
 }  // namespace causeway

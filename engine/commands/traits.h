@@ -40,6 +40,14 @@ struct SubjectAggregate {
   }
 };
 
+struct DsrAggregate {
+  using State = dsr::State;
+  static constexpr std::uint32_t kStateFormat = dsr::kStateFormat;
+  static void apply(State& s, const std::string& t, const boost::json::object& d, std::int64_t at) {
+    dsr::apply(s, t, d, at);
+  }
+};
+
 inline std::string json_string(const boost::json::object& o, const char* key) {
   auto* v = o.if_contains(key);
   return v && v->is_string() ? std::string(v->as_string()) : std::string();

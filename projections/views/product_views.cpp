@@ -14,6 +14,11 @@ using E = Event;
 
 std::string first_subject(const Event& e) { return e.subjects.empty() ? std::string() : e.subjects.front(); }
 
+std::int64_t int_field(const json& d, const char* key) {
+  auto* v = d.if_contains(key);
+  return v && v->is_int64() ? v->as_int64() : 0;
+}
+
 std::string iso_week(std::int64_t us) {
   std::time_t t = static_cast<std::time_t>(us / 1'000'000);
   std::tm tm{};
@@ -133,6 +138,31 @@ std::unique_ptr<Projection> funnel() {
            [](sql::Stmt& s, const E& e, const json& d) { s.bind_all(e.occurred_at_us, field(d, "owner_user_id")); }}});
 }
 
+// Data subject requests (engine/aggregates/subject.h, causeway::dsr).
+std::unique_ptr<Projection> dsr() {
+  return std::make_unique<RuleProjection>(
+      "dsr", 1, std::vector<std::string>{"data_subject_requests"},
+      std::vector<Rule>{
+          {"dsr.opened",
+           "INSERT INTO data_subject_requests(request_id, subject, kind, status, outcome, opened_at, due_at, extended, "
+           "closed_at, position) VALUES (?,?,?,'open',NULL,?,?,0,NULL,?)",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(field(d, "request_id"), field(d, "subject"), field(d, "kind"), int_field(d, "opened_at_us"),
+                        int_field(d, "due_at_us"), e.position);
+           }},
+          {"dsr.extended",
+           "UPDATE data_subject_requests SET due_at = ?, extended = 1, position = ? WHERE request_id = ?",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(int_field(d, "due_at_us"), e.position, field(d, "request_id"));
+           }},
+          {"dsr.closed",
+           "UPDATE data_subject_requests SET status = 'closed', outcome = ?, closed_at = ?, position = ? "
+           "WHERE request_id = ?",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(field(d, "outcome"), e.occurred_at_us, e.position, field(d, "request_id"));
+           }}});
+}
+
 }  // namespace
 
 ProjectionSet make_projections() {
@@ -144,6 +174,7 @@ ProjectionSet make_projections() {
   out.push_back(audit());
   out.push_back(usage());
   out.push_back(funnel());
+  out.push_back(dsr());
   return out;
 }
 
