@@ -43,12 +43,10 @@ void register_api_key_commands(CommandPipeline& p) {
     api_key::State state;
     auto d = api_key::decide(state, cmd, now);
     if (!d) return std::move(d).error();
-    for (const auto& e : d->events) api_key::apply(state, e.type, e.data, now);
     Plan plan;
     plan.stream = cmd.key_id;
     plan.tenant = cmd.org_id;
-    plan.decision = std::move(d).value();
-    plan.record = {plan.stream, api_key::kStateFormat, AggregateStore::encode(state)};
+    settle<ApiKeyAggregate>(plan, state, std::move(d).value(), now);
     plan.reply["key_id"] = cmd.key_id;
     plan.reply["org_id"] = cmd.org_id;
     plan.reply["role"] = cmd.role;
@@ -65,16 +63,14 @@ void register_api_key_commands(CommandPipeline& p) {
     auto d = api_key::decide_revoke(loaded->state, ctx.target, now);
     if (!d) return std::move(d).error();
     api_key::State state = loaded->state;
-    for (const auto& e : d->events) api_key::apply(state, e.type, e.data, now);
     Plan plan;
     plan.stream = ctx.target;
-    plan.tenant = state.org_id;
+    plan.tenant = state.org_id;  // a key's organization never changes
     plan.expected = loaded->version;
     plan.status = 200;
+    settle<ApiKeyAggregate>(plan, state, std::move(d).value(), now);
     plan.reply["key_id"] = ctx.target;
     plan.reply["revoked"] = true;
-    plan.decision = std::move(d).value();
-    plan.record = {plan.stream, api_key::kStateFormat, AggregateStore::encode(state)};
     return plan;
   };
   p.add_command("api_key.revoke", std::move(revoke));

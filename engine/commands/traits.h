@@ -5,48 +5,37 @@
 #include "engine/aggregates/organization.h"
 #include "engine/aggregates/subject.h"
 #include "engine/aggregates/user.h"
+#include "engine/pipeline.h"
 
 namespace causeway {
 
-struct UserAggregate {
-  using State = user::State;
-  static constexpr std::uint32_t kStateFormat = user::kStateFormat;
+// A is one of these: A::State, A::kStateFormat and A::apply, as
+// AggregateStore::load<A>() and settle() below expect.
+template <class S, std::uint32_t Format,
+          void (*Apply)(S&, const std::string&, const boost::json::object&, std::int64_t)>
+struct AggregateTraits {
+  using State = S;
+  static constexpr std::uint32_t kStateFormat = Format;
   static void apply(State& s, const std::string& t, const boost::json::object& d, std::int64_t at) {
-    user::apply(s, t, d, at);
+    Apply(s, t, d, at);
   }
 };
 
-struct OrganizationAggregate {
-  using State = organization::State;
-  static constexpr std::uint32_t kStateFormat = organization::kStateFormat;
-  static void apply(State& s, const std::string& t, const boost::json::object& d, std::int64_t at) {
-    organization::apply(s, t, d, at);
-  }
-};
+using UserAggregate = AggregateTraits<user::State, user::kStateFormat, &user::apply>;
+using OrganizationAggregate = AggregateTraits<organization::State, organization::kStateFormat, &organization::apply>;
+using ApiKeyAggregate = AggregateTraits<api_key::State, api_key::kStateFormat, &api_key::apply>;
+using SubjectAggregate = AggregateTraits<subject::State, subject::kStateFormat, &subject::apply>;
+using DsrAggregate = AggregateTraits<dsr::State, dsr::kStateFormat, &dsr::apply>;
 
-struct ApiKeyAggregate {
-  using State = api_key::State;
-  static constexpr std::uint32_t kStateFormat = api_key::kStateFormat;
-  static void apply(State& s, const std::string& t, const boost::json::object& d, std::int64_t at) {
-    api_key::apply(s, t, d, at);
-  }
-};
-
-struct SubjectAggregate {
-  using State = subject::State;
-  static constexpr std::uint32_t kStateFormat = subject::kStateFormat;
-  static void apply(State& s, const std::string& t, const boost::json::object& d, std::int64_t at) {
-    subject::apply(s, t, d, at);
-  }
-};
-
-struct DsrAggregate {
-  using State = dsr::State;
-  static constexpr std::uint32_t kStateFormat = dsr::kStateFormat;
-  static void apply(State& s, const std::string& t, const boost::json::object& d, std::int64_t at) {
-    dsr::apply(s, t, d, at);
-  }
-};
+// The tail every handler's plan shares: folds the decision's events into
+// `state` (which then holds the state after the command) and moves the
+// decision and the resulting aggregate record into `plan` (stream already set).
+template <class A>
+void settle(Plan& plan, typename A::State& state, Decision decision, std::int64_t now) {
+  for (const auto& e : decision.events) A::apply(state, e.type, e.data, now);
+  plan.decision = std::move(decision);
+  plan.record = {plan.stream, A::kStateFormat, AggregateStore::encode(state)};
+}
 
 inline std::string json_string(const boost::json::object& o, const char* key) {
   auto* v = o.if_contains(key);

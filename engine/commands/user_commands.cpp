@@ -42,9 +42,7 @@ void register_user_commands(CommandPipeline& p) {
     Plan plan;
     plan.stream = user::stream_of(cmd.user_id);
     plan.expected = 0;
-    for (const auto& e : d->events) user::apply(fresh, e.type, e.data, now);
-    plan.decision = std::move(d).value();
-    plan.record = {plan.stream, user::kStateFormat, AggregateStore::encode(fresh)};
+    settle<UserAggregate>(plan, fresh, std::move(d).value(), now);
     plan.reply["user_id"] = cmd.user_id;
     plan.reply["stream_version"] = 1;
     return plan;
