@@ -102,6 +102,7 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   register_organization_commands(*n->pipeline_);
   register_api_key_commands(*n->pipeline_);
   register_subject_commands(*n->pipeline_);
+  register_retention_commands(*n->pipeline_);
   ProjectionRuntime::Options vo;
   vo.data_dir = cfg.data_dir;
   vo.clock = clock;
@@ -119,6 +120,12 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
                                        n->views_.get());
   n->api_->set_audit(n->signer_.get(), n->checkpointer_.get());
   n->api_->set_key_purger([log = n->log_.get()] { return log->purge_keys(); });
+  retention::RetentionSweeper::Options ro;
+  ro.every = std::chrono::seconds(cfg.retention_sweep_interval_s);
+  n->retention_ = std::make_unique<retention::RetentionSweeper>(
+      *n->pipeline_, *n->log_, *n->vault_, [log = n->log_.get()] { return log->purge_keys(); }, ro);
+  n->retention_->start();
+  n->api_->set_retention(n->retention_.get());
   n->server_ = std::make_unique<api::Server>(n->cfg_, [api = n->api_.get()](api::Request r) {
     return api->handle(std::move(r));
   });
@@ -137,6 +144,7 @@ void Node::stop() {
     server_->stop();
     server_->wait();
   }
+  if (retention_) retention_->stop();
   if (cpu_) cpu_->join();
   if (views_) views_->stop();
   if (checkpointer_) checkpointer_->stop();

@@ -17,6 +17,7 @@
 #include "api/routes.h"
 #include "api/server.h"
 #include "engine/audit/checkpointer.h"
+#include "engine/retention/sweeper.h"
 #include "events/rocks/rocks_log.h"
 #include "events/upcast.h"
 #include "projections/runtime.h"
@@ -35,6 +36,7 @@ class Node {
   CommandPipeline& pipeline() { return *pipeline_; }
   ProjectionRuntime& views() { return *views_; }
   audit::Checkpointer& checkpointer() { return *checkpointer_; }
+  retention::RetentionSweeper& retention() { return *retention_; }
   const audit::Signer& signer() const { return *signer_; }
   void stop();
 
@@ -51,6 +53,7 @@ class Node {
   std::unique_ptr<ProjectionRuntime> views_;
   std::unique_ptr<audit::Signer> signer_;
   std::unique_ptr<audit::Checkpointer> checkpointer_;
+  std::unique_ptr<retention::RetentionSweeper> retention_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<api::Server> server_;
   std::string admin_token_;

@@ -231,6 +231,8 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
     }
     if (seg.size() == 5 && seg[1] == "admin" && seg[2] == "subjects")
       co_return co_await gdpr_route(req, request_id, seg, *target, route_name);
+    if (seg.size() >= 3 && seg[1] == "admin" && (seg[2] == "retention-policies" || seg[2] == "retention"))
+      co_return co_await retention_route(req, request_id, seg, route_name);
     if (seg.size() >= 3 && seg[1] == "admin" && seg[2] == "dsr")
       co_return co_await dsr_route(req, request_id, seg, *target, route_name);
     if (seg.size() == 5 && seg[1] == "admin" && seg[2] == "streams" && seg[4] == "events") {

@@ -19,6 +19,9 @@
 //   GET   /v1/admin/subjects/{user}/export          subject access export (GDPR Art. 15)
 //   POST  /v1/admin/dsr                             open a data subject request (due in 30 days)
 //   POST  /v1/admin/dsr/{id}/extension|closure      extend it once, or close it
+//   PUT|DELETE /v1/admin/retention-policies/{scope}/{category}  set or remove a retention policy
+//                                                   (scope: "all" or an org id; retention_routes.cpp)
+//   POST  /v1/admin/retention/sweeps                run a retention sweep now, and report it
 //
 // Callers are the operator (the admin token: every tenant) or an API key of
 // one organization (its tenant and role); see Principal.
@@ -42,6 +45,7 @@
 #include "api/problem.h"
 #include "engine/audit/checkpointer.h"
 #include "engine/pipeline.h"
+#include "engine/retention/sweeper.h"
 #include "projections/read_pool.h"
 #include "projections/runtime.h"
 
@@ -73,6 +77,8 @@ class Api {
   // Called after KeyVault::forget() so no copy of the destroyed key survives on
   // disk (RocksEventLog::purge_keys); set once at start-up, before serving.
   void set_key_purger(std::function<Status()> purge) { purge_keys_ = std::move(purge); }
+  // Enables POST /v1/admin/retention/sweeps (set once at start-up, before serving).
+  void set_retention(retention::RetentionSweeper* sweeper) { retention_ = sweeper; }
 
  private:
   boost::asio::awaitable<Response> route(Request& req, const std::string& request_id, std::string& route_name);
@@ -108,6 +114,9 @@ class Api {
   boost::asio::awaitable<Result<CommandOutcome>> subject_command(const std::string& name, boost::json::value body,
                                                                  const std::string& user_id,
                                                                  const std::string& request_id);
+  // retention_routes.cpp: /v1/admin/retention-policies/..., /v1/admin/retention/sweeps
+  boost::asio::awaitable<Response> retention_route(Request& req, const std::string& request_id,
+                                                   const std::vector<std::string>& seg, std::string& route_name);
   // backup_route.cpp
   boost::asio::awaitable<Response> backup_route(Request& req, const std::string& request_id);
   // Waits (bounded) until `projection` has applied `token`; an error to return otherwise.
@@ -123,6 +132,7 @@ class Api {
   const audit::Signer* signer_ = nullptr;
   audit::Checkpointer* checkpointer_ = nullptr;
   std::function<Status()> purge_keys_;
+  retention::RetentionSweeper* retention_ = nullptr;
 };
 
 }  // namespace causeway::api

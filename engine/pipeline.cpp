@@ -1,4 +1,5 @@
 #include "engine/pipeline.h"
+#include "engine/retention/buckets.h"
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -71,7 +72,8 @@ Result<Commit> CommandPipeline::build_commit(Plan& plan, const CommandContext& c
       auto* v = d.data.if_contains(field);
       if (!v) continue;
       if (d.subjects.empty()) return Error::corruption(fmt::format("{} has personal data but no subject", d.type));
-      auto sealed = vault_.seal(d.subjects.front(), *v);
+      // Under the day's retention bucket too (engine/retention/buckets.h).
+      auto sealed = vault_.seal(d.subjects.front(), *v, retention::bucket_for(plan.tenant, d.type, now_us));
       if (!sealed) return std::move(sealed).error();
       *v = std::move(sealed).value();
     }

@@ -122,6 +122,10 @@ void register_api_key_commands(CommandPipeline& p);
 // subject.export (the target is the user id; see engine/aggregates/subject.h).
 // dsr.open (the target is empty), dsr.extend, dsr.close (the target is the request id).
 void register_subject_commands(CommandPipeline& p);
+// retention.set_policy, retention.remove_policy (the target is the scope: "all"
+// or an organization id; the category is in the body's "category", set by the
+// route from the path), retention.enforce (the retention sweeper only).
+void register_retention_commands(CommandPipeline& p);
 // Hex BLAKE2b-256 of an API key secret: what the log stores instead of it.
 std::string api_key_secret_hash(std::string_view secret);
 

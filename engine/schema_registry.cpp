@@ -159,4 +159,10 @@ void SchemaRegistry::redact_secrets(const std::string& type, std::uint32_t versi
     if (auto* v = data.as_object().if_contains(f)) *v = "[redacted]";
 }
 
+bool SchemaRegistry::has_event_category(const std::string& category) const {
+  const std::string prefix = category + ".";
+  auto it = events_.lower_bound(prefix);
+  return it != events_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+}
+
 }  // namespace causeway

@@ -45,6 +45,8 @@ class SchemaRegistry {
   // with "[redacted]" (they are sealed, so verifiers skip them anyway).
   const std::vector<std::string>& secret_fields(const std::string& type, std::uint32_t version) const;
   void redact_secrets(const std::string& type, std::uint32_t version, boost::json::value& data) const;
+  // Whether some event type starts with "<category>." (retention categories).
+  bool has_event_category(const std::string& category) const;
 
   struct Compiled;  // a parsed and compiled schema (schema_registry.cpp)
 

@@ -49,11 +49,26 @@ std::optional<std::string> aead_open(const SecretKey& key, std::string_view ad, 
   return out;
 }
 
+// The key of a v2 field: both keys are needed to derive it.
+SecretKey field_key_v2(const SecretKey& subject_key, const SecretKey& bucket_key) {
+  static constexpr std::string_view kDomain = "causeway/field/v2";
+  unsigned char msg[kDomain.size() + 32];
+  std::memcpy(msg, kDomain.data(), kDomain.size());
+  std::memcpy(msg + kDomain.size(), bucket_key.data(), 32);
+  SecretKey out;
+  crypto_generichash(out.data(), out.size(), msg, sizeof msg, subject_key.data(), subject_key.size());
+  sodium_memzero(msg, sizeof msg);
+  return out;
+}
+
+std::string v2_ad(const std::string& subject, const std::string& bucket) { return subject + '\x1f' + bucket; }
+
 }  // namespace
 
 bool is_sealed(const json::value& v) {
   auto* o = v.if_object();
-  return o && o->size() == 3 && o->contains("$sealed") && o->contains("sub") && o->contains("ct");
+  if (!o || !o->contains("$sealed") || !o->contains("sub") || !o->contains("ct")) return false;
+  return o->size() == 3 || (o->size() == 4 && o->contains("ret"));
 }
 
 KeyVault::KeyVault(std::shared_ptr<KeyStore> store, const SecretKey& master)
@@ -132,15 +147,40 @@ Status KeyVault::forget(const std::string& subject) {
   return store_->put_sync(subject, std::string(kForgotten));
 }
 
-Result<json::value> KeyVault::seal(const std::string& subject, const json::value& value) {
+Result<json::value> KeyVault::seal(const std::string& subject, const json::value& value, const std::string& bucket) {
   auto key = key_for(subject);
   if (!key) return std::move(key).error();
   auto plain = json::serialize(value);
   json::object o;
-  o["$sealed"] = "v1";
+  if (bucket.empty()) {
+    o["$sealed"] = "v1";
+    o["sub"] = subject;
+    o["ct"] = base64_encode(aead_seal(*key, subject, plain));
+    return json::value(std::move(o));
+  }
+  auto bucket_key = key_for(bucket);
+  if (!bucket_key) return std::move(bucket_key).error();
+  SecretKey k = field_key_v2(*key, *bucket_key);
+  o["$sealed"] = "v2";
   o["sub"] = subject;
-  o["ct"] = base64_encode(aead_seal(*key, subject, plain));
+  o["ret"] = bucket;
+  o["ct"] = base64_encode(aead_seal(k, v2_ad(subject, bucket), plain));
+  sodium_memzero(k.data(), k.size());
   return json::value(std::move(o));
+}
+
+Result<std::vector<std::string>> KeyVault::buckets_before(const std::string& before) {
+  return store_->ids_between("ret~", before);
+}
+
+Status KeyVault::destroy_bucket(const std::string& bucket) {
+  std::lock_guard lk(mu_);
+  ++erasures_;
+  if (auto it = cache_.find(bucket); it != cache_.end()) {
+    sodium_memzero(it->second.data(), it->second.size());
+    cache_.erase(it);
+  }
+  return store_->erase_sync(bucket);
 }
 
 Status KeyVault::open_all(json::value& doc) {
@@ -148,7 +188,9 @@ Status KeyVault::open_all(json::value& doc) {
     auto& o = doc.as_object();
     auto* sub = o["sub"].if_string();
     auto* ct = o["ct"].if_string();
-    if (!sub || !ct) return Error::corruption("sealed field is malformed");
+    auto* ret = o.if_contains("ret");
+    const bool v2 = ret != nullptr;
+    if (!sub || !ct || (v2 && !ret->is_string())) return Error::corruption("sealed field is malformed");
     std::string subject(*sub);
     auto key = find(subject);
     if (!key) return std::move(key).error();
@@ -156,9 +198,23 @@ Status KeyVault::open_all(json::value& doc) {
       doc = "[erased]";
       return ok_status();
     }
+    SecretKey k = **key;
+    std::string ad = subject;
+    if (v2) {
+      std::string bucket(ret->as_string());
+      auto bucket_key = find(bucket);
+      if (!bucket_key) return std::move(bucket_key).error();
+      if (!bucket_key->has_value()) {
+        doc = "[expired]";
+        return ok_status();
+      }
+      k = field_key_v2(k, **bucket_key);
+      ad = v2_ad(subject, bucket);
+    }
     auto raw = base64_decode(*ct);
     if (!raw) return Error::corruption("sealed field is not base64");
-    auto plain = aead_open(**key, subject, *raw);
+    auto plain = aead_open(k, ad, *raw);
+    sodium_memzero(k.data(), k.size());
     if (!plain) return Error::corruption("sealed field fails authentication");
     boost::system::error_code ec;
     auto v = json::parse(*plain, ec);

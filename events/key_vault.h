@@ -7,10 +7,18 @@
 // of that subject, in any copy, becomes unreadable, while the log's hash chain
 // (computed over ciphertext) still verifies.
 //
-// Sealed field format (docs/formats.md): the JSON value is replaced by
+// Retention buckets (engine/retention.h) are keys of the same kind, named
+// "ret~<yyyy-mm-dd>~<tenant>~<category>". A field sealed under a bucket needs
+// both keys: destroying either (erasure of the subject, or expiry of the
+// bucket under a retention policy) makes it unreadable.
+//
+// Sealed field formats (docs/formats.md): the JSON value is replaced by
 //   {"$sealed":"v1","sub":"<subject>","ct":"<base64(nonce24 || ciphertext+tag)>"}
-// where the plaintext is the field's JSON text and the additional data is the
-// subject id.
+// (key: the subject's; additional data: the subject id) or, under a bucket, by
+//   {"$sealed":"v2","sub":"<subject>","ret":"<bucket>","ct":"<base64(...)>"}
+// (key: BLAKE2b-256 keyed by the subject's key over "causeway/field/v2" || the
+// bucket's key; additional data: subject id, 0x1f, bucket id). The plaintext is
+// the field's JSON text.
 //
 // Thread safety: all methods may be called from any thread.
 #pragma once
@@ -22,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -38,6 +47,8 @@ class KeyStore {
   virtual Result<std::optional<std::string>> get(const std::string& subject) = 0;
   virtual Status put_sync(const std::string& subject, const std::string& wrapped) = 0;
   virtual Status erase_sync(const std::string& subject) = 0;
+  // Ids in [first, last), ascending.
+  virtual Result<std::vector<std::string>> ids_between(const std::string& first, const std::string& last) = 0;
 };
 
 class KeyVault {
@@ -53,11 +64,20 @@ class KeyVault {
   // Destroys the subject's key durably and remembers the subject as forgotten.
   Status forget(const std::string& subject);
 
-  // Replace `value` by its sealed form for `subject`.
-  Result<boost::json::value> seal(const std::string& subject, const boost::json::value& value);
-  // Open every sealed field inside `doc` in place. Fields whose key is gone are
-  // replaced by the string "[erased]". Fails only on corruption (bad tag).
+  // Replace `value` by its sealed form for `subject`: v1 when `bucket` is
+  // empty, else v2 under the retention bucket too (created when missing).
+  Result<boost::json::value> seal(const std::string& subject, const boost::json::value& value,
+                                  const std::string& bucket = {});
+  // Open every sealed field inside `doc` in place. A field whose subject key is
+  // gone becomes the string "[erased]"; one whose bucket key is gone (and the
+  // subject's is not), "[expired]". Fails only on corruption (bad tag).
   Status open_all(boost::json::value& doc);
+
+  // Retention buckets whose id sorts in ["ret~", `before`), ascending.
+  Result<std::vector<std::string>> buckets_before(const std::string& before);
+  // Deletes a bucket's key durably. Unlike forget(), nothing is remembered: a
+  // bucket is only ever created for the current day, so it is never reused.
+  Status destroy_bucket(const std::string& bucket);
 
   // Keyed hash for lookups that must not reveal a value (unique email index).
   std::string blind_index(std::string_view domain, std::string_view value) const;

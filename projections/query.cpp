@@ -101,6 +101,18 @@ const std::vector<ViewDef>& view_catalog() {
         col("due_at", K::time, true, true), col("extended", K::integer), col("closed_at", K::time),
         col("position", K::integer)},
        {"request_id"}, "due_at"},
+      {"retention_policies", "retention_policies", "retention", "scope IN (:tenant, 'all')",
+       {"owner", "compliance_officer"},
+       {col("scope", K::text, true, true), col("category", K::text, true, true), col("max_age_days", K::integer),
+        col("reason", K::text), col("set_by", K::text, true), col("set_at", K::time, true, true),
+        col("position", K::integer)},
+       {"scope", "category"}, "category"},
+      {"retention_enforcements", "retention_enforcements", "retention", "scope = :tenant",
+       {"owner", "compliance_officer"},
+       {col("position", K::integer, true, true), col("scope", K::text, true), col("category", K::text, true, true),
+        col("day", K::text, true, true), col("max_age_days", K::integer), col("policy", K::text, true),
+        col("enforced_at", K::time, true, true)},
+       {"position"}, "position"},
   };
   return all;
 }

@@ -208,6 +208,7 @@ int main(int argc, char** argv) {
   env(serve_cmd->add_option("--query-timeout-ms", query_timeout_ms, "analyst SQL: time limit per statement"), "serve", "--query-timeout-ms", "CAUSEWAY_QUERY_TIMEOUT_MS")->capture_default_str();
   env(serve_cmd->add_option("--audit-checkpoint-events", cfg.audit_checkpoint_events, "sign the audit chain after this many events (0 = not by count)"), "serve", "--audit-checkpoint-events", "CAUSEWAY_AUDIT_CHECKPOINT_EVENTS")->capture_default_str();
   env(serve_cmd->add_option("--audit-checkpoint-interval-s", cfg.audit_checkpoint_interval_s, "...and at least this often while events arrive (0 = not by time)"), "serve", "--audit-checkpoint-interval-s", "CAUSEWAY_AUDIT_CHECKPOINT_INTERVAL_S")->capture_default_str();
+  env(serve_cmd->add_option("--retention-sweep-interval-s", cfg.retention_sweep_interval_s, "How often expired personal data is destroyed under the retention policies (0 = only through POST /v1/admin/retention/sweeps)"), "serve", "--retention-sweep-interval-s", "CAUSEWAY_RETENTION_SWEEP_INTERVAL_S")->capture_default_str();
   env(serve_cmd->add_option("--gdpr-metadata-file", cfg.gdpr_metadata_file, "JSON object with the GDPR Art. 15 metadata of subject access exports (purposes, categories, recipients, retention, source); default built in"), "serve", "--gdpr-metadata-file", "CAUSEWAY_GDPR_METADATA_FILE");
   std::string data_dir = "./data";
   auto* log_cmd = app.add_subcommand("log", "inspect the event log (read-only, safe while serving)");

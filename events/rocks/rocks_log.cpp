@@ -63,6 +63,13 @@ class RocksKeyStore final : public KeyStore {
     if (!s.ok()) return from_rocks(s, "erasing a data key");
     return ok_status();
   }
+  Result<std::vector<std::string>> ids_between(const std::string& first, const std::string& last) override {
+    std::vector<std::string> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_));
+    for (it->Seek(first); it->Valid() && it->key().compare(last) < 0; it->Next()) out.push_back(it->key().ToString());
+    if (!it->status().ok()) return from_rocks(it->status(), "listing data keys");
+    return out;
+  }
 
  private:
   rocksdb::DB* db_;

@@ -163,6 +163,30 @@ std::unique_ptr<Projection> dsr() {
            }}});
 }
 
+// Retention policies and enforcements (engine/aggregates/retention.h).
+std::unique_ptr<Projection> retention() {
+  return std::make_unique<RuleProjection>(
+      "retention", 1, std::vector<std::string>{"retention_policies", "retention_enforcements"},
+      std::vector<Rule>{
+          {"retention.policy_set",
+           "INSERT INTO retention_policies(scope, category, max_age_days, reason, set_by, set_at, position) "
+           "VALUES (?,?,?,?,?,?,?) ON CONFLICT(scope, category) DO UPDATE SET max_age_days = excluded.max_age_days, "
+           "reason = excluded.reason, set_by = excluded.set_by, set_at = excluded.set_at, position = excluded.position",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(field(d, "scope"), field(d, "category"), int_field(d, "max_age_days"), field(d, "reason"),
+                        e.actor.id, e.occurred_at_us, e.position);
+           }},
+          {"retention.policy_removed", "DELETE FROM retention_policies WHERE scope = ? AND category = ?",
+           [](sql::Stmt& s, const E&, const json& d) { s.bind_all(field(d, "scope"), field(d, "category")); }},
+          {"retention.enforced",
+           "INSERT INTO retention_enforcements(position, scope, category, day, max_age_days, policy, enforced_at) "
+           "VALUES (?,?,?,?,?,?,?)",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(e.position, field(d, "scope"), field(d, "category"), field(d, "day"),
+                        int_field(d, "max_age_days"), field(d, "policy"), e.occurred_at_us);
+           }}});
+}
+
 }  // namespace
 
 ProjectionSet make_projections() {
@@ -175,6 +199,7 @@ ProjectionSet make_projections() {
   out.push_back(usage());
   out.push_back(funnel());
   out.push_back(dsr());
+  out.push_back(retention());
   return out;
 }
 

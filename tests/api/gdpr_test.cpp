@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "api/node_fixture.h"
+#include "support/files.h"
 #include "engine/verify.h"
 
 using namespace causeway;
@@ -65,18 +66,6 @@ struct GdprFixture : NodeFixture {
   }
 };
 
-// Every file under `dir` (recursively) that contains `needle`.
-std::vector<std::string> files_containing(const std::filesystem::path& dir, const std::string& needle) {
-  std::vector<std::string> hits;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (ss.str().find(needle) != std::string::npos) hits.push_back(f.path().string());
-  }
-  return hits;
-}
 
 }  // namespace
 

@@ -21,14 +21,15 @@ struct NodeFixture {
       : NodeFixture([max_body](ServerConfig& cfg) { cfg.max_body_bytes = max_body; }) {}
 
   // `tweak` adjusts the test configuration (e.g. a short query_timeout) before the node opens.
-  explicit NodeFixture(const std::function<void(ServerConfig&)>& tweak) {
+  // `clock`: an injected clock (e.g. ManualClock) that outlives the fixture.
+  explicit NodeFixture(const std::function<void(ServerConfig&)>& tweak, const Clock* clock = nullptr) {
     ServerConfig cfg;
     cfg.data_dir = dir.str();
     cfg.port = 0;
     cfg.io_threads = 2;
     cfg.password = {1, 8192};  // argon2id at its minimum cost: tests check behaviour, not strength
     tweak(cfg);
-    auto n = Node::open(cfg);
+    auto n = Node::open(cfg, clock);
     REQUIRE(n.ok());
     node = std::move(n).value();
     http = std::make_unique<HttpClient>(node->port());

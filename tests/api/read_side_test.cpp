@@ -671,7 +671,7 @@ TEST_CASE("the users view opens personal data for live subjects, shows [erased] 
     CHECK_FALSE(contains(q.body, "@example.com"));
     for (const auto& row : ndjson(q.body)) {
       auto email = json::parse(str(row.at("email"))).as_object();
-      CHECK(str(email.at("$sealed")) == "v1");
+      CHECK(str(email.at("$sealed")) == "v2");
       CHECK(str(email.at("sub")) == str(row.at("user_id")));
     }
   };
@@ -746,7 +746,8 @@ TEST_CASE("every projection reports running with no lag once caught up, and rebu
     CHECK_FALSE(o.contains("error"));
   }
   CHECK(names ==
-        std::set<std::string>{"users", "organizations", "memberships", "api_keys", "audit", "usage", "funnel", "dsr"});
+        std::set<std::string>{"users", "organizations", "memberships", "api_keys", "audit", "usage", "funnel", "dsr",
+                              "retention"});
 
   problem_of(f.http->get("/v1/admin/projections"), 401);
   problem_of(f.http->post("/v1/admin/projections/rebuild", R"({"projections":["nope"]})", f.admin()), 404);

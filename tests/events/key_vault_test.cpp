@@ -28,6 +28,11 @@ class MemKeyStore : public KeyStore {
     m.erase(s);
     return ok_status();
   }
+  Result<std::vector<std::string>> ids_between(const std::string& first, const std::string& last) override {
+    std::vector<std::string> out;
+    for (auto it = m.lower_bound(first); it != m.end() && it->first < last; ++it) out.push_back(it->first);
+    return out;
+  }
   std::map<std::string, std::string> m;
   int puts = 0;
 };
@@ -72,6 +77,49 @@ TEST_CASE("after forget a subject's fields open as [erased] and nothing new can 
   json::value doc2 = json::object{{"a", *sealed}};
   REQUIRE(restarted.open_all(doc2).ok());
   CHECK(doc2.at("a").as_string() == "[erased]");
+}
+
+TEST_CASE("a field sealed under a retention bucket needs both keys: expiry reads [expired], erasure [erased]") {
+  auto store = std::make_shared<MemKeyStore>();
+  KeyVault vault(store, key_of(1));
+  const std::string bucket = "ret~2026-11-22~-~user";
+  auto a = vault.seal("user-1", json::value("Ann"), bucket);
+  auto b = vault.seal("user-2", json::value("Bob"), bucket);
+  auto c = vault.seal("user-2", json::value("Bob again"));  // v1: no bucket
+  REQUIRE(a.ok());
+  CHECK(a->at("$sealed").as_string() == "v2");
+  CHECK(a->at("ret").as_string() == bucket);
+  CHECK(is_sealed(*a));
+  json::value doc = json::object{{"a", *a}, {"b", *b}, {"c", *c}};
+  json::value before = doc;
+  REQUIRE(vault.open_all(before).ok());
+  CHECK(before.at("a").as_string() == "Ann");
+  CHECK(before.at("b").as_string() == "Bob");
+
+  // A v2 field moved to another bucket or subject does not open.
+  json::value moved = *a;
+  moved.as_object()["ret"] = "ret~2026-11-23~-~user";
+  (void)vault.seal("user-1", json::value("x"), "ret~2026-11-23~-~user");
+  json::value moved_doc = json::object{{"a", moved}};
+  CHECK(vault.open_all(moved_doc).error().code == Errc::corruption);
+
+  CHECK(*vault.buckets_before("ret~2026-11-23") == std::vector<std::string>{bucket});
+  REQUIRE(vault.forget("user-1").ok());
+  json::value erased = doc;
+  REQUIRE(vault.open_all(erased).ok());
+  CHECK(erased.at("a").as_string() == "[erased]");
+  CHECK(erased.at("b").as_string() == "Bob");
+
+  REQUIRE(vault.destroy_bucket(bucket).ok());
+  CHECK_FALSE(store->m.contains(bucket));
+  KeyVault restarted(store, key_of(1));
+  for (KeyVault* v : {&vault, &restarted}) {
+    json::value after = doc;
+    REQUIRE(v->open_all(after).ok());
+    CHECK(after.at("a").as_string() == "[erased]");   // the subject's key went first
+    CHECK(after.at("b").as_string() == "[expired]");  // only the bucket's key is gone
+    CHECK(after.at("c").as_string() == "Bob again");  // fields outside the bucket are untouched
+  }
 }
 
 TEST_CASE("data keys do not unwrap under a different master key") {
