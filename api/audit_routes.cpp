@@ -92,7 +92,7 @@ awaitable<Response> Api::audit_export(Request& req, const std::string& request_i
   if (auto it = req.find(http::field::accept); it != req.end() && it->value().find("text/csv") != std::string_view::npos)
     q.format = audit::ExportQuery::Format::csv;
 
-  Actor actor = who->admin ? Actor{"admin", {}} : Actor{who->key_id, {}};
+  const Actor actor = actor_of(*who);
   // Off the I/O threads: two durable appends (the read record, a checkpoint
   // covering it) and the export itself. Captures by reference only (GCC 12).
   auto result = co_await run_on(pipeline_.cpu(), [&]() -> Result<std::string> {

@@ -11,6 +11,8 @@
 #include "api/log.h"
 #include "api/routes.h"
 #include "engine/async.h"
+#include "engine/audit/export.h"
+#include "events/codec.h"
 #include "projections/query.h"
 
 namespace causeway::api {
@@ -87,8 +89,30 @@ awaitable<Response> Api::read_view(Request& req, const std::string& request_id, 
   lr.view = view;
   if (!who->admin) lr.tenant = who->tenant;
   std::vector<std::pair<std::string, std::string>> params;
-  for (auto p : url.params()) params.emplace_back(p.key, p.value);
+  std::string reason;
+  for (auto p : url.params()) {
+    if (view->table == "audit_index" && p.key == "reason")
+      reason = p.value;
+    else
+      params.emplace_back(p.key, p.value);
+  }
   if (auto st = parse_list_params(lr, params); !st) co_return bad_parameter_or(st.error(), instance, request_id, ver);
+  if (view->table == "audit_index") {
+    // Reading the audit log is itself an event (who, what, why), durable
+    // before any row is served.
+    if (reason.empty() || reason.size() > 500)
+      co_return problem(400, "reason is required (1 to 500 characters): reading the audit log is recorded", "",
+                        instance, request_id, ver);
+    json::object filters;
+    for (auto& [k, v] : params) filters[k] = v;
+    json::object data{{"reason", reason}, {"via", "view"}, {"filters", std::move(filters)}};
+    const Actor actor = actor_of(*who);
+    const std::string tenant = who->admin ? std::string() : who->tenant;
+    auto recorded = co_await run_on(pipeline_.cpu(), [&]() {
+      return audit::record_read(log_, actor, tenant, data, pipeline_.clock().now_us());
+    });
+    if (!recorded) co_return problem(recorded.error(), instance, request_id, ver);
+  }
   auto pos = requested_position(req, url);
   if (!pos) co_return problem(400, pos.error().message, "", instance, request_id, ver);
   if (*pos)
@@ -146,12 +170,16 @@ awaitable<Response> Api::analyst_sql(Request& req, const std::string& request_id
   if (auto* err = std::get_if<BodyError>(&parsed))
     co_return problem(err->status, err->detail, "", instance, request_id, ver);
   auto& body = std::get<json::value>(parsed).as_object();
-  std::string statement;
+  std::string statement, reason;
   for (auto& [k, v] : body) {
     if (k == "sql") {
       if (!v.is_string() || v.as_string().empty())
         co_return problem(422, "sql must be a non-empty string", "/sql", instance, request_id, ver);
       statement = std::string(v.as_string());
+    } else if (k == "reason") {
+      if (!v.is_string() || v.as_string().empty() || v.as_string().size() > 500)
+        co_return problem(422, "reason must be a string of 1 to 500 characters", "/reason", instance, request_id, ver);
+      reason = std::string(v.as_string());
     } else if (k != "position") {
       co_return problem(422, fmt::format("unknown field {}", std::string_view(k)), "/" + std::string(k), instance,
                         request_id, ver);
@@ -176,8 +204,22 @@ awaitable<Response> Api::analyst_sql(Request& req, const std::string& request_id
   SqlLimits limits;
   limits.max_rows = cfg_.query_max_rows;
   limits.timeout = cfg_.query_timeout;
-  std::optional<std::string> tenant;
-  if (!who->admin) tenant = who->tenant;
+  SqlAccess access;
+  if (!who->admin) {
+    access.tenant = who->tenant;
+    access.role = who->role;
+  }
+  const Actor actor = actor_of(*who);
+  // Reading the audit log through SQL is recorded (with the statement's hash,
+  // not its text, which may quote personal data) before any row is read.
+  access.before_rows = [&](bool reads_audit) -> Status {
+    if (!reads_audit) return ok_status();
+    if (reason.empty())
+      return Error::invalid("reason is required when the statement reads the audit log: the read is recorded",
+                            "/reason");
+    json::object data{{"reason", reason}, {"via", "sql"}, {"statement_hash", blake2b_hex(statement)}};
+    return audit::record_read(log_, actor, access.tenant.value_or(""), data, pipeline_.clock().now_us());
+  };
   // Off the I/O threads: a query may run up to its time limit. The lambda
   // captures by reference only: GCC 12 destroys a temporary lambda with owning
   // captures twice when it is built inside a co_await expression.
@@ -186,7 +228,7 @@ awaitable<Response> Api::analyst_sql(Request& req, const std::string& request_id
     std::string out;
     std::vector<std::string> cols;
     auto r = run_analyst_sql(
-        db_path, statement, tenant, limits,
+        db_path, statement, access, limits,
         [&](const std::vector<std::string>& names) {
           cols = names;
           if (csv) out += csv_line(std::vector<json::value>(names.begin(), names.end()));

@@ -61,6 +61,9 @@ struct Principal {
   std::string key_id;
 };
 
+// The actor recorded for what a principal does: "admin", or the API key's id.
+inline Actor actor_of(const Principal& p) { return p.admin ? Actor{"admin", {}} : Actor{p.key_id, {}}; }
+
 class Api {
  public:
   // `admin_token` is kept only as a hash; presented tokens are hashed and

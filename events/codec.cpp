@@ -257,4 +257,6 @@ boost::json::object to_cloudevent(const Event& e) {
   return to_cloudevent(e, ec ? boost::json::value(e.data) : v);
 }
 
+std::string blake2b_hex(std::string_view bytes) { return hex(blake(bytes)); }
+
 }  // namespace causeway

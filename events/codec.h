@@ -39,6 +39,9 @@ boost::json::object to_cloudevent(const Event& e, const boost::json::value& data
 boost::json::object to_cloudevent(const Event& e);  // parses e.data
 
 std::string hex(const Hash& h);
+// Hex BLAKE2b-256 of `bytes` (unkeyed): what is kept instead of a secret or a
+// text that may hold personal data.
+std::string blake2b_hex(std::string_view bytes);
 std::string rfc3339_us(std::int64_t micros_since_epoch);
 // "2026-11-22T10:00:00Z" or with a fraction of up to 6 digits; UTC only.
 std::optional<std::int64_t> parse_rfc3339_us(std::string_view text);

@@ -272,6 +272,7 @@ struct Sandbox {
   // like a view's).
   std::vector<std::string> secret_views;
   std::chrono::steady_clock::time_point deadline;
+  bool reads_audit = false;  // the statement reads audit_index (set while compiling)
 };
 
 bool is_schema_table(std::string_view t) {
@@ -285,6 +286,7 @@ int authorize(void* user, int action, const char* a1, const char* a2, const char
     case SQLITE_RECURSIVE:
       return SQLITE_OK;
     case SQLITE_READ:
+      if (a1 && std::string_view(a1) == "audit_index") const_cast<Sandbox*>(box)->reads_audit = true;
       // A tenant reads main tables only through its secret scoped views (a4
       // names the innermost view or CTE doing the read); any other read of
       // main.*, and any read of the schema tables, is refused.
@@ -340,14 +342,15 @@ int progress(void* user) {
 
 }  // namespace
 
-Result<SqlResult> run_analyst_sql(const std::string& path, const std::string& statement,
-                                  const std::optional<std::string>& tenant, const SqlLimits& limits,
+Result<SqlResult> run_analyst_sql(const std::string& path, const std::string& statement, const SqlAccess& access,
+                                  const SqlLimits& limits,
                                   const std::function<void(const std::vector<std::string>&)>& on_columns,
                                   const std::function<void(const std::vector<json::value>&)>& on_row) {
   auto db = sql::Db::open(path, sql::Db::Mode::read_only);
   if (!db) return std::move(db).error();
   sqlite3* raw = (*db)->raw();
   Sandbox box;
+  const auto& tenant = access.tenant;
   if (tenant) {
     box.tenant_scoped = true;
     // temp.<table> (what the query names) reads temp.<secret>, which alone
@@ -359,6 +362,7 @@ Result<SqlResult> run_analyst_sql(const std::string& path, const std::string& st
     std::string ddl;
     for (const auto& v : view_catalog()) {
       if (v.scope.empty()) continue;
+      if (!v.roles.empty() && std::find(v.roles.begin(), v.roles.end(), access.role) == v.roles.end()) continue;
       std::string secret = fmt::format("scoped_{}_{}", salt, v.table);
       ddl += fmt::format("CREATE TEMP VIEW {0} AS SELECT * FROM main.{1} WHERE {2};", secret, v.table,
                          scope_sql(v, *tenant));
@@ -387,10 +391,13 @@ Result<SqlResult> run_analyst_sql(const std::string& path, const std::string& st
     return e;
   }
   if (!sqlite3_stmt_readonly(stmt->raw())) return Error::forbidden("only read-only statements are allowed");
+  if (access.before_rows)
+    if (auto st = access.before_rows(box.reads_audit); !st) return std::move(st).error();
   std::vector<std::string> names;
   for (int i = 0; i < stmt->columns(); ++i) names.push_back(stmt->column_name(i));
   on_columns(names);
   SqlResult out;
+  out.reads_audit = box.reads_audit;
   std::vector<json::value> row(names.size());
   for (;;) {
     auto r = stmt->step();

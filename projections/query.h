@@ -98,13 +98,24 @@ struct SqlLimits {
 //     another tenant's rows;
 //   - past `timeout` the statement is interrupted (Errc::unavailable), past
 //     `max_rows` rows it stops with `truncated` set.
+//   - a tenant's role sees only the views its role may read (ViewDef::roles):
+//     the others have no TEMP VIEW, so naming them reaches main and is refused;
+//   - `before_rows`, when set, is called once the statement is compiled and
+//     before any row is read, with whether it reads the audit log
+//     (audit_index); an error it returns is returned and no row is read.
 // `on_columns` is called once, then `on_row` per row (values as JSON).
 struct SqlResult {
   std::size_t rows = 0;
   bool truncated = false;
+  bool reads_audit = false;
 };
-Result<SqlResult> run_analyst_sql(const std::string& path, const std::string& statement,
-                                  const std::optional<std::string>& tenant, const SqlLimits& limits,
+struct SqlAccess {
+  std::optional<std::string> tenant;  // nullopt: the operator (every row of every view)
+  std::string role;                   // the tenant key's role
+  std::function<Status(bool reads_audit)> before_rows;
+};
+Result<SqlResult> run_analyst_sql(const std::string& path, const std::string& statement, const SqlAccess& access,
+                                  const SqlLimits& limits,
                                   const std::function<void(const std::vector<std::string>&)>& on_columns,
                                   const std::function<void(const std::vector<boost::json::value>&)>& on_row);
 

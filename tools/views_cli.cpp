@@ -62,8 +62,11 @@ int query(const std::string& data_dir, const QueryOptions& q) {
   limits.max_rows = q.max_rows;
   limits.timeout = std::chrono::milliseconds(q.timeout_ms);
   std::vector<std::string> cols;
+  SqlAccess access;  // as the tenant's analysts see it
+  access.tenant = q.tenant;
+  access.role = "analyst";
   auto r = run_analyst_sql(
-      *path, q.sql, q.tenant, limits,
+      *path, q.sql, access, limits,
       [&](const std::vector<std::string>& names) {
         cols = names;
         if (q.csv) std::cout << csv_line(std::vector<json::value>(names.begin(), names.end()));

@@ -60,23 +60,21 @@ json::object ExportQuery::filters_json() const {
   return f;
 }
 
-Status record_export(EventLog& log, const Actor& actor, const ExportQuery& q, const std::string& reason,
-                     std::int64_t now_us) {
+namespace {
+
+// One durable audit-read record on "audit-reads-<tenant or global>".
+Status append_read_record(EventLog& log, const Actor& actor, const std::string& tenant, const char* type,
+                          const json::object& data, std::int64_t now_us) {
   NewEvent e;
-  e.stream = "audit-reads-" + (q.tenant.empty() ? std::string("global") : q.tenant);
+  e.stream = "audit-reads-" + (tenant.empty() ? std::string("global") : tenant);
   e.id = new_id(now_us);
-  e.type = "audit.exported";
+  e.type = type;
   e.occurred_at_us = now_us;
-  e.tenant = q.tenant;
+  e.tenant = tenant;
   e.actor = actor;
   e.causation_id = e.id;
   e.correlation_id = e.id;
-  json::object d{{"reason", reason},
-                 {"from", q.from},
-                 {"to", q.to},
-                 {"filters", q.filters_json()},
-                 {"format", q.format == ExportQuery::Format::jsonl ? "jsonl" : "csv"}};
-  e.data = json::serialize(d);
+  e.data = json::serialize(data);
   Commit c;
   c.events.push_back(std::move(e));
   std::promise<Result<Committed>> done;
@@ -85,6 +83,23 @@ Status record_export(EventLog& log, const Actor& actor, const ExportQuery& q, co
   auto r = f.get();
   if (!r) return std::move(r).error();
   return ok_status();
+}
+
+}  // namespace
+
+Status record_export(EventLog& log, const Actor& actor, const ExportQuery& q, const std::string& reason,
+                     std::int64_t now_us) {
+  json::object d{{"reason", reason},
+                 {"from", q.from},
+                 {"to", q.to},
+                 {"filters", q.filters_json()},
+                 {"format", q.format == ExportQuery::Format::jsonl ? "jsonl" : "csv"}};
+  return append_read_record(log, actor, q.tenant, "audit.exported", d, now_us);
+}
+
+Status record_read(EventLog& log, const Actor& actor, const std::string& tenant, json::object data,
+                   std::int64_t now_us) {
+  return append_read_record(log, actor, tenant, "audit.read", data, now_us);
 }
 
 Result<ExportSummary> export_audit(EventLog& log, KeyVault* vault, const SchemaRegistry& schemas,

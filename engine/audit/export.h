@@ -57,6 +57,11 @@ struct ExportSummary {
 // "audit-reads-<tenant or global>", tenant = the filter's tenant).
 Status record_export(EventLog& log, const Actor& actor, const ExportQuery& q, const std::string& reason,
                      std::int64_t now_us);
+// Records, durably, that `actor` read the audit log of `tenant` (empty: every
+// tenant) through a view or SQL: "audit.read" with `data` ({reason, via, ...},
+// schemas/events/audit.read.v1.json), on the same stream as exports.
+Status record_read(EventLog& log, const Actor& actor, const std::string& tenant, boost::json::object data,
+                   std::int64_t now_us);
 
 // Streams the export to `sink` (one call per line, each ending in '\n').
 // `vault` opens personal fields (null: they stay sealed); secret fields

@@ -10,17 +10,12 @@
 #include "engine/commands/traits.h"
 #include "engine/ids.h"
 #include "engine/pipeline.h"
+#include "events/codec.h"
 
 namespace causeway {
 namespace json = boost::json;
 
-std::string api_key_secret_hash(std::string_view secret) {
-  unsigned char h[32];
-  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), nullptr, 0);
-  char out[65];
-  sodium_bin2hex(out, sizeof out, h, sizeof h);
-  return out;
-}
+std::string api_key_secret_hash(std::string_view secret) { return blake2b_hex(secret); }
 
 void register_api_key_commands(CommandPipeline& p) {
   CommandHandler create;

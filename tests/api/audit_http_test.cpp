@@ -85,6 +85,53 @@ TEST_CASE("exporting the audit log is itself recorded, with who, what range and 
   CHECK(found);
 }
 
+TEST_CASE("reading the audit view or querying audit_index needs a reason and is recorded before any row is served") {
+  AuditFixture f;
+  auto owner = f.signup("ann@example.com");
+  auto org = f.org(owner, "acme");
+  const std::map<std::string, std::string> officer{{"Authorization", "Bearer " + f.key(org, "compliance_officer")}};
+  const std::string head = f.head();
+
+  // No reason: refused, and nothing is written.
+  problem_of(f.http->get("/v1/views/audit?position=" + head, officer), 400);
+  auto no_reason = f.http->post("/v1/query", R"({"sql":"select count(*) from audit_index"})", f.admin());
+  CHECK(pointer_of(problem_of(no_reason, 422)) == "/reason");
+  CHECK(f.head() == head);
+  // A statement that does not read the audit log needs none and records nothing.
+  REQUIRE(f.http->post("/v1/query", R"({"sql":"select count(*) from users"})", f.admin()).status == 200);
+  CHECK(f.head() == head);
+
+  auto view = f.http->get("/v1/views/audit?position=" + head + "&action=organization.created&reason=SOC%202%20sample",
+                          officer);
+  REQUIRE(view.status == 200);
+  const std::string statement = "select action from audit_index where tenant = '" + org + "'";
+  auto sql = f.http->post("/v1/query",
+                          json::serialize(json::object{{"sql", statement}, {"reason", "incident 7"}}), f.admin());
+  REQUIRE(sql.status == 200);
+
+  auto events = f.http->get("/v1/admin/streams/audit-reads-" + org + "/events", f.admin());
+  REQUIRE(events.status == 200);
+  auto list = events.json().at("events").as_array();
+  REQUIRE(list.size() == 1);
+  auto& read = list[0].as_object();
+  CHECK(read.at("type") == "audit.read");
+  CHECK(read.at("actor").as_string().starts_with("key-"));
+  CHECK(read.at("data").at("reason") == "SOC 2 sample");
+  CHECK(read.at("data").at("via") == "view");
+  CHECK(read.at("data").at("filters").at("action") == "organization.created");
+
+  auto global = f.http->get("/v1/admin/streams/audit-reads-global/events", f.admin());
+  REQUIRE(global.status == 200);
+  auto g = global.json().at("events").as_array();
+  REQUIRE(g.size() == 1);
+  CHECK(g[0].at("data").at("via") == "sql");
+  CHECK(g[0].at("data").at("reason") == "incident 7");
+  CHECK(g[0].at("actor") == "admin");
+  // Only the statement's hash is kept: its text may quote personal data.
+  CHECK(global.body.find(statement) == std::string::npos);
+  CHECK(g[0].at("data").at("statement_hash").as_string().size() == 64);
+}
+
 TEST_CASE("only owners and compliance officers export, and only their own organization") {
   AuditFixture f;
   auto a_owner = f.signup("a@example.com");

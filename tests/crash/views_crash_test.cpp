@@ -74,7 +74,7 @@ TEST_CASE("views equal a fresh replay after kill -9 at any point, with every eve
   HttpClient c(server.port());
   auto health = c.get("/healthz").json();
   const std::string head(health.at("position").as_string());
-  auto caught_up = c.get("/v1/views/audit?limit=1&position=" + head, {{"Authorization", "Bearer " + admin_token(dir)}});
+  auto caught_up = c.get("/v1/views/usage?limit=1&position=" + head, {{"Authorization", "Bearer " + admin_token(dir)}});
   REQUIRE(caught_up.status == 200);
   REQUIRE(server.terminate() == 0);
 

@@ -72,7 +72,7 @@ struct StoppedData {
     owner = write_some(server.port(), 5, "s");
     HttpClient c(server.port());
     head = std::string(c.get("/healthz").json().at("position").as_string());
-    REQUIRE(c.get("/v1/views/audit?limit=1&position=" + head, admin(dir.str())).status == 200);
+    REQUIRE(c.get("/v1/views/usage?limit=1&position=" + head, admin(dir.str())).status == 200);
     REQUIRE(server.terminate() == 0);
   }
 };
@@ -171,7 +171,7 @@ TEST_CASE("an online backup taken while commands are written restores to a log t
   HttpClient c(server.port());
   const std::string head(c.get("/healthz").json().at("position").as_string());
   CHECK(head == std::to_string(log_pos));
-  auto caught_up = c.get("/v1/views/audit?limit=1&position=" + head, admin(restored));
+  auto caught_up = c.get("/v1/views/usage?limit=1&position=" + head, admin(restored));
   CHECK(caught_up.status == 200);
   auto events = c.get("/v1/admin/streams/" + owner + "/events", admin(restored));
   REQUIRE(events.status == 200);
