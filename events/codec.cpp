@@ -184,6 +184,37 @@ Result<Event> decode_entry(std::string_view bytes, HashCheck check) {
   return e;
 }
 
+Result<EntryLinks> peek_entry(std::string_view bytes, HashCheck check) {
+  if (bytes.size() < 2 + 32 + 32) return Error::corruption("log entry truncated");
+  if (static_cast<std::uint8_t>(bytes[0]) != kEntryFormat)
+    return Error::corruption(fmt::format("unknown log entry format {}", static_cast<int>(bytes[0])));
+  auto body = bytes.substr(0, bytes.size() - 32);
+  EntryLinks out;
+  std::memcpy(out.hash.data(), bytes.data() + body.size(), 32);
+  if (check == HashCheck::verify && blake(body) != out.hash) return Error::corruption("log entry hash mismatch");
+  if (body[1] != 1) return Error::corruption("log entry is not little-endian portable binary");
+  std::memcpy(out.prev_hash.data(), body.data() + body.size() - 32, 32);  // the body's last field
+  // partition u32, position u64, stream, stream_version u64, id, type
+  std::size_t at = 2 + 4;
+  auto u64 = [&](std::uint64_t& v) {
+    if (body.size() - 32 - at < 8) return false;
+    std::memcpy(&v, body.data() + at, 8);
+    at += 8;
+    return true;
+  };
+  auto skip_str = [&](std::string_view* s) {
+    std::uint64_t n = 0;
+    if (!u64(n) || n > body.size() - 32 - at) return false;
+    if (s) *s = body.substr(at, static_cast<std::size_t>(n));
+    at += static_cast<std::size_t>(n);
+    return true;
+  };
+  std::uint64_t ignored = 0;
+  if (!u64(out.position) || !skip_str(nullptr) || !u64(ignored) || !skip_str(nullptr) || !skip_str(&out.type))
+    return Error::corruption("log entry body does not decode");
+  return out;
+}
+
 std::string hex(const Hash& h) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string s(64, '0');

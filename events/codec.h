@@ -32,6 +32,18 @@ std::string encode_entry_with_cereal(Event& e);
 // chain; every field is still bounds-checked.
 Result<Event> decode_entry(std::string_view bytes, HashCheck check = HashCheck::verify);
 
+// What chain verification needs of a stored value, without decoding the rest
+// (no allocation): its position, its type (a view into `bytes`), and its links.
+// The hash is checked as decode_entry does; the fields after the type are not
+// read, so a body damaged there is only caught by the hash.
+struct EntryLinks {
+  std::uint64_t position = 0;
+  std::string_view type;
+  Hash prev_hash{};
+  Hash hash{};
+};
+Result<EntryLinks> peek_entry(std::string_view bytes, HashCheck check = HashCheck::verify);
+
 // CloudEvents 1.0 JSON (structured mode) with Causeway extension attributes.
 // `data` is the payload as given (sealed fields stay sealed unless the caller
 // opened them first).

@@ -92,6 +92,12 @@ class EventLog {
   // Events of `partition` with position >= from, at most `max`, in order.
   virtual Result<std::vector<Event>> read_forward(std::uint32_t partition, std::uint64_t from, std::size_t max,
                                                   HashCheck check = HashCheck::verify) = 0;
+  // The stored values (docs/formats.md) of positions [from, to] of `partition`,
+  // in order, to `fn` (which returns false to stop): for scans that need only
+  // part of each entry, such as chain verification (codec.h peek_entry). The
+  // view is valid during the call only.
+  virtual Status scan_raw(std::uint32_t partition, std::uint64_t from, std::uint64_t to,
+                          const std::function<bool(std::uint64_t position, std::string_view value)>& fn) = 0;
   // Events of `stream` with stream_version >= from_version, at most `max`.
   virtual Result<std::vector<Event>> read_stream(const std::string& stream, std::uint64_t from_version,
                                                  std::size_t max) = 0;

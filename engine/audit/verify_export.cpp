@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <map>
 
+#include "engine/audit/chain.h"
 #include "engine/verify.h"
 #include "events/base64.h"
 #include "events/codec.h"
@@ -50,43 +51,6 @@ std::optional<std::string> rendering_mismatch(const Event& e, const json::object
   if (rendered.size() != expected.size()) return std::string("the readable event has attributes the entry does not");
   return std::nullopt;
 }
-
-struct Chain {
-  AuditReport r;
-  std::map<std::uint64_t, Hash> recent;  // hashes by position, for checkpoints (bounded)
-
-  bool fail(std::string why, std::uint64_t position) {
-    r.problem = std::move(why);
-    r.problem_position = position;
-    return false;
-  }
-  void remember(std::uint64_t position, const Hash& h) {
-    recent[position] = h;
-    if (recent.size() > 65536) recent.erase(recent.begin());
-  }
-  // A checkpoint event's payload: signature and signed hash.
-  bool check_checkpoint(const std::string& data, std::uint64_t at, const PublicKey& key) {
-    boost::system::error_code ec;
-    auto d = json::parse(data, ec);
-    if (ec || !d.is_object()) return fail("a checkpoint's payload is not JSON", at);
-    auto c = checkpoint_from_json(d.as_object());
-    if (!c) return fail(c.error().message, at);
-    if (!signature_valid(*c, key))
-      return fail(fmt::format("the checkpoint at position {} is not signed by this key", at), at);
-    auto it = recent.find(c->position);
-    if (it == recent.end())
-      return fail(fmt::format("the checkpoint at position {} signs position {}, which is not in the file", at,
-                              c->position),
-                  at);
-    if (it->second != c->chain_hash)
-      return fail(fmt::format("the chain at position {} does not match its signed checkpoint (position {})",
-                              c->position, at),
-                  c->position);
-    ++r.checkpoints;
-    r.signed_to = std::max(r.signed_to, c->position);
-    return true;
-  }
-};
 
 Result<Hash> parse_hash(const json::object& o, const char* k) {
   Hash h{};
@@ -200,37 +164,6 @@ AuditReport verify_export(std::istream& in, const PublicKey& key) {
   } else if (last_event > ch.r.signed_to) {
     ch.fail(fmt::format("events after position {} are not covered by a signed checkpoint", ch.r.signed_to),
             ch.r.signed_to + 1);
-  }
-  return ch.r;
-}
-
-AuditReport verify_live(EventLog& log, const PublicKey& key) {
-  Chain ch;
-  Hash prev{};
-  std::uint64_t expect = 1;
-  for (;;) {
-    auto batch = log.read_forward(0, expect, 4096, HashCheck::verify);
-    if (!batch) {
-      ch.fail(batch.error().message, expect);
-      return ch.r;
-    }
-    for (const auto& e : *batch) {
-      if (e.position != expect) {
-        ch.fail(fmt::format("gap: expected position {}, found {}", expect, e.position), expect);
-        return ch.r;
-      }
-      if (e.prev_hash != prev) {
-        ch.fail(fmt::format("chain broken: entry {} does not link to entry {}", e.position, e.position - 1),
-                e.position);
-        return ch.r;
-      }
-      ch.remember(e.position, e.hash);
-      if (e.type == kCheckpointType && !ch.check_checkpoint(e.data, e.position, key)) return ch.r;
-      prev = e.hash;
-      ++expect;
-      ++ch.r.records;
-    }
-    if (batch->size() < 4096) break;
   }
   return ch.r;
 }

@@ -35,6 +35,8 @@ struct AuditReport {
 };
 
 AuditReport verify_export(std::istream& in, const PublicKey& key);
-AuditReport verify_live(EventLog& log, const PublicKey& key);
+// `threads`: how many slices (threads) check the log (0: one per core once the log is
+// large); the result does not depend on it.
+AuditReport verify_live(EventLog& log, const PublicKey& key, unsigned threads = 0);
 
 }  // namespace causeway::audit

@@ -1,6 +1,8 @@
 // RocksEventLog: opening, reading and closing. Writing is in rocks_log_write.cpp.
 #include "events/rocks/rocks_log.h"
 
+#include <limits>
+
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/table.h>
@@ -183,6 +185,26 @@ Result<std::vector<Event>> RocksEventLog::read_forward(std::uint32_t partition, 
   }
   if (!it->status().ok()) return from_rocks(it->status(), "reading the log");
   return out;
+}
+
+Status RocksEventLog::scan_raw(std::uint32_t partition, std::uint64_t from, std::uint64_t to,
+                               const std::function<bool(std::uint64_t, std::string_view)>& fn) {
+  if (!db_) return Error::unavailable("the log is closed");
+  if (partition != 0) return Error::invalid("the embedded log has one partition");
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 2 << 20;
+  const std::string upper = be64(to + 1);
+  rocksdb::Slice upper_slice(upper);
+  if (to != std::numeric_limits<std::uint64_t>::max()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kLog]));
+  for (it->Seek(be64(from)); it->Valid(); it->Next()) {
+    auto k = it->key();
+    if (k.size() != 8) return Error::corruption("a log key is not 8 bytes");
+    if (!fn(get_be64(std::string_view(k.data(), 8)), std::string_view(it->value().data(), it->value().size())))
+      break;
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the log");
+  return ok_status();
 }
 
 Result<std::vector<Event>> RocksEventLog::read_stream(const std::string& stream, std::uint64_t from_version,

@@ -14,6 +14,9 @@
 #include "engine/audit/verify_export.h"
 #include "events/log_helpers.h"
 #include "events/rocks/rocks_log.h"
+#include "events/rocks/keys.h"
+
+#include <rocksdb/db.h>
 #include "support/temp_dir.h"
 
 using namespace causeway;
@@ -262,4 +265,125 @@ TEST_CASE("exports redact secret fields and open personal ones") {
   CHECK(all.find("argon2id") == std::string::npos);
   CHECK(all.find("[redacted]") != std::string::npos);
   CHECK_FALSE(verify_lines(lines, h.signer->public_key()).problem);
+}
+
+namespace {
+
+// Rewrites the stored log behind the log's back: `edit` gets the raw log column
+// family of the closed database.
+void tamper(const std::string& path, const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& edit) {
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+  rocksdb::DB* raw = nullptr;
+  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descs, &cfs, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  auto it = std::find(names.begin(), names.end(), "log");
+  REQUIRE(it != names.end());
+  edit(*db, cfs[static_cast<std::size_t>(it - names.begin())]);
+  for (auto* cf : cfs) REQUIRE(db->DestroyColumnFamilyHandle(cf).ok());
+  REQUIRE(db->Close().ok());
+}
+
+std::string be64_key(std::uint64_t v) {
+  std::string k(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) k[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+  return k;
+}
+
+// A log of 40 entries with checkpoints among them, closed; returns its path.
+std::string signed_log(AuditHarness& h, audit::PublicKey& key) {
+  audit::Checkpointer cp(*h.log, *h.signer, h.clock, {});
+  for (int round = 0; round < 4; ++round) {
+    h.append_events(9);
+    REQUIRE(cp.checkpoint_now().ok());
+  }
+  key = h.signer->public_key();
+  h.log->close();
+  h.log.reset();
+  return h.dir / "log";
+}
+
+audit::AuditReport verify_path(const std::string& path, const audit::PublicKey& key, unsigned slices) {
+  RocksLogOptions o;
+  o.path = path;
+  o.read_only = true;
+  auto log = RocksEventLog::open(o);
+  REQUIRE(log.ok());
+  return audit::verify_live(**log, key, slices);
+}
+
+}  // namespace
+
+TEST_CASE("the live log verifies the same in one slice or several, and checkpoints signing across slices count") {
+  AuditHarness h;
+  audit::PublicKey key;
+  const auto path = signed_log(h, key);
+  auto one = verify_path(path, key, 1);
+  CAPTURE(one.problem.value_or(""));
+  CHECK_FALSE(one.problem);
+  CHECK(one.records == 40);
+  CHECK(one.checkpoints == 4);
+  for (unsigned slices : {2u, 3u, 7u, 40u}) {
+    CAPTURE(slices);
+    auto many = verify_path(path, key, slices);
+    CAPTURE(many.problem.value_or(""));
+    CHECK_FALSE(many.problem);
+    CHECK(many.records == one.records);
+    CHECK(many.checkpoints == one.checkpoints);
+    CHECK(many.signed_to == one.signed_to);
+  }
+}
+
+TEST_CASE("the live log names the first bad position of an altered, removed or swapped entry in any slicing") {
+  struct Case {
+    const char* name;
+    std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)> edit;
+    std::uint64_t first_bad;
+  };
+  const std::vector<Case> cases{
+      {"one byte altered at 14",
+       [](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+         std::string v;
+         REQUIRE(db.Get(rocksdb::ReadOptions(), cf, be64_key(14), &v).ok());
+         v[v.size() / 2] ^= 0x01;
+         REQUIRE(db.Put(rocksdb::WriteOptions(), cf, be64_key(14), v).ok());
+       },
+       14},
+      {"entry 21 removed",
+       [](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+         REQUIRE(db.Delete(rocksdb::WriteOptions(), cf, be64_key(21)).ok());
+       },
+       21},
+      {"entries 20 and 27 swapped",
+       [](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+         std::string a, b;
+         REQUIRE(db.Get(rocksdb::ReadOptions(), cf, be64_key(20), &a).ok());
+         REQUIRE(db.Get(rocksdb::ReadOptions(), cf, be64_key(27), &b).ok());
+         REQUIRE(db.Put(rocksdb::WriteOptions(), cf, be64_key(20), b).ok());
+         REQUIRE(db.Put(rocksdb::WriteOptions(), cf, be64_key(27), a).ok());
+       },
+       20},
+      {"the last entry removed",
+       [](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+         REQUIRE(db.Delete(rocksdb::WriteOptions(), cf, be64_key(40)).ok());
+       },
+       40},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    AuditHarness h;
+    audit::PublicKey key;
+    const auto path = signed_log(h, key);
+    tamper(path, c.edit);
+    for (unsigned slices : {1u, 2u, 3u, 5u}) {
+      CAPTURE(slices);
+      auto r = verify_path(path, key, slices);
+      REQUIRE(r.problem);
+      CAPTURE(*r.problem);
+      CHECK(r.problem_position == c.first_bad);
+    }
+  }
 }
