@@ -16,6 +16,7 @@
 #include "api/log.h"
 #include "api/routes.h"
 #include "engine/async.h"
+#include "engine/audit/export.h"
 #include "engine/aggregates/subject.h"
 #include "events/codec.h"
 #include "projections/query.h"
@@ -228,23 +229,9 @@ awaitable<Response> Api::subject_export(Request& req, const std::string& request
     out["subject"] = user_id;
     out["generated_at"] = rfc3339_us(pipeline_.clock().now_us());
     out["metadata"] = std::move(metadata).value();
-    auto positions = log_.subject_positions(user_id);
-    if (!positions) return std::move(positions).error();
-    json::array events;
-    for (auto pos : *positions) {
-      auto read = log_.read_forward(0, pos, 1);
-      if (!read) return std::move(read).error();
-      if (read->empty() || read->front().position != pos)
-        return Error::corruption(fmt::format("the subject index names position {}, which is not in the log", pos));
-      const Event& e = read->front();
-      boost::system::error_code ec;
-      auto data = json::parse(e.data, ec);
-      if (ec) return Error::corruption("event payload");
-      pipeline_.schemas().redact_secrets(e.type, e.schema_version, data);
-      if (auto st = vault_.open_all(data); !st) return std::move(st).error();
-      events.push_back(to_cloudevent(e, data));
-    }
-    out["events"] = std::move(events);
+    auto events = audit::subject_events(log_, vault_, pipeline_.schemas(), user_id);
+    if (!events) return std::move(events).error();
+    out["events"] = std::move(events).value();
     json::object views;
     json::object csv;
     if (reads_) {

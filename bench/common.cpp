@@ -49,6 +49,8 @@ Settings Settings::from_env() {
   s.client_threads = std::max(1u, static_cast<unsigned>(env_double("BENCH_CLIENT_THREADS", s.client_threads)));
   s.replay_events = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(env_double("BENCH_REPLAY_EVENTS", 1e6)));
   s.view_events = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(env_double("BENCH_VIEW_EVENTS", 5e5)));
+  s.subject_log_events =
+      std::max<std::uint64_t>(100, static_cast<std::uint64_t>(env_double("BENCH_SUBJECT_LOG_EVENTS", 1e7)));
   s.only = env_or("BENCH_ONLY", "");
   s.tmp_root = env_or("BENCH_TMPDIR", env_or("TMPDIR", "/tmp"));
   return s;

@@ -28,6 +28,7 @@ struct Settings {
   unsigned client_threads = 1;              // BENCH_CLIENT_THREADS: load generator threads
   std::uint64_t replay_events = 1'000'000;  // BENCH_REPLAY_EVENTS
   std::uint64_t view_events = 500'000;      // BENCH_VIEW_EVENTS: log size for views_rebuild
+  std::uint64_t subject_log_events = 10'000'000;  // BENCH_SUBJECT_LOG_EVENTS: log size for subject_export
   std::string only;                         // BENCH_ONLY: comma list of figures to run (empty = all)
   std::string tmp_root;                     // BENCH_TMPDIR, else TMPDIR, else /tmp
 

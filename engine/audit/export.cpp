@@ -102,6 +102,28 @@ Status record_read(EventLog& log, const Actor& actor, const std::string& tenant,
   return append_read_record(log, actor, tenant, "audit.read", data, now_us);
 }
 
+Result<json::array> subject_events(EventLog& log, KeyVault& vault, const SchemaRegistry& schemas,
+                                   const std::string& subject) {
+  auto positions = log.subject_positions(subject);
+  if (!positions) return std::move(positions).error();
+  json::array events;
+  events.reserve(positions->size());
+  for (auto pos : *positions) {
+    auto read = log.read_forward(0, pos, 1);
+    if (!read) return std::move(read).error();
+    if (read->empty() || read->front().position != pos)
+      return Error::corruption(fmt::format("the subject index names position {}, which is not in the log", pos));
+    const Event& e = read->front();
+    boost::system::error_code ec;
+    auto data = json::parse(e.data, ec);
+    if (ec) return Error::corruption("event payload");
+    schemas.redact_secrets(e.type, e.schema_version, data);
+    if (auto st = vault.open_all(data); !st) return std::move(st).error();
+    events.push_back(to_cloudevent(e, data));
+  }
+  return events;
+}
+
 Result<ExportSummary> export_audit(EventLog& log, KeyVault* vault, const SchemaRegistry& schemas,
                                    const PublicKey& public_key, const ExportQuery& q,
                                    const std::function<void(std::string_view)>& sink) {

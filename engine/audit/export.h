@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include "engine/audit/signing.h"
@@ -62,6 +63,12 @@ Status record_export(EventLog& log, const Actor& actor, const ExportQuery& q, co
 // schemas/events/audit.read.v1.json), on the same stream as exports.
 Status record_read(EventLog& log, const Actor& actor, const std::string& tenant, boost::json::object data,
                    std::int64_t now_us);
+
+// Every event about `subject` (GDPR Art. 15), by the subject index: point
+// reads, no scan. CloudEvents with personal fields opened ("[erased]" or
+// "[expired]" where a key is gone) and secret fields "[redacted]".
+Result<boost::json::array> subject_events(EventLog& log, KeyVault& vault, const SchemaRegistry& schemas,
+                                          const std::string& subject);
 
 // Streams the export to `sink` (one call per line, each ending in '\n').
 // `vault` opens personal fields (null: they stay sealed); secret fields
