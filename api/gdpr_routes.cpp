@@ -18,6 +18,7 @@
 #include "engine/async.h"
 #include "engine/audit/export.h"
 #include "engine/aggregates/subject.h"
+#include "engine/commands/traits.h"
 #include "events/codec.h"
 #include "projections/query.h"
 
@@ -122,12 +123,37 @@ awaitable<Result<CommandOutcome>> Api::subject_command(const std::string& name, 
   co_return out;
 }
 
+Status Api::check_request(const std::string& dsr_id, const std::string& user_id, const char* action) {
+  if (dsr_id.rfind("dsr-", 0) != 0) return Error::invalid("no such data subject request", "/request_id");
+  auto loaded = pipeline_.aggregates().load<DsrAggregate>(dsr_id);
+  if (!loaded) return std::move(loaded).error();
+  return dsr::check_fulfils(loaded->state, user_id, action);
+}
+
+awaitable<Result<CommandOutcome>> Api::close_request(const std::string& dsr_id, const char* why,
+                                                     const std::string& request_id) {
+  json::value body = json::object{{"outcome", "completed"}, {"reason", why}};
+  const std::string close = "dsr.close";
+  co_return co_await subject_command(close, std::move(body), dsr_id, request_id);
+}
+
 awaitable<Response> Api::subject_erasure(Request& req, const std::string& request_id, const std::string& user_id) {
   const unsigned ver = req.version();
   const std::string instance(req.target());
   auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
   if (auto* err = std::get_if<BodyError>(&parsed))
     co_return problem(err->status, err->detail, "", instance, request_id, ver);
+  // An optional data subject request this erasure fulfils: checked first,
+  // closed once the erasure is complete.
+  std::string dsr_id;
+  if (auto* o = std::get<json::value>(parsed).if_object(); o && o->contains("request_id")) {
+    auto& v = o->at("request_id");
+    if (!v.is_string()) co_return problem(Error::invalid("request_id must be a string", "/request_id"), instance,
+                                          request_id, ver);
+    dsr_id = std::string(v.as_string());
+    o->erase("request_id");
+    if (auto st = check_request(dsr_id, user_id, "erasure"); !st) co_return problem(st.error(), instance, request_id, ver);
+  }
   // (a) the durable record of the request; refused under a legal hold.
   const std::string erase = "subject.erase";
   auto requested = co_await subject_command(erase, std::move(std::get<json::value>(parsed)), user_id, request_id);
@@ -155,6 +181,14 @@ awaitable<Response> Api::subject_erasure(Request& req, const std::string& reques
   for (const auto& e : *stream)
     if (e.type == "subject.forgotten") position = PositionToken{{e.position}}.str();
   json::object body{{"user_id", user_id}, {"forgotten", true}, {"position", position}};
+  if (!dsr_id.empty()) {
+    auto closed = co_await close_request(dsr_id, "erasure completed", request_id);
+    if (!closed) co_return problem(closed.error(), instance, request_id, ver);
+    body["request_id"] = dsr_id;
+    body["request_status"] = "closed";
+    position = closed->token.str();
+    body["position"] = position;
+  }
   Response res = json_response(http::status::ok, json::serialize(body), ver);
   res.set("Causeway-Position", position);
   co_return res;
@@ -199,12 +233,15 @@ awaitable<Response> Api::subject_export(Request& req, const std::string& request
                                         const boost::urls::url_view& url) {
   const unsigned ver = req.version();
   const std::string instance(url.encoded_path());
-  std::string reason;
+  std::string reason, dsr_id;
   for (auto p : url.params()) {
     std::string k = p.key, v = p.value;
     if (k == "reason") reason = v;
+    else if (k == "request_id") dsr_id = v;
     else co_return problem(400, fmt::format("unknown query parameter {}", k), "", instance, request_id, ver);
   }
+  if (!dsr_id.empty())
+    if (auto st = check_request(dsr_id, user_id, "export"); !st) co_return problem(st.error(), instance, request_id, ver);
   if (reason.empty() || reason.size() > 500)
     co_return problem(400, "reason is required (1 to 500 characters): a subject access export is recorded", "",
                       instance, request_id, ver);
@@ -253,8 +290,15 @@ awaitable<Response> Api::subject_export(Request& req, const std::string& request
     return out;
   });
   if (!bundle) co_return problem(bundle.error(), instance, request_id, ver);
+  std::string position = recorded->token.str();
+  if (!dsr_id.empty()) {
+    auto closed = co_await close_request(dsr_id, "subject access export delivered", request_id);
+    if (!closed) co_return problem(closed.error(), instance, request_id, ver);
+    (*bundle)["request_id"] = dsr_id;
+    position = closed->token.str();
+  }
   Response res = json_response(http::status::ok, json::serialize(*bundle), ver);
-  res.set("Causeway-Position", recorded->token.str());
+  res.set("Causeway-Position", position);
   co_return res;
 }
 

@@ -114,6 +114,11 @@ class Api {
                                                    const std::string& user_id);
   boost::asio::awaitable<Response> subject_export(Request& req, const std::string& request_id,
                                                   const std::string& user_id, const boost::urls::url_view& url);
+  // A data subject request `action` ("erasure" or "export") on `user_id` may
+  // fulfil, or why not; and its closure once fulfilled (gdpr_routes.cpp).
+  Status check_request(const std::string& dsr_id, const std::string& user_id, const char* action);
+  boost::asio::awaitable<Result<CommandOutcome>> close_request(const std::string& dsr_id, const char* why,
+                                                               const std::string& request_id);
   boost::asio::awaitable<Result<CommandOutcome>> subject_command(const std::string& name, boost::json::value body,
                                                                  const std::string& user_id,
                                                                  const std::string& request_id);

@@ -148,11 +148,23 @@ Result<Decision> decide_close(const State& s, const std::string& request_id, con
   return d;
 }
 
+Status check_fulfils(const State& s, const std::string& subject, const std::string& action) {
+  if (!s.exists) return Error::invalid("no such data subject request", "/request_id");
+  if (s.subject != subject) return Error::invalid("the data subject request is about another subject", "/request_id");
+  const bool fits = action == "erasure" ? s.kind == "erasure" : (s.kind == "access" || s.kind == "portability");
+  if (!fits)
+    return Error::invalid(fmt::format("a {} request is not fulfilled by an {}", s.kind, action), "/request_id");
+  if (s.closed) return Error::conflict("the data subject request is already closed");
+  return ok_status();
+}
+
 void apply(State& s, const std::string& type, const boost::json::object& data, std::int64_t) {
   if (type == "dsr.opened") {
     s.exists = true;
     auto* v = data.if_contains("subject");
     s.subject = v && v->is_string() ? std::string(v->as_string()) : std::string();
+    auto* k = data.if_contains("kind");
+    s.kind = k && k->is_string() ? std::string(k->as_string()) : std::string();
     s.due_at_us = i64_of(data, "due_at_us");
   } else if (type == "dsr.extended") {
     s.extended = true;

@@ -54,13 +54,19 @@ inline constexpr std::int64_t kDueDays = 30;
 struct State {
   bool exists = false;
   std::string subject;
+  std::string kind;  // access | erasure | portability
   bool extended = false;
   bool closed = false;
   std::int64_t due_at_us = 0;
   template <class Ar>
-  void serialize(Ar& ar) { ar(exists, subject, extended, closed, due_at_us); }
+  void serialize(Ar& ar) { ar(exists, subject, kind, extended, closed, due_at_us); }
 };
-inline constexpr std::uint32_t kStateFormat = 1;
+inline constexpr std::uint32_t kStateFormat = 2;  // 2: kind
+
+// Whether the open request `s` may be fulfilled by an `action` ("erasure" or
+// "export") on `subject`: a reason to refuse (Errc::invalid on "/request_id",
+// or Errc::conflict once closed), or ok.
+Status check_fulfils(const State& s, const std::string& subject, const std::string& action);
 
 // `user_exists` is looked up by the caller before deciding.
 Result<Decision> decide_open(const std::string& request_id, const std::string& subject, bool user_exists,

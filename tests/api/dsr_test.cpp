@@ -163,3 +163,53 @@ TEST_CASE("dsr: bad input, unknown requests, no token and tenant keys are refuse
              403);
   CHECK(f.rows(str(key.json().at("position"))).size() == 1);
 }
+
+TEST_CASE("dsr: an erasure or export naming its request fulfils it, and a request of another kind or subject is refused first") {
+  DsrFixture f;
+  auto ann = f.signup("ann@example.com");
+  auto bob = f.signup("bob@example.com");
+  auto id_of = [](const HttpResult& r) { return str(r.json().at("request_id")); };
+  auto erasure = f.open(R"({"subject":")" + ann + R"(","kind":"erasure"})");
+  auto access = f.open(R"({"subject":")" + ann + R"(","kind":"access"})");
+  auto bobs = f.open(R"({"subject":")" + bob + R"(","kind":"erasure"})");
+  REQUIRE(erasure.status == 201);
+  REQUIRE(access.status == 201);
+  REQUIRE(bobs.status == 201);
+  const std::string head = f.head();
+  auto erase = [&](const std::string& body) {
+    return f.http->post("/v1/admin/subjects/" + ann + "/erasure", body, f.admin());
+  };
+
+  // Refused before anything is written: wrong kind, wrong subject, unknown id.
+  for (const std::string& bad : {id_of(access), id_of(bobs), std::string("dsr-00000000000000000000000000000000")}) {
+    CAPTURE(bad);
+    auto p = problem_of(erase(R"({"reason":"Art. 17","request_id":")" + bad + R"("})"), 422);
+    CHECK(pointer_of(p) == "/request_id");
+  }
+  CHECK(pointer_of(problem_of(erase(R"({"reason":"Art. 17","request_id":7})"), 422)) == "/request_id");
+  CHECK(f.head() == head);
+  CHECK(f.node->vault().find(ann)->has_value());
+
+  // The access export closes the access request.
+  auto exported = f.http->get("/v1/admin/subjects/" + ann + "/export?reason=Art.%2015&request_id=" + id_of(access),
+                              f.admin());
+  REQUIRE(exported.status == 200);
+  CHECK(str(exported.json().at("request_id")) == id_of(access));
+
+  auto done = erase(R"({"reason":"Art. 17","request_id":")" + id_of(erasure) + R"("})");
+  REQUIRE(done.status == 200);
+  CHECK(done.json().at("forgotten") == true);
+  CHECK(str(done.json().at("request_status")) == "closed");
+  CHECK_FALSE(f.node->vault().find(ann)->has_value());
+
+  auto rows = f.rows(f.head(), "subject=" + ann);
+  REQUIRE(rows.size() == 2);
+  for (const auto& row : rows) {
+    CHECK(str(row.at("status")) == "closed");
+    CHECK(str(row.at("outcome")) == "completed");
+  }
+  // A closed request fulfils nothing more.
+  problem_of(f.http->get("/v1/admin/subjects/" + ann + "/export?reason=again&request_id=" + id_of(access), f.admin()),
+             409);
+  CHECK(str(f.rows(f.head(), "subject=" + bob)[0].at("status")) == "open");
+}
