@@ -12,6 +12,8 @@
 //   causeway audit export          a signed, verifiable export of the log (recorded as a read)
 //   causeway audit verify [FILE]   check an export offline with the public key, or the live log
 //   causeway audit public-key      the key that verifies this data folder's checkpoints
+//   causeway gdpr|dsr|retention    holds, erasure, subject exports, requests, retention
+//                                  (through a running server's admin API: admin_cli.h)
 //
 // Configuration precedence: command-line flags, then CAUSEWAY_* environment
 // variables, then the file given by --config (TOML/INI, keys = flag names under
@@ -36,6 +38,7 @@
 #include "events/codec.h"
 #include "tools/backup_cli.h"
 #include "tools/progress.h"
+#include "tools/admin_cli.h"
 #include "tools/audit_cli.h"
 #include "tools/cli_common.h"
 #include "tools/views_cli.h"
@@ -288,6 +291,12 @@ int main(int argc, char** argv) {
   auto* pubkey_cmd = audit_cmd->add_subcommand("public-key", "print the key that verifies checkpoints");
   for (auto* sub : {export_cmd, averify_cmd, pubkey_cmd}) sub->fallthrough();
 
+  cli::AdminCommands admin;
+  admin.add(app, [&](CLI::Option* o, const std::string& sub, const std::string& flag, const std::string& var) {
+    env_flags.emplace_back(sub, flag, var);
+    return o;
+  });
+
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const auto& [sub, flag, var] : env_flags) {
     if (std::find(args.begin(), args.end(), sub) == args.end()) continue;  // another subcommand
@@ -307,6 +316,7 @@ int main(int argc, char** argv) {
   cfg.read_wait = std::chrono::milliseconds(read_wait_ms);
   cfg.query_timeout = std::chrono::milliseconds(query_timeout_ms);
   if (serve_cmd->parsed()) return serve(cfg);
+  if (auto code = admin.run()) return *code;
   if (tail_cmd->parsed()) return tail(data_dir, topts);
   if (stats_cmd->parsed()) return stats(data_dir);
   if (verify_cmd->parsed()) return verify(data_dir);
