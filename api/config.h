@@ -33,7 +33,10 @@ struct ServerConfig {
   std::uint64_t audit_checkpoint_events = 1000;  // sign the chain after this many events (0 = never by count)
   std::int64_t audit_checkpoint_interval_s = 60;
   std::uint64_t audit_export_max_positions = 200'000;  // per API export (built in memory); the CLI streams  // ...and at least this often while events arrive (0 = never)
-  std::int64_t retention_sweep_interval_s = 3600;  // background retention sweeps (0 = only on request)
+  std::int64_t retention_sweep_interval_s = 3600;
+  std::size_t login_attempts_per_ip_per_minute = 20;  // POST /v1/sessions and /refresh (0 = no limit)
+  std::int64_t access_token_ttl_s = 15 * 60;
+  std::int64_t refresh_token_ttl_s = 30 * 86400;  // background retention sweeps (0 = only on request)
   std::string gdpr_metadata_file;  // Art. 15 metadata of subject access exports (api/gdpr.h); empty: built-in
 };
 

@@ -96,6 +96,8 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   n->cpu_ = std::make_unique<boost::asio::thread_pool>(std::max(1u, std::thread::hardware_concurrency()));
   CommandPipeline::Options po;
   po.password = cfg.password;
+  po.access_ttl_us = cfg.access_token_ttl_s * 1'000'000;
+  po.refresh_ttl_us = cfg.refresh_token_ttl_s * 1'000'000;
   n->pipeline_ = std::make_unique<CommandPipeline>(*n->log_, *n->vault_, *n->schemas_, n->upcaster_,
                                                    clock ? *clock : n->system_clock_, n->cpu_->get_executor(), po);
   register_user_commands(*n->pipeline_);
@@ -103,6 +105,7 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   register_api_key_commands(*n->pipeline_);
   register_subject_commands(*n->pipeline_);
   register_retention_commands(*n->pipeline_);
+  register_session_commands(*n->pipeline_);
   ProjectionRuntime::Options vo;
   vo.data_dir = cfg.data_dir;
   vo.clock = clock;

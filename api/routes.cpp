@@ -68,7 +68,9 @@ Api::Api(CommandPipeline& pipeline, EventLog& log, KeyVault& vault, const Server
       cfg_(cfg),
       admin_hash_(hash_token(admin_token)),
       views_(views),
-      reads_(views ? std::make_unique<ReadPool>(cfg.data_dir) : nullptr) {}
+      reads_(views ? std::make_unique<ReadPool>(cfg.data_dir) : nullptr),
+      login_limit_(std::make_unique<RateLimiter>(pipeline.clock(), cfg.login_attempts_per_ip_per_minute,
+                                                 60LL * 1'000'000)) {}
 
 bool Api::is_admin(const Request& req) const {
   auto it = req.find(http::field::authorization);
@@ -194,6 +196,8 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       req.body() = "{}";
       co_return co_await command(req, request_id, "api_key.revoke", seg[3]);
     }
+    if (seg[1] == "sessions" && seg.size() <= 3)
+      co_return co_await session_route(req, request_id, seg, route_name);
     if (views_ && seg.size() == 3 && seg[1] == "views") {
       route_name = "views.read";
       if (method != http::verb::get) co_return not_allowed("GET");

@@ -22,6 +22,8 @@
 //   PUT|DELETE /v1/admin/retention-policies/{scope}/{category}  set or remove a retention policy
 //                                                   (scope: "all" or an org id; retention_routes.cpp)
 //   POST  /v1/admin/retention/sweeps                run a retention sweep now, and report it
+//   POST  /v1/sessions, /v1/sessions/refresh        login, token rotation (session_routes.cpp)
+//   GET|DELETE /v1/sessions, DELETE /v1/sessions/{id|current}  the caller's sessions
 //
 // Callers are the operator (the admin token: every tenant) or an API key of
 // one organization (its tenant and role); see Principal.
@@ -43,6 +45,7 @@
 
 #include "api/config.h"
 #include "api/problem.h"
+#include "api/rate_limit.h"
 #include "engine/audit/checkpointer.h"
 #include "engine/pipeline.h"
 #include "engine/retention/sweeper.h"
@@ -59,6 +62,12 @@ struct Principal {
   std::string tenant;  // org id; empty for the operator
   std::string role;
   std::string key_id;
+};
+
+// A user's session, from its access token ("Bearer cwa_...").
+struct SessionPrincipal {
+  std::string user_id;
+  std::string session_id;
 };
 
 // The actor recorded for what a principal does: "admin", or the API key's id.
@@ -122,6 +131,12 @@ class Api {
   boost::asio::awaitable<Result<CommandOutcome>> subject_command(const std::string& name, boost::json::value body,
                                                                  const std::string& user_id,
                                                                  const std::string& request_id);
+  // session_routes.cpp: /v1/sessions[/refresh|/{id}|/current]
+  boost::asio::awaitable<Response> session_route(Request& req, const std::string& request_id,
+                                                 const std::vector<std::string>& seg, std::string& route_name);
+  Result<SessionPrincipal> authenticate_session(const Request& req);
+  // The user's sessions, newest first, from the subject index (opened).
+  Result<std::vector<boost::json::object>> sessions_of(const std::string& user_id);
   // retention_routes.cpp: /v1/admin/retention-policies/..., /v1/admin/retention/sweeps
   boost::asio::awaitable<Response> retention_route(Request& req, const std::string& request_id,
                                                    const std::vector<std::string>& seg, std::string& route_name);
@@ -141,6 +156,7 @@ class Api {
   audit::Checkpointer* checkpointer_ = nullptr;
   std::function<Status()> purge_keys_;
   retention::RetentionSweeper* retention_ = nullptr;
+  std::unique_ptr<RateLimiter> login_limit_;  // per peer address: login and refresh attempts
 };
 
 }  // namespace causeway::api

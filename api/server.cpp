@@ -141,6 +141,14 @@ asio::awaitable<void> Server::session(std::shared_ptr<Conn> conn) {
       break;
     }
     Request req = parser.release();
+    // The peer's address, for handlers (rate limits, session device info); a
+    // client cannot set it.
+    {
+      boost::system::error_code pec;
+      auto peer = stream.socket().remote_endpoint(pec);
+      req.erase("Causeway-Peer");
+      if (!pec) req.set("Causeway-Peer", peer.address().to_string());
+    }
     const bool keep_alive = req.keep_alive();
     stream.expires_never();
     Response res = co_await handler_(std::move(req));

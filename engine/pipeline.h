@@ -77,6 +77,8 @@ class CommandPipeline {
     std::size_t state_cache = 100'000;
     int max_attempts = 32;  // re-decides after a stream-version conflict
     PasswordParams password;
+    std::int64_t access_ttl_us = 15LL * 60 * 1'000'000;          // session access tokens
+    std::int64_t refresh_ttl_us = 30LL * 86'400 * 1'000'000;     // session refresh tokens
   };
   using Authorizer =
       std::function<Status(const CommandContext&, const std::string& command, const boost::json::value& body)>;
@@ -126,6 +128,10 @@ void register_subject_commands(CommandPipeline& p);
 // or an organization id; the category is in the body's "category", set by the
 // route from the path), retention.enforce (the retention sweeper only).
 void register_retention_commands(CommandPipeline& p);
+// session.start (target: the user id, after the password was checked),
+// session.refresh, session.revoke (target: the session id) and
+// user.record_login_failure (target: the user id); engine/aggregates/session.h.
+void register_session_commands(CommandPipeline& p);
 // Hex BLAKE2b-256 of an API key secret: what the log stores instead of it.
 std::string api_key_secret_hash(std::string_view secret);
 

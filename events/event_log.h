@@ -103,6 +103,9 @@ class EventLog {
                                                  std::size_t max) = 0;
   // Positions of events about a data subject (subject index), ascending.
   virtual Result<std::vector<std::uint64_t>> subject_positions(const std::string& subject) = 0;
+  // The stream holding the uniqueness reservation `key` ("email:<blind index>",
+  // "slug:<slug>"), if any: how a login finds the user of an email.
+  virtual Result<std::optional<std::string>> reservation_owner(const std::string& key) = 0;
   // Current version of a stream, 0 if it does not exist.
   virtual Result<std::uint64_t> stream_version(const std::string& stream) = 0;
 

@@ -1,6 +1,17 @@
 #include "engine/aggregates/user.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace causeway::user {
+
+std::string normalize_email(std::string s) {
+  auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
 
 Result<Decision> decide(const State& s, const Signup& c, std::int64_t) {
   if (s.exists) return Error::conflict("the user already exists");
@@ -17,10 +28,31 @@ Result<Decision> decide(const State& s, const Signup& c, std::int64_t) {
   return d;
 }
 
+std::int64_t locked_until(const State& s, std::int64_t now_us) {
+  if (s.failures.size() < kLockoutFailures) return 0;
+  const std::int64_t until = s.failures.front() + kLockoutWindowUs;
+  return now_us < until ? until : 0;
+}
+
+Result<Decision> decide_login_failure(const State& s, const std::string& user_id, const std::string& ip) {
+  if (!s.exists) return Error::not_found("no such user");
+  DraftEvent e;
+  e.type = "user.login_failed";
+  e.data["user_id"] = user_id;
+  e.data["ip"] = ip;
+  e.subjects = {user_id};
+  Decision d;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
 void apply(State& s, const std::string& type, const boost::json::object&, std::int64_t occurred_at_us) {
   if (type == "user.signed_up") {
     s.exists = true;
     s.signed_up_at_us = occurred_at_us;
+  } else if (type == "user.login_failed") {
+    s.failures.push_back(occurred_at_us);
+    if (s.failures.size() > kLockoutFailures) s.failures.erase(s.failures.begin());
   }
 }
 

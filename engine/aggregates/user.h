@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cereal/types/vector.hpp>
 #include <string>
+#include <vector>
 
 #include "engine/decision.h"
 #include "events/result.h"
@@ -15,10 +17,20 @@ namespace causeway::user {
 struct State {
   bool exists = false;
   std::int64_t signed_up_at_us = 0;
+  std::vector<std::int64_t> failures;  // times of the last kLockoutFailures failed logins
   template <class Ar>
-  void serialize(Ar& ar) { ar(exists, signed_up_at_us); }
+  void serialize(Ar& ar) { ar(exists, signed_up_at_us, failures); }
 };
-inline constexpr std::uint32_t kStateFormat = 1;
+inline constexpr std::uint32_t kStateFormat = 2;  // 2: failures
+
+// Lockout: kLockoutFailures failed logins within kLockoutWindowUs lock the
+// account until the oldest of them is kLockoutWindowUs old.
+inline constexpr std::size_t kLockoutFailures = 5;
+inline constexpr std::int64_t kLockoutWindowUs = 15LL * 60 * 1'000'000;
+// 0 when logins are allowed at `now_us`, else when they are again.
+std::int64_t locked_until(const State& s, std::int64_t now_us);
+// user.login_failed {user_id, ip}: a wrong password (ip is personal, sealed).
+Result<Decision> decide_login_failure(const State& s, const std::string& user_id, const std::string& ip);
 
 struct Signup {
   std::string user_id;        // "user-<32 hex>", chosen by the caller
@@ -32,5 +44,7 @@ Result<Decision> decide(const State& s, const Signup& c, std::int64_t now_us);
 void apply(State& s, const std::string& type, const boost::json::object& data, std::int64_t occurred_at_us);
 
 inline std::string stream_of(const std::string& user_id) { return user_id; }
+// Trimmed and lower-cased: the form that is stored and blind-indexed.
+std::string normalize_email(std::string email);
 
 }  // namespace causeway::user

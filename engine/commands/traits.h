@@ -4,6 +4,7 @@
 #include "engine/aggregates/api_key.h"
 #include "engine/aggregates/organization.h"
 #include "engine/aggregates/retention.h"
+#include "engine/aggregates/session.h"
 #include "engine/aggregates/subject.h"
 #include "engine/aggregates/user.h"
 #include "engine/pipeline.h"
@@ -27,6 +28,7 @@ using OrganizationAggregate = AggregateTraits<organization::State, organization:
 using ApiKeyAggregate = AggregateTraits<api_key::State, api_key::kStateFormat, &api_key::apply>;
 using SubjectAggregate = AggregateTraits<subject::State, subject::kStateFormat, &subject::apply>;
 using DsrAggregate = AggregateTraits<dsr::State, dsr::kStateFormat, &dsr::apply>;
+using SessionAggregate = AggregateTraits<session::State, session::kStateFormat, &session::apply>;
 using RetentionAggregate = AggregateTraits<retention::State, retention::kStateFormat, &retention::apply>;
 
 // The tail every handler's plan shares: folds the decision's events into

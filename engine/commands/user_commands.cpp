@@ -1,23 +1,10 @@
 // user.signup: POST /v1/users.
-#include <algorithm>
-#include <cctype>
-
 #include "engine/commands/traits.h"
 #include "engine/ids.h"
 #include "engine/pipeline.h"
 
 namespace causeway {
 namespace json = boost::json;
-
-namespace {
-std::string normalize_email(std::string s) {
-  auto not_space = [](unsigned char c) { return !std::isspace(c); };
-  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
-  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-}  // namespace
 
 void register_user_commands(CommandPipeline& p) {
   CommandHandler signup;
@@ -32,7 +19,7 @@ void register_user_commands(CommandPipeline& p) {
                    CommandPipeline& pipe) -> Result<Plan> {
     user::Signup cmd;
     cmd.user_id = new_id("user", now);
-    cmd.email = normalize_email(json_string(body, "email"));
+    cmd.email = user::normalize_email(json_string(body, "email"));
     cmd.email_index = pipe.vault().blind_index("email", cmd.email);
     cmd.display_name = json_string(body, "display_name");
     cmd.password_hash = json_string(body, "password_hash");

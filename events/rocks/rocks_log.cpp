@@ -187,6 +187,15 @@ Result<std::vector<Event>> RocksEventLog::read_forward(std::uint32_t partition, 
   return out;
 }
 
+Result<std::optional<std::string>> RocksEventLog::reservation_owner(const std::string& key) {
+  if (!db_) return Error::unavailable("the log is closed");
+  std::string owner;
+  auto s = db_->Get(rocksdb::ReadOptions(), cfs_[kUnique], key, &owner);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return from_rocks(s, "reading a reservation");
+  return std::optional<std::string>(std::move(owner));
+}
+
 Status RocksEventLog::scan_raw(std::uint32_t partition, std::uint64_t from, std::uint64_t to,
                                const std::function<bool(std::uint64_t, std::string_view)>& fn) {
   if (!db_) return Error::unavailable("the log is closed");

@@ -60,6 +60,7 @@ class RocksEventLog final : public EventLog {
   void append(Commit commit, AppendDone done) override;
   Result<std::vector<Event>> read_forward(std::uint32_t partition, std::uint64_t from, std::size_t max,
                                           HashCheck check = HashCheck::verify) override;
+  Result<std::optional<std::string>> reservation_owner(const std::string& key) override;
   Status scan_raw(std::uint32_t partition, std::uint64_t from, std::uint64_t to,
                   const std::function<bool(std::uint64_t, std::string_view)>& fn) override;
   Result<std::vector<Event>> read_stream(const std::string& stream, std::uint64_t from_version,

@@ -1,0 +1,296 @@
+// Sessions (engine/aggregates/session.h): login, refresh with rotation, the
+// user's own session list, revocation and logout.
+//
+//   POST   /v1/sessions            {email, password} -> 201 tokens (shown once)
+//   POST   /v1/sessions/refresh    {refresh_token}   -> 200 rotated tokens; a reused
+//                                                       token revokes the session (401)
+//   GET    /v1/sessions            the caller's sessions (access token)
+//   DELETE /v1/sessions/current    logout
+//   DELETE /v1/sessions/{id}       revoke one of the caller's sessions
+//   DELETE /v1/sessions            revoke every session of the caller
+//
+// Login answers the same 401 for an unknown email and a wrong password, after
+// the same argon2id work. Failed logins of existing users are events
+// (user.login_failed); five within 15 minutes lock the account (429 with
+// Retry-After). Per peer address, at most cfg.login_attempts_per_ip_per_minute
+// login and refresh attempts a minute (429 with Retry-After).
+#include <boost/beast/http/field.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+#include <map>
+
+#include "api/json_body.h"
+#include "api/log.h"
+#include "api/routes.h"
+#include "engine/async.h"
+#include "engine/commands/traits.h"
+#include "engine/password.h"
+#include "events/codec.h"
+
+namespace causeway::api {
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using boost::asio::awaitable;
+
+namespace {
+
+std::string peer_of(const Request& req) {
+  auto it = req.find("Causeway-Peer");
+  return it == req.end() ? std::string() : std::string(it->value());
+}
+
+std::string user_agent_of(const Request& req) {
+  auto it = req.find(http::field::user_agent);
+  std::string ua = it == req.end() ? std::string() : std::string(it->value());
+  if (ua.size() > 512) ua.resize(512);
+  return ua;
+}
+
+Response too_many(const std::string& why, std::int64_t wait_us, const std::string& instance,
+                  const std::string& request_id, unsigned ver) {
+  auto res = problem(429, why, "", instance, request_id, ver);
+  res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(1, (wait_us + 999'999) / 1'000'000)));
+  return res;
+}
+
+// A hash to verify against when the email is unknown, so both answers cost the same.
+const std::string& dummy_hash(const PasswordParams& p) {
+  static const std::string h = hash_password("no such user: timing equalizer", p).value();
+  return h;
+}
+
+}  // namespace
+
+Result<SessionPrincipal> Api::authenticate_session(const Request& req) {
+  auto it = req.find(http::field::authorization);
+  if (it == req.end()) return Error::unauthorized("a bearer access token is required");
+  std::string_view v = it->value();
+  // "Bearer cwa_<32 hex>_<64 hex>"
+  if (v.size() != 7 + 4 + 32 + 1 + 64 || v.substr(0, 7) != "Bearer " || v.substr(7, 4) != "cwa_" || v[43] != '_')
+    return Error::unauthorized("the access token is not valid");
+  const std::string session_id = "session-" + std::string(v.substr(11, 32));
+  auto loaded = pipeline_.aggregates().load<SessionAggregate>(session_id);
+  if (!loaded) return std::move(loaded).error();
+  const auto& s = loaded->state;
+  const std::string presented = blake2b_hex(v.substr(44));
+  // Compared even for unknown sessions, so timing does not tell which exist.
+  const bool match = session::same_hash(s.exists ? s.access_hash : std::string(presented.size(), 'x'), presented);
+  if (!s.exists || s.revoked || !match || pipeline_.clock().now_us() >= s.access_expires_at_us)
+    return Error::unauthorized("the access token is not valid (expired, revoked or unknown)");
+  return SessionPrincipal{s.user_id, session_id};
+}
+
+awaitable<Response> Api::session_route(Request& req, const std::string& request_id,
+                                       const std::vector<std::string>& seg, std::string& route_name) {
+  const unsigned ver = req.version();
+  const std::string instance(req.target());
+  const auto method = req.method();
+  auto not_allowed = [&](const char* allow) {
+    auto res = problem(405, fmt::format("use {}", allow), "", instance, request_id, ver);
+    res.set(http::field::allow, allow);
+    return res;
+  };
+  auto body_of = [&](json::value& out) -> std::optional<Response> {
+    auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
+    if (auto* err = std::get_if<BodyError>(&parsed)) return problem(err->status, err->detail, "", instance, request_id, ver);
+    out = std::move(std::get<json::value>(parsed));
+    return std::nullopt;
+  };
+  auto run = [&](const std::string& name, json::value body, const std::string& target) {
+    CommandContext ctx;
+    ctx.request_id = request_id;
+    ctx.target = target;
+    return pipeline_.execute(name, std::move(body), std::move(ctx));
+  };
+  auto reply = [&](const CommandOutcome& out) {
+    Response res = json_response(static_cast<http::status>(out.status), out.body, ver);
+    res.set("Causeway-Position", out.token.str());
+    return res;
+  };
+  const bool token_route = seg.size() == 2 || (seg.size() == 3 && seg[2] == "refresh");
+  if (token_route && method == http::verb::post) {
+    // Tokens are shown once: a stored idempotent reply would keep them.
+    if (req.find("Idempotency-Key") != req.end())
+      co_return problem(400, "this route takes no Idempotency-Key: its tokens are shown once and never stored", "",
+                        instance, request_id, ver);
+    if (auto wait = login_limit_->acquire(peer_of(req)))
+      co_return too_many("too many login attempts from this address", wait, instance, request_id, ver);
+  }
+
+  if (seg.size() == 2 && method == http::verb::post) {
+    route_name = "sessions.login";
+    json::value body;
+    if (auto bad = body_of(body)) co_return std::move(*bad);
+    std::string email, password;
+    if (!body.is_object()) co_return problem(Error::invalid("the body must be a JSON object", ""), instance, request_id, ver);
+    for (auto& [k, v] : body.as_object()) {
+      const std::string key(k);
+      if (key != "email" && key != "password")
+        co_return problem(Error::invalid(fmt::format("unknown field {}", key), "/" + key), instance, request_id, ver);
+      if (!v.is_string() || v.as_string().empty() || v.as_string().size() > 1024)
+        co_return problem(Error::invalid(fmt::format("{} must be a string of 1 to 1024 characters", key), "/" + key),
+                          instance, request_id, ver);
+      (key == "email" ? email : password) = std::string(v.as_string());
+    }
+    if (email.empty()) co_return problem(Error::invalid("email is required", "/email"), instance, request_id, ver);
+    if (password.empty()) co_return problem(Error::invalid("password is required", "/password"), instance, request_id, ver);
+
+    // The user of the email, their lockout, and their password hash.
+    std::string user_id;
+    std::string hash = dummy_hash(pipeline_.options().password);
+    auto owner = log_.reservation_owner("email:" + vault_.blind_index("email", user::normalize_email(email)));
+    if (!owner) co_return problem(owner.error(), instance, request_id, ver);
+    if (owner->has_value()) {
+      user_id = **owner;
+      auto u = pipeline_.aggregates().load<UserAggregate>(user_id);
+      if (!u) co_return problem(u.error(), instance, request_id, ver);
+      if (auto until = user::locked_until(u->state, pipeline_.clock().now_us()))
+        co_return too_many("too many failed logins: the account is locked for a while",
+                           until - pipeline_.clock().now_us(), instance, request_id, ver);
+      auto first = log_.read_stream(user::stream_of(user_id), 1, 1);
+      if (!first) co_return problem(first.error(), instance, request_id, ver);
+      if (!first->empty()) {
+        boost::system::error_code ec;
+        auto data = json::parse(first->front().data, ec);
+        if (!ec && data.is_object()) {
+          if (auto st = vault_.open_all(data); !st) co_return problem(st.error(), instance, request_id, ver);
+          auto* h = data.as_object().if_contains("password_hash");
+          // "[erased]" or "[expired]": no password to check, nothing verifies.
+          if (h && h->is_string() && h->as_string().starts_with("$argon2id$")) hash = std::string(h->as_string());
+          else user_id.clear();
+        }
+      }
+    }
+    // Off the I/O threads: argon2id is slow by design. Captures by reference (GCC 12).
+    const bool ok = co_await run_on(pipeline_.cpu(), [&]() { return verify_password(hash, password); });
+    if (!ok || user_id.empty()) {
+      if (!user_id.empty()) {
+        json::value record = json::object{{"ip", peer_of(req)}};
+        const std::string name = "user.record_login_failure";
+        auto recorded = co_await run(name, std::move(record), user_id);
+        if (!recorded) co_return problem(recorded.error(), instance, request_id, ver);
+      }
+      co_return problem(401, "the email or password is wrong", "", instance, request_id, ver);
+    }
+    json::value start = json::object{{"user_agent", user_agent_of(req)}, {"ip", peer_of(req)}};
+    const std::string name = "session.start";
+    auto out = co_await run(name, std::move(start), user_id);
+    if (!out) co_return problem(out.error(), instance, request_id, ver);
+    co_return reply(*out);
+  }
+  if (seg.size() == 3 && seg[2] == "refresh") {
+    route_name = "sessions.refresh";
+    if (method != http::verb::post) co_return not_allowed("POST");
+    json::value body;
+    if (auto bad = body_of(body)) co_return std::move(*bad);
+    const std::string name = "session.refresh";
+    auto out = co_await run(name, std::move(body), std::string());
+    if (!out) {
+      if (out.error().code == Errc::invalid && out.error().pointer == "/refresh_token")
+        co_return problem(401, "the refresh token is not valid", "", instance, request_id, ver);
+      co_return problem(out.error(), instance, request_id, ver);
+    }
+    if (out->status == 401) {
+      log_fields(spdlog::level::warn, "refresh token reused: session revoked", {{"request_id", request_id}});
+      co_return problem(401, "this refresh token was already used: the session is revoked, log in again", "",
+                        instance, request_id, ver);
+    }
+    co_return reply(*out);
+  }
+
+  // The caller's own sessions.
+  auto who = authenticate_session(req);
+  if (seg.size() == 2) {
+    route_name = "sessions.list";
+    if (method != http::verb::get && method != http::verb::delete_) co_return not_allowed("GET, POST, DELETE");
+  } else {
+    route_name = "sessions.revoke";
+    if (seg.size() != 3) co_return problem(404, "no such route", "", instance, request_id, ver);
+    if (method != http::verb::delete_) co_return not_allowed("DELETE");
+  }
+  if (!who) co_return problem(who.error(), instance, request_id, ver);
+  auto sessions = co_await run_on(pipeline_.cpu(), [&]() { return sessions_of(who->user_id); });
+  if (!sessions) co_return problem(sessions.error(), instance, request_id, ver);
+
+  if (seg.size() == 2 && method == http::verb::get) {
+    json::array list;
+    for (auto& s : *sessions) {
+      s["current"] = s.at("session_id").as_string() == who->session_id;
+      list.push_back(std::move(s));
+    }
+    co_return json_response(http::status::ok,
+                            json::serialize(json::object{{"user_id", who->user_id}, {"sessions", std::move(list)}}),
+                            ver);
+  }
+  std::vector<std::string> targets;
+  if (seg.size() == 2) {
+    for (const auto& s : *sessions)
+      if (!s.at("revoked").as_bool()) targets.emplace_back(s.at("session_id").as_string());
+  } else {
+    const std::string id = seg[2] == "current" ? who->session_id : seg[2];
+    const bool mine = std::any_of(sessions->begin(), sessions->end(),
+                                  [&](const json::object& s) { return s.at("session_id").as_string() == id; });
+    if (!mine) co_return problem(404, "no such session", "", instance, request_id, ver);
+    targets.push_back(id);
+  }
+  PositionToken last = log_.head();
+  for (const auto& id : targets) {
+    json::value body = json::object{{"reason", id == who->session_id ? "logout" : "revoked"}};
+    const std::string name = "session.revoke";
+    auto out = co_await run(name, std::move(body), id);
+    if (!out) co_return problem(out.error(), instance, request_id, ver);
+    last = out->token;
+  }
+  json::array revoked(targets.begin(), targets.end());
+  auto res = json_response(http::status::ok,
+                           json::serialize(json::object{{"revoked", std::move(revoked)}, {"position", last.str()}}), ver);
+  res.set("Causeway-Position", last.str());
+  co_return res;
+}
+
+Result<std::vector<json::object>> Api::sessions_of(const std::string& user_id) {
+  // The subject index holds every session event of the user: strongly consistent, no view lag.
+  auto positions = log_.subject_positions(user_id);
+  if (!positions) return std::move(positions).error();
+  std::map<std::string, json::object> by_id;
+  std::vector<std::string> order;
+  for (auto pos : *positions) {
+    auto read = log_.read_forward(0, pos, 1);
+    if (!read) return std::move(read).error();
+    if (read->empty()) continue;
+    const Event& e = read->front();
+    if (!e.type.starts_with("session.")) continue;
+    boost::system::error_code ec;
+    auto data = json::parse(e.data, ec);
+    if (ec || !data.is_object()) return Error::corruption("a session event payload is not a JSON object");
+    if (auto st = vault_.open_all(data); !st) return std::move(st).error();
+    auto& d = data.as_object();
+    const std::string id(d.at("session_id").as_string());
+    auto& s = by_id[id];
+    if (e.type == "session.started") {
+      order.push_back(id);
+      s = json::object{{"session_id", id},
+                       {"started_at", rfc3339_us(e.occurred_at_us)},
+                       {"last_refreshed_at", nullptr},
+                       {"user_agent", d.at("user_agent")},
+                       {"ip", d.at("ip")},
+                       {"access_expires_at", rfc3339_us(d.at("access_expires_at_us").to_number<std::int64_t>())},
+                       {"refresh_expires_at", rfc3339_us(d.at("refresh_expires_at_us").to_number<std::int64_t>())},
+                       {"revoked", false}};
+    } else if (e.type == "session.refreshed") {
+      s["last_refreshed_at"] = rfc3339_us(e.occurred_at_us);
+      s["access_expires_at"] = rfc3339_us(d.at("access_expires_at_us").to_number<std::int64_t>());
+      s["refresh_expires_at"] = rfc3339_us(d.at("refresh_expires_at_us").to_number<std::int64_t>());
+    } else if (e.type == "session.revoked") {
+      s["revoked"] = true;
+      s["revoked_at"] = rfc3339_us(e.occurred_at_us);
+      s["revoke_reason"] = d.at("reason");
+    }
+  }
+  std::vector<json::object> out;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) out.push_back(std::move(by_id[*it]));  // newest first
+  return out;
+}
+
+}  // namespace causeway::api
