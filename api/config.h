@@ -34,6 +34,9 @@ struct ServerConfig {
   std::int64_t audit_checkpoint_interval_s = 60;
   std::uint64_t audit_export_max_positions = 200'000;  // per API export (built in memory); the CLI streams  // ...and at least this often while events arrive (0 = never)
   std::int64_t retention_sweep_interval_s = 3600;
+  // Peer addresses (CIDR list) that may use /v1/admin/* and the admin token;
+  // empty allows every address.
+  std::string admin_allow = "127.0.0.0/8,::1/128";
   std::size_t login_attempts_per_ip_per_minute = 20;  // POST /v1/sessions and /refresh (0 = no limit)
   std::int64_t access_token_ttl_s = 15 * 60;
   std::int64_t refresh_token_ttl_s = 30 * 86400;  // background retention sweeps (0 = only on request)

@@ -3,7 +3,8 @@
 //
 // Erasure is three steps, each durable before the next, each idempotent, so a
 // retry of the same request after a crash completes whatever is missing:
-//   (a) subject.erase            -> subject.erasure_requested (409 under a hold)
+//   (a) subject.erase            -> subject.erasure_requested (409 under a hold),
+//       then the subject's live sessions are revoked (reason "erasure")
 //   (b) KeyVault::forget + purge -> the data key is gone, on disk too
 //   (c) subject.complete_erasure -> subject.forgotten (the tombstone)
 #include <boost/beast/http/field.hpp>
@@ -158,6 +159,16 @@ awaitable<Response> Api::subject_erasure(Request& req, const std::string& reques
   const std::string erase = "subject.erase";
   auto requested = co_await subject_command(erase, std::move(std::get<json::value>(parsed)), user_id, request_id);
   if (!requested) co_return problem(requested.error(), instance, request_id, ver);
+  // (a2) the subject's live sessions end: an erased user cannot stay logged in.
+  auto sessions = co_await run_on(pipeline_.cpu(), [&]() { return sessions_of(user_id); });
+  if (!sessions) co_return problem(sessions.error(), instance, request_id, ver);
+  for (const auto& s : *sessions) {
+    if (s.at("revoked").as_bool()) continue;
+    json::value why = json::object{{"reason", "erasure"}};
+    const std::string revoke = "session.revoke";
+    auto out = co_await subject_command(revoke, std::move(why), std::string(s.at("session_id").as_string()), request_id);
+    if (!out) co_return problem(out.error(), instance, request_id, ver);
+  }
   // (b) destroy the key, then every copy RocksDB may still hold of it. Off the
   // I/O threads: a synced write, a flush and a compaction.
   auto destroyed = co_await run_on(pipeline_.cpu(), [&]() -> Status {

@@ -1,5 +1,7 @@
 #include "api/node.h"
 
+#include "api/cidr.h"
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -78,6 +80,8 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   }
 
   if (auto meta = api::load_gdpr_metadata(cfg.gdpr_metadata_file); !meta) return std::move(meta).error();
+  if (auto allow = api::CidrList::parse(cfg.admin_allow); !allow)
+    return Error::invalid(fmt::format("--admin-allow: {}", allow.error().message));
 
   RocksLogOptions lo;
   lo.path = cfg.data_dir + "/log";

@@ -70,11 +70,17 @@ Api::Api(CommandPipeline& pipeline, EventLog& log, KeyVault& vault, const Server
       views_(views),
       reads_(views ? std::make_unique<ReadPool>(cfg.data_dir) : nullptr),
       login_limit_(std::make_unique<RateLimiter>(pipeline.clock(), cfg.login_attempts_per_ip_per_minute,
-                                                 60LL * 1'000'000)) {}
+                                                 60LL * 1'000'000)),
+      unknown_email_limit_(std::make_unique<RateLimiter>(pipeline.clock(), user::kLockoutFailures,
+                                                         user::kLockoutWindowUs)),
+      admin_allow_(CidrList::parse_or_deny(cfg.admin_allow)) {}
 
 bool Api::is_admin(const Request& req) const {
   auto it = req.find(http::field::authorization);
   if (it == req.end()) return false;
+  // The admin token counts only from the allowed addresses.
+  auto peer = req.find("Causeway-Peer");
+  if (!admin_allow_.empty() && (peer == req.end() || !admin_allow_.allows(std::string(peer->value())))) return false;
   std::string_view v = it->value();
   if (v.size() < 7 || !std::equal(v.begin(), v.begin() + 7, "Bearer ", [](char a, char b) {
         return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
@@ -121,7 +127,14 @@ awaitable<Response> Api::handle(Request req) {
   Response res = co_await route(req, request_id, route_name);
   res.set("X-Request-Id", request_id);
   res.set(http::field::cache_control, "no-store");
+  // Security headers on every response. An API serves no documents: nothing
+  // may be loaded, framed or sent as a referrer. (HSTS belongs to the TLS
+  // terminator in front: this server speaks plain HTTP.)
   res.set("X-Content-Type-Options", "nosniff");
+  res.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  res.set("X-Frame-Options", "DENY");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set("Cross-Origin-Resource-Policy", "same-origin");
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
   // Route names, not paths or bodies: no identifiers or personal data in logs.
   log_fields(res.result_int() >= 500 ? spdlog::level::warn : spdlog::level::debug, "request",
@@ -161,6 +174,14 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       o["views"] = json::object{{"position", views_->applied().str()}, {"lag_events", lag}, {"healthy", healthy}};
     }
     co_return json_response(http::status::ok, json::serialize(o), ver);
+  }
+  if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "admin" && !admin_allow_.empty()) {
+    auto peer = req.find("Causeway-Peer");
+    if (peer == req.end() || !admin_allow_.allows(std::string(peer->value()))) {
+      route_name = "admin.refused";
+      co_return problem(403, "admin routes are not allowed from this address (see --admin-allow)", "", instance,
+                        request_id, ver);
+    }
   }
   if (seg.size() >= 2 && seg[0] == "v1") {
     if (seg.size() == 2 && seg[1] == "users") {

@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "api/config.h"
+#include "api/cidr.h"
 #include "api/problem.h"
 #include "api/rate_limit.h"
 #include "engine/audit/checkpointer.h"
@@ -156,7 +157,9 @@ class Api {
   audit::Checkpointer* checkpointer_ = nullptr;
   std::function<Status()> purge_keys_;
   retention::RetentionSweeper* retention_ = nullptr;
-  std::unique_ptr<RateLimiter> login_limit_;  // per peer address: login and refresh attempts
+  std::unique_ptr<RateLimiter> login_limit_;          // per peer address: login and refresh attempts
+  std::unique_ptr<RateLimiter> unknown_email_limit_;  // per unknown email: mirrors the account lockout
+  CidrList admin_allow_;  // parsed from cfg.admin_allow (Node::open refuses a bad list)
 };
 
 }  // namespace causeway::api

@@ -10,7 +10,7 @@
 //   DELETE /v1/sessions            revoke every session of the caller
 //
 // Login answers the same 401 for an unknown email and a wrong password, after
-// the same argon2id work. Failed logins of existing users are events
+// the same argon2id work, and the same 429 once either is locked. Failed logins of existing users are events
 // (user.login_failed); five within 15 minutes lock the account (429 with
 // Retry-After). Per peer address, at most cfg.login_attempts_per_ip_per_minute
 // login and refresh attempts a minute (429 with Retry-After).
@@ -141,7 +141,14 @@ awaitable<Response> Api::session_route(Request& req, const std::string& request_
     std::string hash = dummy_hash(pipeline_.options().password);
     auto owner = log_.reservation_owner("email:" + vault_.blind_index("email", user::normalize_email(email)));
     if (!owner) co_return problem(owner.error(), instance, request_id, ver);
-    if (owner->has_value()) {
+    if (!owner->has_value()) {
+      // Unknown emails lock like known ones (in memory), so a 429 does not
+      // tell which addresses have an account.
+      if (auto wait = unknown_email_limit_->acquire(
+              vault_.blind_index("email", user::normalize_email(email))))
+        co_return too_many("too many failed logins: the account is locked for a while", wait, instance, request_id,
+                           ver);
+    } else {
       user_id = **owner;
       auto u = pipeline_.aggregates().load<UserAggregate>(user_id);
       if (!u) co_return problem(u.error(), instance, request_id, ver);

@@ -208,6 +208,7 @@ int main(int argc, char** argv) {
   env(serve_cmd->add_option("--access-token-ttl-s", cfg.access_token_ttl_s, "lifetime of session access tokens"), "serve", "--access-token-ttl-s", "CAUSEWAY_ACCESS_TOKEN_TTL_S")->capture_default_str();
   env(serve_cmd->add_option("--refresh-token-ttl-s", cfg.refresh_token_ttl_s, "lifetime of session refresh tokens"), "serve", "--refresh-token-ttl-s", "CAUSEWAY_REFRESH_TOKEN_TTL_S")->capture_default_str();
   env(serve_cmd->add_option("--login-attempts-per-ip-per-minute", cfg.login_attempts_per_ip_per_minute, "login and refresh attempts a minute per peer address (0 = no limit)"), "serve", "--login-attempts-per-ip-per-minute", "CAUSEWAY_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE")->capture_default_str();
+  env(serve_cmd->add_option("--admin-allow", cfg.admin_allow, "CIDR list of peer addresses that may use /v1/admin/* and the admin token (empty: any)"), "serve", "--admin-allow", "CAUSEWAY_ADMIN_ALLOW")->capture_default_str();
   std::int64_t read_wait_ms = cfg.read_wait.count(), query_timeout_ms = cfg.query_timeout.count();
   env(serve_cmd->add_option("--read-wait-ms", read_wait_ms, "longest read-your-writes wait before 503"), "serve", "--read-wait-ms", "CAUSEWAY_READ_WAIT_MS")->capture_default_str();
   env(serve_cmd->add_option("--query-max-rows", cfg.query_max_rows, "analyst SQL: rows per response"), "serve", "--query-max-rows", "CAUSEWAY_QUERY_MAX_ROWS")->capture_default_str();

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "api/cidr.h"
 #include "api/node_fixture.h"
 
 using namespace causeway;
@@ -149,4 +150,50 @@ TEST_CASE("a retried rename with its Idempotency-Key replays even though its If-
   CHECK(retry.body == first.body);
   CHECK(retry.header("idempotent-replayed") == "true");
   CHECK(f.head() == "3");
+}
+
+TEST_CASE("every response carries the security headers, errors included") {
+  NodeFixture f;
+  for (const auto& r : {f.http->get("/healthz"), f.http->get("/v1/nowhere")}) {
+    CHECK(r.header("x-content-type-options") == "nosniff");
+    CHECK(r.header("content-security-policy") == "default-src 'none'; frame-ancestors 'none'");
+    CHECK(r.header("x-frame-options") == "DENY");
+    CHECK(r.header("referrer-policy") == "no-referrer");
+    CHECK(r.header("cache-control") == "no-store");
+  }
+}
+
+TEST_CASE("admin routes and the admin token are refused from an address outside the allowlist") {
+  NodeFixture f([](ServerConfig& cfg) { cfg.admin_allow = "10.0.0.0/8, fd00::/8"; });
+  const std::map<std::string, std::string> admin{{"Authorization", "Bearer " + f.node->admin_token()}};
+  auto r = f.http->post("/v1/admin/dsr", R"({"subject":"user-00000000000000000000000000000000","kind":"access"})",
+                        admin);
+  CHECK(problem_of(r, 403).at("detail").as_string().starts_with("admin routes are not allowed"));
+  // The token alone does not make an operator either: the views want credentials.
+  problem_of(f.http->get("/v1/views/users", admin), 401);
+  // A client cannot claim another address.
+  auto spoofed = admin;
+  spoofed["Causeway-Peer"] = "10.1.2.3";
+  problem_of(f.http->get("/v1/views/users", spoofed), 401);
+}
+
+TEST_CASE("the admin allowlist accepts IPv4, IPv6 and IPv4-mapped peers, and refuses a malformed list at start") {
+  auto list = api::CidrList::parse("127.0.0.0/8, ::1/128, 192.168.1.0/24");
+  REQUIRE(list.ok());
+  CHECK(list->allows("127.0.0.1"));
+  CHECK(list->allows("::1"));
+  CHECK(list->allows("::ffff:192.168.1.7"));
+  CHECK_FALSE(list->allows("192.168.2.1"));
+  CHECK_FALSE(list->allows("not an address"));
+  CHECK(api::CidrList::parse("").value().allows("8.8.8.8"));
+  CHECK_FALSE(api::CidrList::parse("10.0.0.0/33").ok());
+  CHECK_FALSE(api::CidrList::parse_or_deny("garbage").allows("127.0.0.1"));
+  TempDir dir;
+  ServerConfig cfg;
+  cfg.data_dir = dir.str();
+  cfg.port = 0;
+  cfg.admin_allow = "localhost";
+  auto n = Node::open(cfg);
+  REQUIRE_FALSE(n.ok());
+  CHECK(n.error().message.find("--admin-allow") != std::string::npos);
 }

@@ -189,3 +189,30 @@ TEST_CASE("sessions: login and refresh attempts per address are limited, with Re
   t.clock.advance_us(kMinute);
   CHECK(t.login().status == 201);
 }
+
+TEST_CASE("sessions: an unknown email locks like a known one, so a 429 tells nothing about accounts") {
+  Sessions t;
+  for (int i = 0; i < 5; ++i) {
+    CHECK(t.login(kEmail, "wrong").status == 401);
+    CHECK(t.login("nobody@example.com", "wrong").status == 401);
+  }
+  auto known = t.login(kEmail, "wrong");
+  auto unknown = t.login("nobody@example.com", "wrong");
+  CHECK(problem_of(known, 429).at("detail") == problem_of(unknown, 429).at("detail"));
+}
+
+TEST_CASE("sessions: erasing a user revokes their live sessions") {
+  Sessions t;
+  auto s = t.logged_in();
+  auto r = t.f.http->post("/v1/admin/subjects/" + t.user + "/erasure", R"({"reason":"Art. 17"})",
+                          {{"Authorization", "Bearer " + t.f.node->admin_token()}});
+  REQUIRE(r.status == 200);
+  CHECK(t.list(s).status == 401);
+  CHECK(t.refresh(str(s.at("refresh_token"))).status == 401);
+  auto events = t.f.http->get("/v1/admin/streams/" + str(s.at("session_id")) + "/events",
+                              {{"Authorization", "Bearer " + t.f.node->admin_token()}});
+  CHECK(events.body.find(R"("reason":"erasure")") != std::string::npos);
+  // The personal fields of the session (device) read [erased].
+  CHECK(events.body.find("TestBrowser") == std::string::npos);
+  CHECK(t.login().status == 401);  // no password left to check
+}
