@@ -11,5 +11,6 @@ void run_http_bench(const Settings& s);    // http_commands  (http_bench.cpp)
 void run_replay_bench(const Settings& s);  // replay         (replay_bench.cpp)
 void run_views_bench(const Settings& s);   // views_rebuild  (views_bench.cpp)
 void run_subject_bench(const Settings& s); // subject_export (subject_bench.cpp)
+void run_login_bench(const Settings& s);   // http_login     (login_bench.cpp)
 
 }  // namespace causeway::bench

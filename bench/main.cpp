@@ -4,6 +4,7 @@
 //   replay          RocksEventLog::read_forward vs raw iteration of the "log" CF
 //                   (also prints audit_verify: `causeway audit verify` of that log)
 //   views_rebuild   usage+audit views rebuilt from the log vs raw SQLite inserts
+//   http_login      POST /v1/sessions on a Node vs raw argon2id verifications
 //   subject_export  one subject's events by the subject index vs a full scan (10M events)
 //   (http_commands also prints projection_lag_p99: views lag under that load)
 // Settings come from BENCH_* environment variables (bench/README.md).
@@ -20,6 +21,7 @@ int main() {
     const Settings s = Settings::from_env();
     if (s.wants("append_durable")) run_append_bench(s);
     if (s.wants("http_commands")) run_http_bench(s);
+    if (s.wants("http_login")) run_login_bench(s);
     if (s.wants("replay")) run_replay_bench(s);
     if (s.wants("views_rebuild")) run_views_bench(s);
     if (s.wants("subject_export")) run_subject_bench(s);
