@@ -1,6 +1,7 @@
 // user.signup: POST /v1/users.
 #include "engine/commands/traits.h"
 #include "engine/ids.h"
+#include "engine/password_policy.h"
 #include "engine/pipeline.h"
 
 namespace causeway {
@@ -9,6 +10,10 @@ namespace json = boost::json;
 void register_user_commands(CommandPipeline& p) {
   CommandHandler signup;
   signup.prepare = [](json::object& body, CommandPipeline& pipe) -> Status {
+    if (auto st = check_password_policy(json_string(body, "password"), json_string(body, "email"),
+                                        json_string(body, "display_name"));
+        !st)
+      return st;
     auto hashed = hash_password(json_string(body, "password"), pipe.options().password);
     if (!hashed) return std::move(hashed).error();
     body.erase("password");

@@ -74,6 +74,27 @@ TEST_CASE("a missing field, a short password and a bad email are 422 problems") 
   CHECK(f.head() == "0");
 }
 
+TEST_CASE("a password breaking a policy rule is a 422 on /password naming the rule, and nothing is written") {
+  NodeFixture f;
+  struct Case {
+    const char* password;
+    const char* rule;
+  };
+  for (auto [password, rule] : {Case{"aaaaaaaaaaaaaaaa", "\"distinct\""}, Case{"abababababababab", "\"distinct\""},
+                                Case{"x-ottoline.v-2026", "\"personal\""}, Case{"my Quintessa pw!", "\"personal\""},
+                                Case{"Password1234", "\"common\""}, Case{"QWERTYUIOPAS", "\"common\""}}) {
+    CAPTURE(password);
+    auto p = problem_of(f.http->post("/v1/users", std::string(R"({"email":"ottoline.v@example.com","display_name":"Quintessa","password":")") +
+                                                      password + R"("})"),
+                        422);
+    CHECK(pointer_of(p) == "/password");
+    CHECK(std::string(p.at("detail").as_string()).find(rule) != std::string::npos);
+  }
+  CHECK(f.head() == "0");
+  CHECK(f.http->post("/v1/users", R"({"email":"ottoline.v@example.com","display_name":"Quintessa","password":"tin roof rusted 7"})")
+            .status == 201);
+}
+
 TEST_CASE("a body that is not an object is a 422 problem") {
   NodeFixture f;
   problem_of(f.http->post("/v1/users", "[1,2]"), 422);
