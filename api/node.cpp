@@ -110,6 +110,7 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   register_subject_commands(*n->pipeline_);
   register_retention_commands(*n->pipeline_);
   register_session_commands(*n->pipeline_);
+  register_totp_commands(*n->pipeline_);
   ProjectionRuntime::Options vo;
   vo.data_dir = cfg.data_dir;
   vo.clock = clock;

@@ -217,6 +217,7 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       req.body() = "{}";
       co_return co_await command(req, request_id, "api_key.revoke", seg[3]);
     }
+    if (seg[1] == "me" && seg.size() >= 3) co_return co_await me_route(req, request_id, seg, route_name);
     if (seg[1] == "sessions" && seg.size() <= 3)
       co_return co_await session_route(req, request_id, seg, route_name);
     if (views_ && seg.size() == 3 && seg[1] == "views") {

@@ -24,6 +24,7 @@
 //   POST  /v1/admin/retention/sweeps                run a retention sweep now, and report it
 //   POST  /v1/sessions, /v1/sessions/refresh        login, token rotation (session_routes.cpp)
 //   GET|DELETE /v1/sessions, DELETE /v1/sessions/{id|current}  the caller's sessions
+//   POST|DELETE /v1/me/totp, POST /v1/me/totp/confirmation      two-factor (me_routes.cpp)
 //
 // Callers are the operator (the admin token: every tenant) or an API key of
 // one organization (its tenant and role); see Principal.
@@ -136,6 +137,9 @@ class Api {
   boost::asio::awaitable<Response> session_route(Request& req, const std::string& request_id,
                                                  const std::vector<std::string>& seg, std::string& route_name);
   Result<SessionPrincipal> authenticate_session(const Request& req);
+  // me_routes.cpp: /v1/me/totp[/confirmation]
+  boost::asio::awaitable<Response> me_route(Request& req, const std::string& request_id,
+                                            const std::vector<std::string>& seg, std::string& route_name);
   // The user's sessions, newest first, from the subject index (opened).
   Result<std::vector<boost::json::object>> sessions_of(const std::string& user_id);
   // retention_routes.cpp: /v1/admin/retention-policies/..., /v1/admin/retention/sweeps

@@ -123,16 +123,20 @@ awaitable<Response> Api::session_route(Request& req, const std::string& request_
     json::value body;
     if (auto bad = body_of(body)) co_return std::move(*bad);
     std::string email, password;
+    json::object factor;  // {"otp"} or {"backup_code"}: the second factor, when two-factor is on
     if (!body.is_object()) co_return problem(Error::invalid("the body must be a JSON object", ""), instance, request_id, ver);
     for (auto& [k, v] : body.as_object()) {
       const std::string key(k);
-      if (key != "email" && key != "password")
+      if (key != "email" && key != "password" && key != "otp" && key != "backup_code")
         co_return problem(Error::invalid(fmt::format("unknown field {}", key), "/" + key), instance, request_id, ver);
       if (!v.is_string() || v.as_string().empty() || v.as_string().size() > 1024)
         co_return problem(Error::invalid(fmt::format("{} must be a string of 1 to 1024 characters", key), "/" + key),
                           instance, request_id, ver);
-      (key == "email" ? email : password) = std::string(v.as_string());
+      if (key == "otp" || key == "backup_code") factor[key] = v;
+      else (key == "email" ? email : password) = std::string(v.as_string());
     }
+    if (factor.size() > 1)
+      co_return problem(Error::invalid("give otp or backup_code, not both", "/backup_code"), instance, request_id, ver);
     if (email.empty()) co_return problem(Error::invalid("email is required", "/email"), instance, request_id, ver);
     if (password.empty()) co_return problem(Error::invalid("password is required", "/password"), instance, request_id, ver);
 
@@ -179,6 +183,25 @@ awaitable<Response> Api::session_route(Request& req, const std::string& request_
         if (!recorded) co_return problem(recorded.error(), instance, request_id, ver);
       }
       co_return problem(401, "the email or password is wrong", "", instance, request_id, ver);
+    }
+    // Two-factor: the password alone is not enough. A wrong code counts as a failed login.
+    auto account = pipeline_.aggregates().load<UserAggregate>(user_id);
+    if (!account) co_return problem(account.error(), instance, request_id, ver);
+    if (account->state.totp_enabled) {
+      if (factor.empty())
+        co_return problem(401, "a one-time code is required: give otp (from the authenticator app) or backup_code",
+                          "", instance, request_id, ver);
+      const std::string check = "user.second_factor";
+      auto used = co_await run(check, json::value(factor), user_id);
+      if (!used) {
+        if (used.error().code != Errc::unauthorized && used.error().code != Errc::invalid)
+          co_return problem(used.error(), instance, request_id, ver);
+        json::value record = json::object{{"ip", peer_of(req)}};
+        const std::string name = "user.record_login_failure";
+        auto recorded = co_await run(name, std::move(record), user_id);
+        if (!recorded) co_return problem(recorded.error(), instance, request_id, ver);
+        co_return problem(401, "the one-time code is wrong or was already used", "", instance, request_id, ver);
+      }
     }
     json::value start = json::object{{"user_agent", user_agent_of(req)}, {"ip", peer_of(req)}};
     const std::string name = "session.start";

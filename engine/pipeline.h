@@ -132,6 +132,9 @@ void register_retention_commands(CommandPipeline& p);
 // session.refresh, session.revoke (target: the session id) and
 // user.record_login_failure (target: the user id); engine/aggregates/session.h.
 void register_session_commands(CommandPipeline& p);
+// user.totp_enroll, user.totp_confirm, user.second_factor, user.totp_disable
+// (target: the user id; engine/aggregates/user.h, engine/totp.h).
+void register_totp_commands(CommandPipeline& p);
 // Hex BLAKE2b-256 of an API key secret: what the log stores instead of it.
 std::string api_key_secret_hash(std::string_view secret);
 

@@ -46,13 +46,92 @@ Result<Decision> decide_login_failure(const State& s, const std::string& user_id
   return d;
 }
 
-void apply(State& s, const std::string& type, const boost::json::object&, std::int64_t occurred_at_us) {
+namespace {
+DraftEvent user_event(const char* type, const std::string& user_id) {
+  DraftEvent e;
+  e.type = type;
+  e.data["user_id"] = user_id;
+  e.subjects = {user_id};
+  return e;
+}
+std::int64_t i64(const boost::json::object& o, const char* k) {
+  auto* v = o.if_contains(k);
+  return v && v->is_int64() ? v->as_int64() : -1;
+}
+}  // namespace
+
+Result<Decision> decide_totp_enroll(const State& s, const std::string& user_id, const std::string& secret_b32) {
+  if (!s.exists) return Error::not_found("no such user");
+  if (s.totp_enabled) return Error::conflict("two-factor is already on: turn it off first");
+  auto e = user_event("user.totp_enrolled", user_id);
+  e.data["secret"] = secret_b32;
+  Decision d;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+Result<Decision> decide_totp_enable(const State& s, const std::string& user_id, std::int64_t step,
+                                    const std::vector<std::string>& backup_code_hashes) {
+  if (!s.exists) return Error::not_found("no such user");
+  if (s.totp_enabled) return Error::conflict("two-factor is already on");
+  if (!s.totp_pending) return Error::conflict("enroll first: POST /v1/me/totp");
+  auto e = user_event("user.totp_enabled", user_id);
+  e.data["step"] = step;
+  e.data["backup_code_hashes"] = boost::json::array(backup_code_hashes.begin(), backup_code_hashes.end());
+  Decision d;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+Result<Decision> decide_second_factor(const State& s, const std::string& user_id, std::int64_t step, int index) {
+  if (!s.totp_enabled) return Error::conflict("two-factor is off");
+  auto e = user_event("user.second_factor_used", user_id);
+  if (step >= 0) {
+    if (step <= s.totp_last_step) return Error::unauthorized("this one-time code was already used");
+    e.data["method"] = "totp";
+    e.data["step"] = step;
+  } else {
+    if (index < 0 || static_cast<std::size_t>(index) >= s.backup_used.size() || s.backup_used[index])
+      return Error::unauthorized("this backup code is not valid or was already used");
+    e.data["method"] = "backup_code";
+    e.data["index"] = index;
+  }
+  Decision d;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+Result<Decision> decide_totp_disable(const State& s, const std::string& user_id) {
+  Decision d;
+  if (!s.totp_enabled && !s.totp_pending) return d;
+  d.events.push_back(user_event("user.totp_disabled", user_id));
+  return d;
+}
+
+void apply(State& s, const std::string& type, const boost::json::object& data, std::int64_t occurred_at_us) {
   if (type == "user.signed_up") {
     s.exists = true;
     s.signed_up_at_us = occurred_at_us;
   } else if (type == "user.login_failed") {
     s.failures.push_back(occurred_at_us);
     if (s.failures.size() > kLockoutFailures) s.failures.erase(s.failures.begin());
+  } else if (type == "user.totp_enrolled") {
+    s.totp_pending = true;
+  } else if (type == "user.totp_enabled") {
+    s.totp_pending = false;
+    s.totp_enabled = true;
+    s.totp_last_step = i64(data, "step");
+    s.backup_hashes.clear();
+    if (auto* a = data.if_contains("backup_code_hashes"); a && a->is_array())
+      for (auto& h : a->as_array())
+        if (h.is_string()) s.backup_hashes.emplace_back(h.as_string());
+    s.backup_used.assign(s.backup_hashes.size(), false);
+  } else if (type == "user.second_factor_used") {
+    if (auto step = i64(data, "step"); step >= 0) s.totp_last_step = std::max(s.totp_last_step, step);
+    if (auto index = i64(data, "index"); index >= 0 && static_cast<std::size_t>(index) < s.backup_used.size())
+      s.backup_used[static_cast<std::size_t>(index)] = true;
+  } else if (type == "user.totp_disabled") {
+    s = State{s.exists, s.signed_up_at_us, s.failures};
   }
 }
 

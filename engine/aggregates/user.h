@@ -18,10 +18,19 @@ struct State {
   bool exists = false;
   std::int64_t signed_up_at_us = 0;
   std::vector<std::int64_t> failures;  // times of the last kLockoutFailures failed logins
+  // Two-factor (engine/totp.h). The secret is only in the sealed
+  // user.totp_enrolled event; state keeps what is not personal.
+  bool totp_pending = false;           // enrolled, not yet confirmed with a code
+  bool totp_enabled = false;
+  std::int64_t totp_last_step = 0;     // codes of this step and earlier are spent
+  std::vector<std::string> backup_hashes;  // hex BLAKE2b of each backup code
+  std::vector<bool> backup_used;
   template <class Ar>
-  void serialize(Ar& ar) { ar(exists, signed_up_at_us, failures); }
+  void serialize(Ar& ar) {
+    ar(exists, signed_up_at_us, failures, totp_pending, totp_enabled, totp_last_step, backup_hashes, backup_used);
+  }
 };
-inline constexpr std::uint32_t kStateFormat = 2;  // 2: failures
+inline constexpr std::uint32_t kStateFormat = 3;  // 2: failures, 3: two-factor
 
 // Lockout: kLockoutFailures failed logins within kLockoutWindowUs lock the
 // account until the oldest of them is kLockoutWindowUs old.
@@ -29,8 +38,20 @@ inline constexpr std::size_t kLockoutFailures = 5;
 inline constexpr std::int64_t kLockoutWindowUs = 15LL * 60 * 1'000'000;
 // 0 when logins are allowed at `now_us`, else when they are again.
 std::int64_t locked_until(const State& s, std::int64_t now_us);
-// user.login_failed {user_id, ip}: a wrong password (ip is personal, sealed).
+// user.login_failed {user_id, ip}: a wrong password or one-time code (ip is personal, sealed).
 Result<Decision> decide_login_failure(const State& s, const std::string& user_id, const std::string& ip);
+
+// Two-factor. The caller checks codes (it can open the secret); these decide.
+//   user.totp_enrolled     {user_id, secret}            secret: base32, personal and secret
+//   user.totp_enabled      {user_id, step, backup_code_hashes}
+//   user.second_factor_used {user_id, method: totp|backup_code, step|index}
+//   user.totp_disabled     {user_id}
+Result<Decision> decide_totp_enroll(const State& s, const std::string& user_id, const std::string& secret_b32);
+Result<Decision> decide_totp_enable(const State& s, const std::string& user_id, std::int64_t step,
+                                    const std::vector<std::string>& backup_code_hashes);
+// `step` >= 0: a TOTP code of that step; else `index` of a backup code.
+Result<Decision> decide_second_factor(const State& s, const std::string& user_id, std::int64_t step, int index);
+Result<Decision> decide_totp_disable(const State& s, const std::string& user_id);
 
 struct Signup {
   std::string user_id;        // "user-<32 hex>", chosen by the caller

@@ -1,0 +1,61 @@
+// The caller's own account, with a session access token (session_routes.cpp):
+//   POST   /v1/me/totp                 enroll: {secret, otpauth_uri}, shown once
+//   POST   /v1/me/totp/confirmation    {otp} -> two-factor on, {backup_codes} shown once
+//   DELETE /v1/me/totp                 {otp} or {backup_code} -> two-factor off
+// Secrets and backup codes are in replies only: Idempotency-Key is refused.
+#include <boost/beast/http/field.hpp>
+#include <fmt/format.h>
+
+#include "api/json_body.h"
+#include "api/routes.h"
+
+namespace causeway::api {
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using boost::asio::awaitable;
+
+awaitable<Response> Api::me_route(Request& req, const std::string& request_id, const std::vector<std::string>& seg,
+                                  std::string& route_name) {
+  const unsigned ver = req.version();
+  const std::string instance(req.target());
+  std::string name;
+  if (seg.size() == 3 && seg[2] == "totp" && req.method() == http::verb::post) {
+    route_name = "me.totp.enroll";
+    name = "user.totp_enroll";
+  } else if (seg.size() == 4 && seg[2] == "totp" && seg[3] == "confirmation" && req.method() == http::verb::post) {
+    route_name = "me.totp.confirm";
+    name = "user.totp_confirm";
+  } else if (seg.size() == 3 && seg[2] == "totp" && req.method() == http::verb::delete_) {
+    route_name = "me.totp.disable";
+    name = "user.totp_disable";
+  } else if (seg.size() == 3 && seg[2] == "totp") {
+    auto res = problem(405, "use POST or DELETE", "", instance, request_id, ver);
+    res.set(http::field::allow, "POST, DELETE");
+    co_return res;
+  } else {
+    co_return problem(404, "no such route", "", instance, request_id, ver);
+  }
+  auto who = authenticate_session(req);
+  if (!who) co_return problem(who.error(), instance, request_id, ver);
+  if (req.find("Idempotency-Key") != req.end())
+    co_return problem(400, "this route takes no Idempotency-Key: its secrets are shown once and never stored", "",
+                      instance, request_id, ver);
+  json::value body = json::object();
+  if (!req.body().empty()) {
+    auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
+    if (auto* err = std::get_if<BodyError>(&parsed))
+      co_return problem(err->status, err->detail, "", instance, request_id, ver);
+    body = std::move(std::get<json::value>(parsed));
+  }
+  CommandContext ctx;
+  ctx.actor = Actor{who->user_id, {}};
+  ctx.request_id = request_id;
+  ctx.target = who->user_id;
+  auto out = co_await pipeline_.execute(name, std::move(body), std::move(ctx));
+  if (!out) co_return problem(out.error(), instance, request_id, ver);
+  Response res = json_response(static_cast<http::status>(out->status), std::move(out->body), ver);
+  res.set("Causeway-Position", out->token.str());
+  co_return res;
+}
+
+}  // namespace causeway::api
