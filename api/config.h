@@ -39,6 +39,7 @@ struct ServerConfig {
   std::string admin_allow = "127.0.0.0/8,::1/128";
   std::size_t login_attempts_per_ip_per_minute = 20;  // POST /v1/sessions and /refresh (0 = no limit)
   std::int64_t access_token_ttl_s = 15 * 60;
+  std::int64_t password_max_age_days = 0;  // login refuses older passwords (403) until changed; 0 = no expiry
   std::int64_t refresh_token_ttl_s = 30 * 86400;  // background retention sweeps (0 = only on request)
   std::string gdpr_metadata_file;  // Art. 15 metadata of subject access exports (api/gdpr.h); empty: built-in
 };

@@ -166,7 +166,8 @@ awaitable<Response> Api::subject_erasure(Request& req, const std::string& reques
     if (s.at("revoked").as_bool()) continue;
     json::value why = json::object{{"reason", "erasure"}};
     const std::string revoke = "session.revoke";
-    auto out = co_await subject_command(revoke, std::move(why), std::string(s.at("session_id").as_string()), request_id);
+    const std::string session_id(s.at("session_id").as_string());
+    auto out = co_await subject_command(revoke, std::move(why), session_id, request_id);
     if (!out) co_return problem(out.error(), instance, request_id, ver);
   }
   // (b) destroy the key, then every copy RocksDB may still hold of it. Off the

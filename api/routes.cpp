@@ -184,6 +184,11 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
     }
   }
   if (seg.size() >= 2 && seg[0] == "v1") {
+    if (seg.size() == 3 && seg[1] == "users" && seg[2] == "password") {
+      route_name = "users.password";
+      if (method != http::verb::post) co_return not_allowed("POST");
+      co_return co_await password_route(req, request_id);
+    }
     if (seg.size() == 2 && seg[1] == "users") {
       route_name = "users.create";
       if (method != http::verb::post) co_return not_allowed("POST");

@@ -23,6 +23,7 @@
 //                                                   (scope: "all" or an org id; retention_routes.cpp)
 //   POST  /v1/admin/retention/sweeps                run a retention sweep now, and report it
 //   POST  /v1/sessions, /v1/sessions/refresh        login, token rotation (session_routes.cpp)
+//   POST  /v1/users/password                        change a password (history, revokes sessions)
 //   GET|DELETE /v1/sessions, DELETE /v1/sessions/{id|current}  the caller's sessions
 //   POST|DELETE /v1/me/totp, POST /v1/me/totp/confirmation      two-factor (me_routes.cpp)
 //
@@ -41,6 +42,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/url/url_view.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -137,6 +139,13 @@ class Api {
   boost::asio::awaitable<Response> session_route(Request& req, const std::string& request_id,
                                                  const std::vector<std::string>& seg, std::string& route_name);
   Result<SessionPrincipal> authenticate_session(const Request& req);
+  // POST /v1/users/password (session_routes.cpp): change a password, with the current one.
+  boost::asio::awaitable<Response> password_route(Request& req, const std::string& request_id);
+  // When `user_id` has two-factor on: checks and spends `factor` ({"otp"} or
+  // {"backup_code"}), recording a failed login when it is wrong. nullopt: passed.
+  boost::asio::awaitable<std::optional<Response>> second_factor(const Request& req, const std::string& request_id,
+                                                                const std::string& user_id,
+                                                                const boost::json::object& factor);
   // me_routes.cpp: /v1/me/totp[/confirmation]
   boost::asio::awaitable<Response> me_route(Request& req, const std::string& request_id,
                                             const std::vector<std::string>& seg, std::string& route_name);

@@ -18,6 +18,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <algorithm>
 #include <map>
 
 #include "api/json_body.h"
@@ -26,6 +27,7 @@
 #include "engine/async.h"
 #include "engine/commands/traits.h"
 #include "engine/password.h"
+#include "engine/password_policy.h"
 #include "events/codec.h"
 
 namespace causeway::api {
@@ -58,6 +60,31 @@ Response too_many(const std::string& why, std::int64_t wait_us, const std::strin
 const std::string& dummy_hash(const PasswordParams& p) {
   static const std::string h = hash_password("no such user: timing equalizer", p).value();
   return h;
+}
+
+// A user's password hashes, newest first (sign-up, then each change; erased or
+// expired ones are left out), and their display name (for the policy).
+struct Credentials {
+  std::vector<std::string> hashes;
+  std::string display_name;
+};
+Result<Credentials> credentials_of(EventLog& log, KeyVault& vault, const std::string& user_id) {
+  auto events = log.read_stream(user::stream_of(user_id), 1, 1'000'000);
+  if (!events) return std::move(events).error();
+  Credentials out;
+  for (const auto& e : *events) {
+    if (e.type != "user.signed_up" && e.type != "user.password_changed") continue;
+    boost::system::error_code ec;
+    auto data = json::parse(e.data, ec);
+    if (ec || !data.is_object()) return Error::corruption("a user event payload is not a JSON object");
+    if (auto st = vault.open_all(data); !st) return std::move(st).error();
+    auto& o = data.as_object();
+    if (auto* h = o.if_contains("password_hash"); h && h->is_string() && h->as_string().starts_with("$argon2id$"))
+      out.hashes.emplace_back(h->as_string());
+    if (auto* n = o.if_contains("display_name"); n && n->is_string()) out.display_name = std::string(n->as_string());
+  }
+  std::reverse(out.hashes.begin(), out.hashes.end());
+  return out;
 }
 
 }  // namespace
@@ -159,19 +186,11 @@ awaitable<Response> Api::session_route(Request& req, const std::string& request_
       if (auto until = user::locked_until(u->state, pipeline_.clock().now_us()))
         co_return too_many("too many failed logins: the account is locked for a while",
                            until - pipeline_.clock().now_us(), instance, request_id, ver);
-      auto first = log_.read_stream(user::stream_of(user_id), 1, 1);
-      if (!first) co_return problem(first.error(), instance, request_id, ver);
-      if (!first->empty()) {
-        boost::system::error_code ec;
-        auto data = json::parse(first->front().data, ec);
-        if (!ec && data.is_object()) {
-          if (auto st = vault_.open_all(data); !st) co_return problem(st.error(), instance, request_id, ver);
-          auto* h = data.as_object().if_contains("password_hash");
-          // "[erased]" or "[expired]": no password to check, nothing verifies.
-          if (h && h->is_string() && h->as_string().starts_with("$argon2id$")) hash = std::string(h->as_string());
-          else user_id.clear();
-        }
-      }
+      auto creds = credentials_of(log_, vault_, user_id);
+      if (!creds) co_return problem(creds.error(), instance, request_id, ver);
+      // No readable hash ("[erased]" or "[expired]"): nothing verifies.
+      if (creds->hashes.empty()) user_id.clear();
+      else hash = creds->hashes.front();
     }
     // Off the I/O threads: argon2id is slow by design. Captures by reference (GCC 12).
     const bool ok = co_await run_on(pipeline_.cpu(), [&]() { return verify_password(hash, password); });
@@ -185,23 +204,14 @@ awaitable<Response> Api::session_route(Request& req, const std::string& request_
       co_return problem(401, "the email or password is wrong", "", instance, request_id, ver);
     }
     // Two-factor: the password alone is not enough. A wrong code counts as a failed login.
-    auto account = pipeline_.aggregates().load<UserAggregate>(user_id);
-    if (!account) co_return problem(account.error(), instance, request_id, ver);
-    if (account->state.totp_enabled) {
-      if (factor.empty())
-        co_return problem(401, "a one-time code is required: give otp (from the authenticator app) or backup_code",
-                          "", instance, request_id, ver);
-      const std::string check = "user.second_factor";
-      auto used = co_await run(check, json::value(factor), user_id);
-      if (!used) {
-        if (used.error().code != Errc::unauthorized && used.error().code != Errc::invalid)
-          co_return problem(used.error(), instance, request_id, ver);
-        json::value record = json::object{{"ip", peer_of(req)}};
-        const std::string name = "user.record_login_failure";
-        auto recorded = co_await run(name, std::move(record), user_id);
-        if (!recorded) co_return problem(recorded.error(), instance, request_id, ver);
-        co_return problem(401, "the one-time code is wrong or was already used", "", instance, request_id, ver);
-      }
+    if (auto refused = co_await second_factor(req, request_id, user_id, factor)) co_return std::move(*refused);
+    if (cfg_.password_max_age_days > 0) {
+      auto account = pipeline_.aggregates().load<UserAggregate>(user_id);
+      if (!account) co_return problem(account.error(), instance, request_id, ver);
+      if (pipeline_.clock().now_us() - account->state.password_changed_at_us >
+          cfg_.password_max_age_days * 86'400'000'000LL)
+        co_return problem(403, "the password has expired: change it with POST /v1/users/password", "", instance,
+                          request_id, ver);
     }
     json::value start = json::object{{"user_agent", user_agent_of(req)}, {"ip", peer_of(req)}};
     const std::string name = "session.start";
@@ -275,6 +285,142 @@ awaitable<Response> Api::session_route(Request& req, const std::string& request_
   json::array revoked(targets.begin(), targets.end());
   auto res = json_response(http::status::ok,
                            json::serialize(json::object{{"revoked", std::move(revoked)}, {"position", last.str()}}), ver);
+  res.set("Causeway-Position", last.str());
+  co_return res;
+}
+
+awaitable<std::optional<Response>> Api::second_factor(const Request& req, const std::string& request_id,
+                                                      const std::string& user_id, const json::object& factor) {
+  const unsigned ver = req.version();
+  const std::string instance(req.target());
+  auto account = pipeline_.aggregates().load<UserAggregate>(user_id);
+  if (!account) co_return problem(account.error(), instance, request_id, ver);
+  if (!account->state.totp_enabled) co_return std::nullopt;
+  if (factor.empty())
+    co_return problem(401, "a one-time code is required: give otp (from the authenticator app) or backup_code", "",
+                      instance, request_id, ver);
+  CommandContext ctx;
+  ctx.request_id = request_id;
+  ctx.target = user_id;
+  const std::string check = "user.second_factor";
+  json::value spend(factor);  // named: GCC 12 mishandles temporaries inside co_await expressions
+  auto used = co_await pipeline_.execute(check, std::move(spend), ctx);
+  if (used) co_return std::nullopt;
+  if (used.error().code != Errc::unauthorized && used.error().code != Errc::invalid)
+    co_return problem(used.error(), instance, request_id, ver);
+  const std::string failure = "user.record_login_failure";
+  json::value where = json::object{{"ip", peer_of(req)}};
+  auto recorded = co_await pipeline_.execute(failure, std::move(where), ctx);
+  if (!recorded) co_return problem(recorded.error(), instance, request_id, ver);
+  co_return problem(401, "the one-time code is wrong or was already used", "", instance, request_id, ver);
+}
+
+awaitable<Response> Api::password_route(Request& req, const std::string& request_id) {
+  const unsigned ver = req.version();
+  const std::string instance(req.target());
+  if (auto wait = login_limit_->acquire(peer_of(req)))
+    co_return too_many("too many login attempts from this address", wait, instance, request_id, ver);
+  auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
+  if (auto* err = std::get_if<BodyError>(&parsed)) co_return problem(err->status, err->detail, "", instance, request_id, ver);
+  std::map<std::string, std::string> f;
+  json::object factor;
+  for (auto& [k, v] : std::get<json::value>(parsed).as_object()) {
+    const std::string key(k);
+    if (key != "email" && key != "current_password" && key != "new_password" && key != "otp" && key != "backup_code")
+      co_return problem(Error::invalid(fmt::format("unknown field {}", key), "/" + key), instance, request_id, ver);
+    if (!v.is_string() || v.as_string().empty() || v.as_string().size() > 1024)
+      co_return problem(Error::invalid(fmt::format("{} must be a string of 1 to 1024 characters", key), "/" + key),
+                        instance, request_id, ver);
+    if (key == "otp" || key == "backup_code") factor[key] = v;
+    else f[key] = std::string(v.as_string());
+  }
+  for (const char* required : {"email", "current_password", "new_password"})
+    if (!f.contains(required))
+      co_return problem(Error::invalid(fmt::format("{} is required", required), fmt::format("/{}", required)),
+                        instance, request_id, ver);
+  const std::string& fresh = f["new_password"];
+  if (fresh.size() < 12 || fresh.size() > 256)
+    co_return problem(Error::invalid("new_password must be 12 to 256 characters", "/new_password"), instance,
+                      request_id, ver);
+  auto fail = [&] { return problem(401, "the email or password is wrong", "", instance, request_id, ver); };
+
+  const std::string email = user::normalize_email(f["email"]);
+  auto owner = log_.reservation_owner("email:" + vault_.blind_index("email", email));
+  if (!owner) co_return problem(owner.error(), instance, request_id, ver);
+  std::string user_id = owner->value_or(std::string());
+  Credentials creds;
+  if (!user_id.empty()) {
+    auto u = pipeline_.aggregates().load<UserAggregate>(user_id);
+    if (!u) co_return problem(u.error(), instance, request_id, ver);
+    if (auto until = user::locked_until(u->state, pipeline_.clock().now_us()))
+      co_return too_many("too many failed logins: the account is locked for a while",
+                         until - pipeline_.clock().now_us(), instance, request_id, ver);
+    auto c = credentials_of(log_, vault_, user_id);
+    if (!c) co_return problem(c.error(), instance, request_id, ver);
+    creds = std::move(c).value();
+  }
+  const std::string& current = creds.hashes.empty() ? dummy_hash(pipeline_.options().password) : creds.hashes.front();
+  const std::string& presented = f["current_password"];
+  const bool ok = co_await run_on(pipeline_.cpu(), [&]() { return verify_password(current, presented); });
+  if (!ok || creds.hashes.empty()) {
+    if (!user_id.empty() && !creds.hashes.empty()) {
+      CommandContext ctx;
+      ctx.request_id = request_id;
+      ctx.target = user_id;
+      const std::string name = "user.record_login_failure";
+      json::value where = json::object{{"ip", peer_of(req)}};
+      auto recorded = co_await pipeline_.execute(name, std::move(where), ctx);
+      if (!recorded) co_return problem(recorded.error(), instance, request_id, ver);
+    }
+    co_return fail();
+  }
+  if (auto refused = co_await second_factor(req, request_id, user_id, factor)) co_return std::move(*refused);
+
+  // The new password: the policy, then the history (argon2id against each of the last ones).
+  if (auto st = check_password_policy(fresh, email, creds.display_name); !st)
+    co_return problem(Error::invalid(st.error().message, "/new_password"), instance, request_id, ver);
+  const bool reused = co_await run_on(pipeline_.cpu(), [&]() {
+    for (std::size_t i = 0; i < creds.hashes.size() && i < user::kPasswordHistory; ++i)
+      if (verify_password(creds.hashes[i], fresh)) return true;
+    return false;
+  });
+  if (reused)
+    co_return problem(Error::invalid(fmt::format("password rule \"history\": choose a password different from your "
+                                                 "last {}",
+                                                 user::kPasswordHistory),
+                                     "/new_password"),
+                      instance, request_id, ver);
+  auto hashed = co_await run_on(pipeline_.cpu(), [&]() { return hash_password(fresh, pipeline_.options().password); });
+  if (!hashed) co_return problem(hashed.error(), instance, request_id, ver);
+
+  CommandContext ctx;
+  ctx.actor = Actor{user_id, {}};
+  ctx.request_id = request_id;
+  ctx.target = user_id;
+  const std::string change = "user.change_password";
+  json::value next = json::object{{"password_hash", *hashed}};
+  auto out = co_await pipeline_.execute(change, std::move(next), ctx);
+  if (!out) co_return problem(out.error(), instance, request_id, ver);
+  // Every session ends: whoever knew the old password is logged out.
+  auto sessions = co_await run_on(pipeline_.cpu(), [&]() { return sessions_of(user_id); });
+  if (!sessions) co_return problem(sessions.error(), instance, request_id, ver);
+  json::array revoked;
+  PositionToken last = out->token;
+  for (const auto& s : *sessions) {
+    if (s.at("revoked").as_bool()) continue;
+    CommandContext rc;
+    rc.request_id = request_id;
+    rc.target = std::string(s.at("session_id").as_string());
+    const std::string revoke = "session.revoke";
+    json::value why = json::object{{"reason", "revoked"}};
+    auto r = co_await pipeline_.execute(revoke, std::move(why), rc);
+    if (!r) co_return problem(r.error(), instance, request_id, ver);
+    revoked.push_back(s.at("session_id"));
+    last = r->token;
+  }
+  json::object body{{"user_id", user_id}, {"password_changed", true}, {"revoked_sessions", std::move(revoked)},
+                    {"position", last.str()}};
+  auto res = json_response(http::status::ok, json::serialize(body), ver);
   res.set("Causeway-Position", last.str());
   co_return res;
 }

@@ -207,6 +207,7 @@ int main(int argc, char** argv) {
   env(serve_cmd->add_option("--password-memlimit", cfg.password.memlimit, "argon2id memory in bytes"), "serve", "--password-memlimit", "CAUSEWAY_PASSWORD_MEMLIMIT")->capture_default_str();
   env(serve_cmd->add_option("--access-token-ttl-s", cfg.access_token_ttl_s, "lifetime of session access tokens"), "serve", "--access-token-ttl-s", "CAUSEWAY_ACCESS_TOKEN_TTL_S")->capture_default_str();
   env(serve_cmd->add_option("--refresh-token-ttl-s", cfg.refresh_token_ttl_s, "lifetime of session refresh tokens"), "serve", "--refresh-token-ttl-s", "CAUSEWAY_REFRESH_TOKEN_TTL_S")->capture_default_str();
+  env(serve_cmd->add_option("--password-max-age-days", cfg.password_max_age_days, "passwords older than this must be changed before the next login (0 = never)"), "serve", "--password-max-age-days", "CAUSEWAY_PASSWORD_MAX_AGE_DAYS")->capture_default_str();
   env(serve_cmd->add_option("--login-attempts-per-ip-per-minute", cfg.login_attempts_per_ip_per_minute, "login and refresh attempts a minute per peer address (0 = no limit)"), "serve", "--login-attempts-per-ip-per-minute", "CAUSEWAY_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE")->capture_default_str();
   env(serve_cmd->add_option("--admin-allow", cfg.admin_allow, "CIDR list of peer addresses that may use /v1/admin/* and the admin token (empty: any)"), "serve", "--admin-allow", "CAUSEWAY_ADMIN_ALLOW")->capture_default_str();
   std::int64_t read_wait_ms = cfg.read_wait.count(), query_timeout_ms = cfg.query_timeout.count();

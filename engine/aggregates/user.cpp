@@ -101,6 +101,15 @@ Result<Decision> decide_second_factor(const State& s, const std::string& user_id
   return d;
 }
 
+Result<Decision> decide_password_change(const State& s, const std::string& user_id, const std::string& password_hash) {
+  if (!s.exists) return Error::not_found("no such user");
+  auto e = user_event("user.password_changed", user_id);
+  e.data["password_hash"] = password_hash;
+  Decision d;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
 Result<Decision> decide_totp_disable(const State& s, const std::string& user_id) {
   Decision d;
   if (!s.totp_enabled && !s.totp_pending) return d;
@@ -112,6 +121,9 @@ void apply(State& s, const std::string& type, const boost::json::object& data, s
   if (type == "user.signed_up") {
     s.exists = true;
     s.signed_up_at_us = occurred_at_us;
+    s.password_changed_at_us = occurred_at_us;
+  } else if (type == "user.password_changed") {
+    s.password_changed_at_us = occurred_at_us;
   } else if (type == "user.login_failed") {
     s.failures.push_back(occurred_at_us);
     if (s.failures.size() > kLockoutFailures) s.failures.erase(s.failures.begin());
@@ -131,7 +143,12 @@ void apply(State& s, const std::string& type, const boost::json::object& data, s
     if (auto index = i64(data, "index"); index >= 0 && static_cast<std::size_t>(index) < s.backup_used.size())
       s.backup_used[static_cast<std::size_t>(index)] = true;
   } else if (type == "user.totp_disabled") {
-    s = State{s.exists, s.signed_up_at_us, s.failures};
+    State off;
+    off.exists = s.exists;
+    off.signed_up_at_us = s.signed_up_at_us;
+    off.failures = s.failures;
+    off.password_changed_at_us = s.password_changed_at_us;
+    s = std::move(off);
   }
 }
 

@@ -25,12 +25,19 @@ struct State {
   std::int64_t totp_last_step = 0;     // codes of this step and earlier are spent
   std::vector<std::string> backup_hashes;  // hex BLAKE2b of each backup code
   std::vector<bool> backup_used;
+  std::int64_t password_changed_at_us = 0;  // sign-up or the last password change
   template <class Ar>
   void serialize(Ar& ar) {
-    ar(exists, signed_up_at_us, failures, totp_pending, totp_enabled, totp_last_step, backup_hashes, backup_used);
+    ar(exists, signed_up_at_us, failures, totp_pending, totp_enabled, totp_last_step, backup_hashes, backup_used,
+       password_changed_at_us);
   }
 };
-inline constexpr std::uint32_t kStateFormat = 3;  // 2: failures, 3: two-factor
+inline constexpr std::uint32_t kStateFormat = 4;  // 2: failures, 3: two-factor, 4: password age
+
+// How many earlier passwords a new one must differ from (history rule).
+inline constexpr std::size_t kPasswordHistory = 5;
+// user.password_changed {user_id, password_hash}: the hash is personal and secret (sealed).
+Result<Decision> decide_password_change(const State& s, const std::string& user_id, const std::string& password_hash);
 
 // Lockout: kLockoutFailures failed logins within kLockoutWindowUs lock the
 // account until the oldest of them is kLockoutWindowUs old.

@@ -112,19 +112,13 @@ void register_session_commands(CommandPipeline& p) {
   CommandHandler failure;
   failure.plan = [](const json::object& body, const CommandContext& ctx, std::int64_t now,
                     CommandPipeline& pipe) -> Result<Plan> {
-    auto loaded = pipe.aggregates().load<UserAggregate>(ctx.target);
-    if (!loaded) return std::move(loaded).error();
-    auto d = user::decide_login_failure(loaded->state, ctx.target, json_string(body, "ip"));
-    if (!d) return std::move(d).error();
-    user::State state = loaded->state;
-    Plan plan;
-    plan.stream = user::stream_of(ctx.target);
-    plan.expected = loaded->version;
-    plan.status = 200;
-    settle<UserAggregate>(plan, state, std::move(d).value(), now);
-    plan.reply["user_id"] = ctx.target;
-    if (auto until = user::locked_until(state, now)) plan.reply["locked_until_us"] = until;
-    return plan;
+    return plan_on<UserAggregate>(
+        pipe, user::stream_of(ctx.target), now,
+        [&](const user::State& s) { return user::decide_login_failure(s, ctx.target, json_string(body, "ip")); },
+        [&](Plan& plan, const user::State& after) {
+          plan.reply["user_id"] = ctx.target;
+          if (auto until = user::locked_until(after, now)) plan.reply["locked_until_us"] = until;
+        });
   };
   p.add_command("user.record_login_failure", std::move(failure));
 }

@@ -41,6 +41,26 @@ void settle(Plan& plan, typename A::State& state, Decision decision, std::int64_
   plan.record = {plan.stream, A::kStateFormat, AggregateStore::encode(state)};
 }
 
+// The plan of a command on an existing stream of aggregate A: loads it,
+// decides on its state (`decide(state)` -> Result<Decision>), settles, and lets
+// `reply(plan, state_after)` fill the reply. Status 200.
+template <class A, class Decide, class Reply>
+Result<Plan> plan_on(CommandPipeline& pipe, const std::string& stream, std::int64_t now, Decide&& decide,
+                     Reply&& reply) {
+  auto loaded = pipe.aggregates().load<A>(stream);
+  if (!loaded) return std::move(loaded).error();
+  auto d = decide(loaded->state);
+  if (!d) return std::move(d).error();
+  typename A::State state = loaded->state;
+  Plan plan;
+  plan.stream = stream;
+  plan.expected = loaded->version;
+  plan.status = 200;
+  settle<A>(plan, state, std::move(d).value(), now);
+  reply(plan, state);
+  return plan;
+}
+
 inline std::string json_string(const boost::json::object& o, const char* key) {
   auto* v = o.if_contains(key);
   return v && v->is_string() ? std::string(v->as_string()) : std::string();

@@ -40,6 +40,19 @@ void register_user_commands(CommandPipeline& p) {
     return plan;
   };
   p.add_command("user.signup", std::move(signup));
+
+  CommandHandler change;
+  change.plan = [](const json::object& body, const CommandContext& ctx, std::int64_t now,
+                   CommandPipeline& pipe) -> Result<Plan> {
+    return plan_on<UserAggregate>(
+        pipe, user::stream_of(ctx.target), now,
+        [&](const user::State& s) { return user::decide_password_change(s, ctx.target, json_string(body, "password_hash")); },
+        [&](Plan& plan, const user::State&) {
+          plan.reply["user_id"] = ctx.target;
+          plan.reply["password_changed"] = true;
+        });
+  };
+  p.add_command("user.change_password", std::move(change));
 }
 
 }  // namespace causeway

@@ -216,3 +216,46 @@ TEST_CASE("sessions: erasing a user revokes their live sessions") {
   CHECK(events.body.find("TestBrowser") == std::string::npos);
   CHECK(t.login().status == 401);  // no password left to check
 }
+
+TEST_CASE("sessions: changing the password needs the current one, refuses the last five, and ends every session") {
+  Sessions t;
+  auto s = t.logged_in();
+  auto change = [&](const std::string& current, const std::string& next) {
+    return t.f.http->post("/v1/users/password",
+                          json::serialize(json::object{
+                              {"email", kEmail}, {"current_password", current}, {"new_password", next}}));
+  };
+  problem_of(change("not the password", "a brand new passphrase"), 401);
+  CHECK(pointer_of(problem_of(change(kPassword, kPassword), 422)) == "/new_password");  // history: the current one
+  CHECK(str(problem_of(change(kPassword, "aaaaaaaaaaaaaaaa"), 422).at("detail")).find("\"distinct\"") !=
+        std::string::npos);
+  auto ok = change(kPassword, "a brand new passphrase");
+  REQUIRE(ok.status == 200);
+  CHECK(ok.json().at("revoked_sessions").as_array().size() == 1);
+  CHECK(t.list(s).status == 401);
+  problem_of(t.login(), 401);  // the old password is gone
+  CHECK(t.login(kEmail, "a brand new passphrase").status == 201);
+  // Back to the first password: refused by the history rule.
+  auto back = change("a brand new passphrase", kPassword);
+  CHECK(str(problem_of(back, 422).at("detail")).find("\"history\"") != std::string::npos);
+  CHECK(pointer_of(problem_of(t.f.http->post("/v1/users/password", R"({"email":"x@y.z","current_password":"a"})"),
+                              422)) == "/new_password");
+}
+
+TEST_CASE("sessions: with a maximum password age, login refuses an old password until it is changed") {
+  ManualClock clock;
+  NodeFixture f([](ServerConfig& cfg) { cfg.password_max_age_days = 90; }, &clock);
+  f.signup(kEmail);
+  auto login = [&](const std::string& pw) {
+    return f.http->post("/v1/sessions", json::serialize(json::object{{"email", kEmail}, {"password", pw}}));
+  };
+  CHECK(login(kPassword).status == 201);
+  clock.advance_us(91LL * 24 * 60 * kMinute);
+  CHECK(str(problem_of(login(kPassword), 403).at("detail")).find("expired") != std::string::npos);
+  auto changed = f.http->post("/v1/users/password",
+                              json::serialize(json::object{{"email", kEmail},
+                                                           {"current_password", kPassword},
+                                                           {"new_password", "a fresh long passphrase"}}));
+  REQUIRE(changed.status == 200);
+  CHECK(login("a fresh long passphrase").status == 201);
+}
