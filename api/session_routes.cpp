@@ -25,6 +25,7 @@
 #include "api/log.h"
 #include "api/routes.h"
 #include "engine/async.h"
+#include "engine/audit/export.h"
 #include "engine/commands/traits.h"
 #include "engine/password.h"
 #include "engine/password_policy.h"
@@ -170,13 +171,13 @@ awaitable<Response> Api::session_route(Request& req, const std::string& request_
     // The user of the email, their lockout, and their password hash.
     std::string user_id;
     std::string hash = dummy_hash(pipeline_.options().password);
-    auto owner = log_.reservation_owner("email:" + vault_.blind_index("email", user::normalize_email(email)));
+    const std::string email_index = vault_.blind_index("email", user::normalize_email(email));
+    auto owner = log_.reservation_owner("email:" + email_index);
     if (!owner) co_return problem(owner.error(), instance, request_id, ver);
     if (!owner->has_value()) {
       // Unknown emails lock like known ones (in memory), so a 429 does not
       // tell which addresses have an account.
-      if (auto wait = unknown_email_limit_->acquire(
-              vault_.blind_index("email", user::normalize_email(email))))
+      if (auto wait = unknown_email_limit_->acquire(email_index))
         co_return too_many("too many failed logins: the account is locked for a while", wait, instance, request_id,
                            ver);
     } else {
@@ -427,15 +428,11 @@ awaitable<Response> Api::password_route(Request& req, const std::string& request
 
 Result<std::vector<json::object>> Api::sessions_of(const std::string& user_id) {
   // The subject index holds every session event of the user: strongly consistent, no view lag.
-  auto positions = log_.subject_positions(user_id);
-  if (!positions) return std::move(positions).error();
+  auto about = audit::events_about(log_, user_id);
+  if (!about) return std::move(about).error();
   std::map<std::string, json::object> by_id;
   std::vector<std::string> order;
-  for (auto pos : *positions) {
-    auto read = log_.read_forward(0, pos, 1);
-    if (!read) return std::move(read).error();
-    if (read->empty()) continue;
-    const Event& e = read->front();
+  for (const Event& e : *about) {
     if (!e.type.starts_with("session.")) continue;
     boost::system::error_code ec;
     auto data = json::parse(e.data, ec);

@@ -102,18 +102,28 @@ Status record_read(EventLog& log, const Actor& actor, const std::string& tenant,
   return append_read_record(log, actor, tenant, "audit.read", data, now_us);
 }
 
-Result<json::array> subject_events(EventLog& log, KeyVault& vault, const SchemaRegistry& schemas,
-                                   const std::string& subject) {
+Result<std::vector<Event>> events_about(EventLog& log, const std::string& subject) {
   auto positions = log.subject_positions(subject);
   if (!positions) return std::move(positions).error();
-  json::array events;
-  events.reserve(positions->size());
+  std::vector<Event> out;
+  out.reserve(positions->size());
   for (auto pos : *positions) {
     auto read = log.read_forward(0, pos, 1);
     if (!read) return std::move(read).error();
     if (read->empty() || read->front().position != pos)
       return Error::corruption(fmt::format("the subject index names position {}, which is not in the log", pos));
-    const Event& e = read->front();
+    out.push_back(std::move(read->front()));
+  }
+  return out;
+}
+
+Result<json::array> subject_events(EventLog& log, KeyVault& vault, const SchemaRegistry& schemas,
+                                   const std::string& subject) {
+  auto about = events_about(log, subject);
+  if (!about) return std::move(about).error();
+  json::array events;
+  events.reserve(about->size());
+  for (const Event& e : *about) {
     boost::system::error_code ec;
     auto data = json::parse(e.data, ec);
     if (ec) return Error::corruption("event payload");

@@ -64,6 +64,11 @@ Status record_export(EventLog& log, const Actor& actor, const ExportQuery& q, co
 Status record_read(EventLog& log, const Actor& actor, const std::string& tenant, boost::json::object data,
                    std::int64_t now_us);
 
+// Every stored event about `subject`, in log order, by the subject index:
+// point reads, no scan. Fails with corruption when the index names a missing
+// position.
+Result<std::vector<Event>> events_about(EventLog& log, const std::string& subject);
+
 // Every event about `subject` (GDPR Art. 15), by the subject index: point
 // reads, no scan. CloudEvents with personal fields opened ("[erased]" or
 // "[expired]" where a key is gone) and secret fields "[redacted]".

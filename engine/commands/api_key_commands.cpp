@@ -53,20 +53,13 @@ void register_api_key_commands(CommandPipeline& p) {
   CommandHandler revoke;
   revoke.plan = [](const json::object&, const CommandContext& ctx, std::int64_t now,
                    CommandPipeline& pipe) -> Result<Plan> {
-    auto loaded = pipe.aggregates().load<ApiKeyAggregate>(ctx.target);
-    if (!loaded) return std::move(loaded).error();
-    auto d = api_key::decide_revoke(loaded->state, ctx.target, now);
-    if (!d) return std::move(d).error();
-    api_key::State state = loaded->state;
-    Plan plan;
-    plan.stream = ctx.target;
-    plan.tenant = state.org_id;  // a key's organization never changes
-    plan.expected = loaded->version;
-    plan.status = 200;
-    settle<ApiKeyAggregate>(plan, state, std::move(d).value(), now);
-    plan.reply["key_id"] = ctx.target;
-    plan.reply["revoked"] = true;
-    return plan;
+    return plan_on<ApiKeyAggregate>(
+        pipe, ctx.target, now, [&](const api_key::State& st) { return api_key::decide_revoke(st, ctx.target, now); },
+        [&](Plan& plan, const api_key::State& after) {
+          plan.tenant = after.org_id;  // a key's organization never changes
+          plan.reply["key_id"] = ctx.target;
+          plan.reply["revoked"] = true;
+        });
   };
   p.add_command("api_key.revoke", std::move(revoke));
 }

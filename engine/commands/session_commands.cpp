@@ -93,19 +93,13 @@ void register_session_commands(CommandPipeline& p) {
   revoke.plan = [](const json::object& body, const CommandContext& ctx, std::int64_t now,
                    CommandPipeline& pipe) -> Result<Plan> {
     if (ctx.target.rfind("session-", 0) != 0) return Error::not_found("no such session");
-    auto loaded = pipe.aggregates().load<SessionAggregate>(ctx.target);
-    if (!loaded) return std::move(loaded).error();
-    auto d = session::decide_revoke(loaded->state, ctx.target, json_string(body, "reason"));
-    if (!d) return std::move(d).error();
-    session::State state = loaded->state;
-    Plan plan;
-    plan.stream = ctx.target;
-    plan.expected = loaded->version;
-    plan.status = 200;
-    settle<SessionAggregate>(plan, state, std::move(d).value(), now);
-    plan.reply["session_id"] = ctx.target;
-    plan.reply["revoked"] = true;
-    return plan;
+    return plan_on<SessionAggregate>(
+        pipe, ctx.target, now,
+        [&](const session::State& st) { return session::decide_revoke(st, ctx.target, json_string(body, "reason")); },
+        [&](Plan& plan, const session::State&) {
+          plan.reply["session_id"] = ctx.target;
+          plan.reply["revoked"] = true;
+        });
   };
   p.add_command("session.revoke", std::move(revoke));
 
