@@ -34,6 +34,7 @@ struct ServerConfig {
   std::int64_t audit_checkpoint_interval_s = 60;
   std::uint64_t audit_export_max_positions = 200'000;  // per API export (built in memory); the CLI streams  // ...and at least this often while events arrive (0 = never)
   std::int64_t retention_sweep_interval_s = 3600;
+  std::int64_t stuck_check_interval_s = 60;  // how often running workflow runs are checked for no progress
   // Peer addresses (CIDR list) that may use /v1/admin/* and the admin token;
   // empty allows every address.
   std::string admin_allow = "127.0.0.0/8,::1/128";

@@ -111,6 +111,10 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   register_retention_commands(*n->pipeline_);
   register_session_commands(*n->pipeline_);
   register_totp_commands(*n->pipeline_);
+  n->catalog_ = std::make_unique<workflow::Catalog>(*n->pipeline_);
+  register_workflow_commands(*n->pipeline_);
+  register_run_commands(*n->pipeline_, *n->catalog_);
+  register_ingest_commands(*n->pipeline_);
   ProjectionRuntime::Options vo;
   vo.data_dir = cfg.data_dir;
   vo.clock = clock;
@@ -137,9 +141,22 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   n->server_ = std::make_unique<api::Server>(n->cfg_, [api = n->api_.get()](api::Request r) {
     return api->handle(std::move(r));
   });
+  workflow::Executor::Options wo;
+  wo.stuck_check_interval_us = cfg.stuck_check_interval_s * 1'000'000;
+  n->executor_ = std::make_unique<workflow::Executor>(*n->pipeline_, *n->catalog_, n->server_->io().get_executor(),
+                                                      clock ? *clock : n->system_clock_, wo);
+  n->api_->set_workflows(n->executor_.get(), n->catalog_.get());
   auto port = n->server_->start();
   if (!port) return std::move(port).error();
   n->port_ = *port;
+  if (auto st = n->executor_->recover(); !st) return std::move(st).error();
+  n->dispatcher_ = std::make_unique<workflow::Dispatcher>(*n->pipeline_, *n->catalog_, *n->executor_,
+                                                          n->server_->io().get_executor(),
+                                                          cfg.data_dir + "/workflow-dispatch.json");
+  if (auto st = n->dispatcher_->open(); !st) return std::move(st).error();
+  n->executor_->on_tick([d = n->dispatcher_.get()] { d->tick(); });
+  n->dispatcher_->start();
+  n->executor_->start();
   log_fields(spdlog::level::info, "serving",
              {{"address", cfg.listen_address}, {"port", n->port_}, {"position", n->log_->head().str()}});
   return n;
@@ -148,6 +165,8 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
 void Node::stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (dispatcher_) dispatcher_->stop();
+  if (executor_) executor_->stop();
   if (server_) {
     server_->stop();
     server_->wait();

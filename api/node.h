@@ -4,6 +4,7 @@
 //   data_dir/master.key   generated master key (0600) when none is configured
 //   data_dir/admin.token  generated admin bearer token (0600) when none is set
 //   data_dir/views.db     SQLite views (symlink to views/gen-N.db), see projections/
+//   data_dir/workflow-dispatch.json  how far workflow triggers have read the log (a hint)
 //
 // Lifecycle: open() recovers the log and starts serving; stop() stops accepting,
 // lets in-flight commands finish, then closes the log cleanly. The destructor
@@ -18,6 +19,8 @@
 #include "api/server.h"
 #include "engine/audit/checkpointer.h"
 #include "engine/retention/sweeper.h"
+#include "engine/workflow/dispatcher.h"
+#include "engine/workflow/executor.h"
 #include "events/rocks/rocks_log.h"
 #include "events/upcast.h"
 #include "projections/runtime.h"
@@ -38,6 +41,7 @@ class Node {
   audit::Checkpointer& checkpointer() { return *checkpointer_; }
   retention::RetentionSweeper& retention() { return *retention_; }
   const audit::Signer& signer() const { return *signer_; }
+  workflow::Executor& workflows() { return *executor_; }
   void stop();
 
  private:
@@ -54,6 +58,9 @@ class Node {
   std::unique_ptr<audit::Signer> signer_;
   std::unique_ptr<audit::Checkpointer> checkpointer_;
   std::unique_ptr<retention::RetentionSweeper> retention_;
+  std::unique_ptr<workflow::Catalog> catalog_;
+  std::unique_ptr<workflow::Executor> executor_;
+  std::unique_ptr<workflow::Dispatcher> dispatcher_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<api::Server> server_;
   std::string admin_token_;

@@ -1,5 +1,7 @@
 #include "api/problem.h"
 
+#include <fmt/format.h>
+
 #include <boost/beast/http/status.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -40,6 +42,13 @@ std::string slug_of(int status) {
   }
 }
 }  // namespace
+
+Response method_not_allowed(const char* allow, std::string_view instance, std::string_view request_id,
+                            unsigned version) {
+  auto res = problem(405, fmt::format("use {}", allow), "", instance, request_id, version);
+  res.set(http::field::allow, allow);
+  return res;
+}
 
 Response problem(int status, std::string detail, std::string_view pointer, std::string_view instance,
                  std::string_view request_id, unsigned version) {

@@ -223,6 +223,19 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       co_return co_await command(req, request_id, "api_key.revoke", seg[3]);
     }
     if (seg[1] == "me" && seg.size() >= 3) co_return co_await me_route(req, request_id, seg, route_name);
+    if (executor_ && seg.size() == 2 && seg[1] == "events") {
+      route_name = "events.ingest";
+      if (method != http::verb::post) co_return not_allowed("POST");
+      auto who = authenticate(req);
+      if (!who) co_return problem(who.error(), instance, request_id, ver);
+      if (who->admin || (who->role != "owner" && who->role != "admin" && who->role != "member"))
+        co_return problem(403, "events are ingested with an organization's owner, admin or member API key", "",
+                          instance, request_id, ver);
+      co_return co_await command(req, request_id, "event.ingest", who->tenant, &*who);
+    }
+    if (executor_ && seg[1] == "workflows") co_return co_await workflow_route(req, request_id, seg, route_name);
+    if (executor_ && seg[1] == "runs" && seg.size() >= 3)
+      co_return co_await run_route(req, request_id, seg, route_name);
     if (seg[1] == "sessions" && seg.size() <= 3)
       co_return co_await session_route(req, request_id, seg, route_name);
     if (views_ && seg.size() == 3 && seg[1] == "views") {
@@ -277,7 +290,7 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
 }
 
 awaitable<Response> Api::command(Request& req, const std::string& request_id, const std::string& name,
-                                 std::string target) {
+                                 std::string target, const Principal* who) {
   const unsigned ver = req.version();
   const std::string instance(req.target());
   auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
@@ -286,6 +299,10 @@ awaitable<Response> Api::command(Request& req, const std::string& request_id, co
 
   CommandContext ctx;
   if (is_admin(req)) ctx.actor = Actor{"admin", {}};
+  if (who) {
+    ctx.actor = actor_of(*who);
+    ctx.tenant = who->tenant;
+  }
   ctx.request_id = request_id;
   ctx.target = std::move(target);
   if (auto it = req.find("Idempotency-Key"); it != req.end()) {

@@ -26,6 +26,7 @@
 //   POST  /v1/users/password                        change a password (history, revokes sessions)
 //   GET|DELETE /v1/sessions, DELETE /v1/sessions/{id|current}  the caller's sessions
 //   POST|DELETE /v1/me/totp, POST /v1/me/totp/confirmation      two-factor (me_routes.cpp)
+//   /v1/workflows[...], /v1/runs/{id}[...]          workflows and runs (workflow_routes.cpp, docs/api.md)
 //
 // Callers are the operator (the admin token: every tenant) or an API key of
 // one organization (its tenant and role); see Principal.
@@ -53,6 +54,7 @@
 #include "engine/audit/checkpointer.h"
 #include "engine/pipeline.h"
 #include "engine/retention/sweeper.h"
+#include "engine/workflow/executor.h"
 #include "projections/read_pool.h"
 #include "projections/runtime.h"
 
@@ -95,11 +97,25 @@ class Api {
   void set_key_purger(std::function<Status()> purge) { purge_keys_ = std::move(purge); }
   // Enables POST /v1/admin/retention/sweeps (set once at start-up, before serving).
   void set_retention(retention::RetentionSweeper* sweeper) { retention_ = sweeper; }
+  // Enables the workflow routes (set once at start-up, before serving).
+  void set_workflows(workflow::Executor* executor, workflow::Catalog* catalog) {
+    executor_ = executor;
+    catalog_ = catalog;
+  }
 
  private:
   boost::asio::awaitable<Response> route(Request& req, const std::string& request_id, std::string& route_name);
+  // Runs command `name` on the request's JSON body. With `who`, the command
+  // acts for that principal's tenant (CommandContext::tenant) and actor.
   boost::asio::awaitable<Response> command(Request& req, const std::string& request_id, const std::string& name,
-                                           std::string target);
+                                           std::string target, const Principal* who = nullptr);
+  // workflow_routes.cpp: /v1/workflows[...], /v1/runs/{id}[...]
+  boost::asio::awaitable<Response> workflow_route(Request& req, const std::string& request_id,
+                                                  const std::vector<std::string>& seg, std::string& route_name);
+  boost::asio::awaitable<Response> run_route(Request& req, const std::string& request_id,
+                                             const std::vector<std::string>& seg, std::string& route_name);
+  boost::asio::awaitable<Response> dry_run(Request& req, const std::string& request_id, const Principal& who,
+                                           const std::string& workflow_id);
   Response stream_events(const Request& req, const std::string& request_id, const std::string& stream,
                          const boost::urls::url_view& url);
   bool is_admin(const Request& req) const;
@@ -170,6 +186,8 @@ class Api {
   audit::Checkpointer* checkpointer_ = nullptr;
   std::function<Status()> purge_keys_;
   retention::RetentionSweeper* retention_ = nullptr;
+  workflow::Executor* executor_ = nullptr;
+  workflow::Catalog* catalog_ = nullptr;
   std::unique_ptr<RateLimiter> login_limit_;          // per peer address: login and refresh attempts
   std::unique_ptr<RateLimiter> unknown_email_limit_;  // per unknown email: mirrors the account lockout
   CidrList admin_allow_;  // parsed from cfg.admin_allow (Node::open refuses a bad list)

@@ -114,11 +114,7 @@ awaitable<Response> Api::session_route(Request& req, const std::string& request_
   const unsigned ver = req.version();
   const std::string instance(req.target());
   const auto method = req.method();
-  auto not_allowed = [&](const char* allow) {
-    auto res = problem(405, fmt::format("use {}", allow), "", instance, request_id, ver);
-    res.set(http::field::allow, allow);
-    return res;
-  };
+  auto not_allowed = [&](const char* allow) { return method_not_allowed(allow, instance, request_id, ver); };
   auto body_of = [&](json::value& out) -> std::optional<Response> {
     auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
     if (auto* err = std::get_if<BodyError>(&parsed)) return problem(err->status, err->detail, "", instance, request_id, ver);

@@ -93,7 +93,7 @@ Result<Commit> CommandPipeline::build_commit(Plan& plan, const CommandContext& c
     c.events.push_back(std::move(e));
   }
   c.reservations = std::move(plan.decision.reservations);
-  if (!c.events.empty()) c.aggregates.push_back(std::move(plan.record));
+  if (!c.events.empty() && !plan.record.stream.empty()) c.aggregates.push_back(std::move(plan.record));
   if (!ctx.idempotency_key.empty()) {
     c.idempotency_key = idempotency_scope(ctx);
     c.fingerprint = fingerprint;

@@ -135,6 +135,17 @@ void register_session_commands(CommandPipeline& p);
 // user.totp_enroll, user.totp_confirm, user.second_factor, user.totp_disable
 // (target: the user id; engine/aggregates/user.h, engine/totp.h).
 void register_totp_commands(CommandPipeline& p);
+// workflow.create, workflow.update_draft, workflow.publish, workflow.archive,
+// workflow.share (engine/aggregates/workflow.h).
+void register_workflow_commands(CommandPipeline& p);
+namespace workflow {
+class Catalog;
+}
+// run.start, run.advance, run.cancel, run.restart, run.mark_stuck (target: the
+// run id; engine/aggregates/run.h, engine/workflow/interpreter.h).
+void register_run_commands(CommandPipeline& p, workflow::Catalog& catalog);
+// event.ingest (target: the organization id; engine/commands/ingest_commands.cpp).
+void register_ingest_commands(CommandPipeline& p);
 // Hex BLAKE2b-256 of an API key secret: what the log stores instead of it.
 std::string api_key_secret_hash(std::string_view secret);
 

@@ -19,8 +19,6 @@ struct SchemaRegistry::Compiled {
 
 SchemaRegistry::~SchemaRegistry() = default;
 
-namespace {
-
 std::string escape_pointer_token(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -30,6 +28,8 @@ std::string escape_pointer_token(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 // valijson reports a path like {"<root>", "[email]", "[0]"}; make it a pointer.
 std::string pointer_from_context(const std::vector<std::string>& ctx) {
@@ -44,20 +44,38 @@ std::string pointer_from_context(const std::vector<std::string>& ctx) {
   return p;
 }
 
-// Reports properties that the schema does not declare where it forbids extras,
-// each with its own pointer (valijson names only the parent object).
-void unknown_fields(const json::value& schema, const json::value& doc, const std::string& at,
-                    std::vector<FieldError>& out) {
+// Follows a local "$ref" ("#/definitions/node") to the schema it names.
+const json::value& resolve_ref(const json::value& root, const json::value& schema) {
   auto* s = schema.if_object();
+  auto* ref = s ? s->if_contains("$ref") : nullptr;
+  if (!ref || !ref->is_string() || !ref->as_string().starts_with("#")) return schema;
+  boost::system::error_code ec;
+  auto* target = root.find_pointer(std::string_view(ref->as_string()).substr(1), ec);
+  return target ? *target : schema;
+}
+
+// Reports properties that the schema does not declare where it forbids extras,
+// each with its own pointer (valijson names only the parent object). Follows
+// local $refs and the items of arrays.
+void unknown_fields(const json::value& root, const json::value& schema, const json::value& doc,
+                    const std::string& at, std::vector<FieldError>& out) {
+  auto* s = resolve_ref(root, schema).if_object();
+  if (!s) return;
+  if (auto* a = doc.if_array()) {
+    if (auto* items = s->if_contains("items"); items && items->is_object())
+      for (std::size_t i = 0; i < a->size(); ++i)
+        unknown_fields(root, *items, (*a)[i], at + "/" + std::to_string(i), out);
+    return;
+  }
   auto* o = doc.if_object();
-  if (!s || !o) return;
+  if (!o) return;
   auto* props = s->if_contains("properties");
   auto* extra = s->if_contains("additionalProperties");
   for (const auto& kv : *o) {
     std::string ptr = at + "/" + escape_pointer_token(kv.key());
     const json::value* sub = props && props->is_object() ? props->as_object().if_contains(kv.key()) : nullptr;
     if (sub) {
-      unknown_fields(*sub, kv.value(), ptr, out);
+      unknown_fields(root, *sub, kv.value(), ptr, out);
     } else if (extra && extra->is_bool() && !extra->as_bool()) {
       out.push_back({ptr, "unknown field"});
     }
@@ -92,12 +110,15 @@ Result<std::shared_ptr<SchemaRegistry>> SchemaRegistry::from_embedded() {
   std::shared_ptr<SchemaRegistry> reg(new SchemaRegistry());
   for (const auto& e : embedded_schemas()) {
     std::string_view path = e.path;
+    // Data embedded alongside the schemas (the workflow templates) is not a schema.
+    if (path.starts_with("workflows/templates/")) continue;
     auto compiled = compile(e);
     if (!compiled) return std::move(compiled).error();
     auto name = path.substr(path.find('/') + 1);
     name = name.substr(0, name.size() - 5);  // ".json"
     if (path.starts_with("commands/")) reg->commands_.emplace(std::string(name), std::move(compiled).value());
     else if (path.starts_with("events/")) reg->events_.emplace(std::string(name), std::move(compiled).value());
+    else reg->documents_.emplace(std::string(path), std::move(compiled).value());
   }
   return reg;
 }
@@ -106,7 +127,7 @@ bool SchemaRegistry::has_command(const std::string& name) const { return command
 
 std::vector<FieldError> SchemaRegistry::validate(const Compiled& c, const json::value& doc) const {
   std::vector<FieldError> out;
-  unknown_fields(c.doc, doc, "", out);
+  unknown_fields(c.doc, c.doc, doc, "", out);
   // The validator caches compiled regexes and is not thread-safe: one per thread.
   thread_local valijson::Validator validator;
   valijson::ValidationResults results;
@@ -157,6 +178,19 @@ void SchemaRegistry::redact_secrets(const std::string& type, std::uint32_t versi
   if (!data.is_object()) return;
   for (const auto& f : secret_fields(type, version))
     if (auto* v = data.as_object().if_contains(f)) *v = "[redacted]";
+}
+
+std::vector<FieldError> SchemaRegistry::validate_document(const std::string& path, const json::value& doc) const {
+  auto it = documents_.find(path);
+  if (it == documents_.end()) return {{"", fmt::format("no schema {}", path)}};
+  auto out = validate(*it->second, doc);
+  std::erase_if(out, [](const FieldError& e) {
+    return e.detail.starts_with("Failed to validate item #") ||
+           e.detail.starts_with("Failed to validate against a conditional schema") ||
+           e.detail.starts_with("Failed to validate against additional properties schema") ||
+           e.detail.starts_with("Failed to validate against child schema");
+  });
+  return out;
 }
 
 bool SchemaRegistry::has_event_category(const std::string& category) const {

@@ -3,7 +3,8 @@
 // validate_command() checks a request body against schemas/commands/<name>.json
 // and returns every problem, each with the RFC 6901 pointer of the offending
 // field. personal_fields() lists the top-level properties of an event payload
-// that are marked "x-personal": true.
+// that are marked "x-personal": true. validate_document() checks a whole
+// document against any other schema, e.g. "workflows/definition.json".
 //
 // Thread safety: immutable after construction; validate_* may run concurrently.
 #pragma once
@@ -11,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/value.hpp>
@@ -24,6 +26,9 @@ struct EmbeddedSchema {
   const char* text;
 };
 const std::vector<EmbeddedSchema>& embedded_schemas();
+
+// One RFC 6901 reference token: "~" as "~0", "/" as "~1".
+std::string escape_pointer_token(std::string_view s);
 
 struct FieldError {
   std::string pointer;  // "" is the document root
@@ -47,6 +52,11 @@ class SchemaRegistry {
   void redact_secrets(const std::string& type, std::uint32_t version, boost::json::value& data) const;
   // Whether some event type starts with "<category>." (retention categories).
   bool has_event_category(const std::string& category) const;
+  // Checks a document against schemas/<path> (e.g. "workflows/definition.json"):
+  // every problem with its pointer, like validate_command(). Wrapper messages
+  // ("Failed to validate item #2 in array.") that only repeat a deeper
+  // problem are left out.
+  std::vector<FieldError> validate_document(const std::string& path, const boost::json::value& doc) const;
 
   struct Compiled;  // a parsed and compiled schema (schema_registry.cpp)
 
@@ -55,6 +65,7 @@ class SchemaRegistry {
   std::vector<FieldError> validate(const Compiled& c, const boost::json::value& doc) const;
   std::map<std::string, std::unique_ptr<Compiled>> commands_;
   std::map<std::string, std::unique_ptr<Compiled>> events_;  // key "type.vN"
+  std::map<std::string, std::unique_ptr<Compiled>> documents_;  // the rest, key: path under schemas/
 };
 
 }  // namespace causeway

@@ -92,6 +92,18 @@ VerifyReport verify_aggregates(EventLog& log, const Upcaster& upcaster,
     } else if (stream.rfind("dsr-", 0) == 0) {
       folded = refold<Refold<DsrAggregate>>(store, stream);
       format = DsrAggregate::kStateFormat;
+    } else if (stream.rfind("session-", 0) == 0) {
+      folded = refold<Refold<SessionAggregate>>(store, stream);
+      format = SessionAggregate::kStateFormat;
+    } else if (stream.rfind("retention-", 0) == 0) {
+      folded = refold<Refold<RetentionAggregate>>(store, stream);
+      format = RetentionAggregate::kStateFormat;
+    } else if (stream.rfind("workflow-", 0) == 0) {
+      folded = refold<Refold<WorkflowAggregate>>(store, stream);
+      format = WorkflowAggregate::kStateFormat;
+    } else if (stream.rfind("run-", 0) == 0) {
+      folded = refold<Refold<RunAggregate>>(store, stream);
+      format = RunAggregate::kStateFormat;
     }
     if (!folded) {
       r.problem = fmt::format("{}: {}", stream, folded.error().message);

@@ -34,9 +34,8 @@ CommandHandler handler(Decide decide) {
                                         CommandPipeline& pipe) -> Result<Plan> {
     const std::string& scope = ctx.target;
     if (scope != "all") {
-      auto org = pipe.aggregates().load<OrganizationAggregate>(scope);
-      if (!org) return std::move(org).error();
-      if (!org->state.exists) return Error::not_found("no such organization");
+      if (auto st = require_existing<OrganizationAggregate>(pipe, scope, "no such organization"); !st)
+        return std::move(st).error();
     }
     const std::string category = json_string(body, "category");
     if (!valid_category(category))

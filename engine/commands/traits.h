@@ -4,9 +4,11 @@
 #include "engine/aggregates/api_key.h"
 #include "engine/aggregates/organization.h"
 #include "engine/aggregates/retention.h"
+#include "engine/aggregates/run.h"
 #include "engine/aggregates/session.h"
 #include "engine/aggregates/subject.h"
 #include "engine/aggregates/user.h"
+#include "engine/aggregates/workflow.h"
 #include "engine/pipeline.h"
 
 namespace causeway {
@@ -30,6 +32,8 @@ using SubjectAggregate = AggregateTraits<subject::State, subject::kStateFormat, 
 using DsrAggregate = AggregateTraits<dsr::State, dsr::kStateFormat, &dsr::apply>;
 using SessionAggregate = AggregateTraits<session::State, session::kStateFormat, &session::apply>;
 using RetentionAggregate = AggregateTraits<retention::State, retention::kStateFormat, &retention::apply>;
+using WorkflowAggregate = AggregateTraits<workflow_agg::State, workflow_agg::kStateFormat, &workflow_agg::apply>;
+using RunAggregate = AggregateTraits<run::State, run::kStateFormat, &run::apply>;
 
 // The tail every handler's plan shares: folds the decision's events into
 // `state` (which then holds the state after the command) and moves the
@@ -59,6 +63,17 @@ Result<Plan> plan_on(CommandPipeline& pipe, const std::string& stream, std::int6
   settle<A>(plan, state, std::move(d).value(), now);
   reply(plan, state);
   return plan;
+}
+
+// Ok when `id` names an existing entity of aggregate A, else Errc::not_found
+// with `missing` (or `invalid` at `pointer` when one is given).
+template <class A>
+Status require_existing(CommandPipeline& pipe, const std::string& id, const char* missing,
+                        const std::string& pointer = {}) {
+  auto loaded = pipe.aggregates().load<A>(id);
+  if (!loaded) return std::move(loaded).error();
+  if (!loaded->state.exists) return pointer.empty() ? Error::not_found(missing) : Error::invalid(missing, pointer);
+  return ok_status();
 }
 
 inline std::string json_string(const boost::json::object& o, const char* key) {

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "projections/rule_projection.h"
+#include "projections/views/workflow_views.h"
 
 namespace causeway {
 namespace {
@@ -200,6 +201,7 @@ ProjectionSet make_projections() {
   out.push_back(funnel());
   out.push_back(dsr());
   out.push_back(retention());
+  out.push_back(workflows_projection());
   return out;
 }
 

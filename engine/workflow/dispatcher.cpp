@@ -1,0 +1,305 @@
+#include "engine/workflow/dispatcher.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <limits>
+
+#include "engine/pipeline.h"
+#include "engine/workflow/cron.h"
+#include "events/codec.h"
+
+namespace causeway::workflow {
+namespace json = boost::json;
+namespace asio = boost::asio;
+
+namespace {
+
+std::string str_of(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+asio::awaitable<void> execute_into(CommandPipeline& pipe, std::string name, json::value body, CommandContext ctx,
+                                   std::optional<Result<CommandOutcome>>& out, std::promise<void>& done) {
+  auto r = co_await pipe.execute(std::move(name), std::move(body), std::move(ctx));
+  out.emplace(std::move(r));
+  done.set_value();
+}
+
+// Runs a command on the I/O executor and waits for it (subscription threads).
+Result<CommandOutcome> execute_sync(CommandPipeline& pipe, asio::any_io_executor io, std::string name,
+                                    json::value body, CommandContext ctx) {
+  std::optional<Result<CommandOutcome>> out;
+  std::promise<void> done;
+  auto ready = done.get_future();
+  asio::co_spawn(io, execute_into(pipe, std::move(name), std::move(body), std::move(ctx), out, done), asio::detached);
+  ready.wait();
+  return std::move(*out);
+}
+
+// What a trigger or a wait sees of an event: its type, payload and correlation.
+struct Seen {
+  std::string type, correlation;
+  const json::value* payload = nullptr;
+};
+
+Seen seen_of(const Event& e, const json::object& data) {
+  Seen s;
+  if (e.type == "event.ingested" || e.type == "run.event_emitted") {
+    s.type = str_of(data, "event_type");
+    s.payload = data.if_contains("payload");
+    s.correlation = str_of(data, "correlation");
+    if (s.correlation.empty() && s.payload && s.payload->is_object())
+      s.correlation = str_of(s.payload->as_object(), "correlation");
+  } else {
+    s.type = e.type;
+  }
+  return s;
+}
+
+std::string derived_run_id(const std::string& seed) { return "run-" + blake2b_hex(seed).substr(0, 32); }
+
+}  // namespace
+
+Dispatcher::Dispatcher(CommandPipeline& pipe, Catalog& catalog, Executor& executor, asio::any_io_executor io,
+                       std::string checkpoint_path)
+    : pipe_(pipe), catalog_(catalog), executor_(executor), io_(std::move(io)),
+      checkpoint_path_(std::move(checkpoint_path)) {}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+Status Dispatcher::open() {
+  EventLog& log = pipe_.log();
+  const auto parts = log.partitions();
+  const PositionToken head = log.head();
+  from_.assign(parts, 0);
+  // The checkpoint, else the head: history before the first start triggers nothing.
+  std::ifstream in(checkpoint_path_);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  boost::system::error_code ec;
+  auto saved = json::parse(text, ec);
+  for (std::uint32_t p = 0; p < parts; ++p) {
+    std::uint64_t next = (p < head.offsets.size() ? head.offsets[p] : 0) + 1;
+    if (!ec && saved.is_object())
+      if (auto* a = saved.as_object().if_contains("next"); a && a->is_array() && a->as_array().size() == parts)
+        next = std::min<std::uint64_t>(next, a->as_array()[p].to_number<std::uint64_t>());
+    from_[p] = next;
+  }
+  // The trigger index as of each partition's starting point.
+  for (std::uint32_t p = 0; p < parts; ++p) {
+    if (from_[p] <= 1) continue;
+    Status failure = ok_status();
+    auto st = log.scan_raw(p, 1, from_[p] - 1, [&](std::uint64_t, std::string_view bytes) {
+      auto links = peek_entry(bytes, HashCheck::trust);
+      if (!links) {
+        failure = links.error();
+        return false;
+      }
+      if (links->type != "workflow.published" && links->type != "workflow.archived") return true;
+      auto e = decode_entry(bytes, HashCheck::trust);
+      if (!e) {
+        failure = e.error();
+        return false;
+      }
+      boost::system::error_code jec;
+      auto data = json::parse(e->data, jec);
+      if (!jec && data.is_object()) index(*e, data.as_object());
+      return true;
+    });
+    if (!st) return st;
+    if (!failure) return failure;
+  }
+  return ok_status();
+}
+
+void Dispatcher::start() {
+  for (std::uint32_t p = 0; p < from_.size(); ++p) {
+    subs_.push_back(std::make_unique<CatchUpSubscription>(
+        pipe_.log(), p, from_[p], [this, p](const std::vector<Event>& batch) { return handle(p, batch); }));
+    subs_.back()->start();
+  }
+}
+
+void Dispatcher::stop() {
+  for (auto& s : subs_) s->stop();
+  subs_.clear();
+}
+
+void Dispatcher::index(const Event& e, const json::object& data) {
+  const std::string id = str_of(data, "workflow_id");
+  std::lock_guard lock(mu_);
+  if (e.type == "workflow.archived") {
+    triggers_.erase(id);
+    return;
+  }
+  auto* def_doc = data.if_contains("definition");
+  if (!def_doc) return;
+  auto def = catalog_.compile_cached(*def_doc, str_of(data, "hash"));
+  if (!def || (*def)->trigger < 0) return;
+  const Node& t = (*def)->nodes[static_cast<std::size_t>((*def)->trigger)];
+  if (t.trigger.kind != "event" && t.trigger.kind != "schedule") {
+    triggers_.erase(id);
+    return;
+  }
+  Trigger tr;
+  tr.workflow_id = id;
+  tr.org_id = str_of(data, "org_id");
+  tr.hash = str_of(data, "hash");
+  auto* v = data.if_contains("version");
+  tr.version = v && v->is_int64() ? v->as_int64() : 0;
+  tr.published_at = e.occurred_at_us;
+  tr.def = *def;
+  triggers_[id] = std::move(tr);
+}
+
+Status Dispatcher::handle(std::uint32_t partition, const std::vector<Event>& batch) {
+  for (const auto& e : batch) {
+    if (e.tenant.empty()) continue;
+    boost::system::error_code ec;
+    auto parsed = json::parse(e.data, ec);
+    if (ec || !parsed.is_object()) continue;
+    if (e.type == "workflow.published" || e.type == "workflow.archived") {
+      index(e, parsed.as_object());
+      continue;
+    }
+    dispatch(e, parsed.as_object());
+  }
+  if (!batch.empty()) {
+    std::lock_guard lock(mu_);
+    from_[partition] = batch.back().position + 1;
+  }
+  save_checkpoint();
+  return ok_status();
+}
+
+void Dispatcher::dispatch(const Event& e, const json::object& raw) {
+  Seen seen = seen_of(e, raw);
+  std::vector<Trigger> matching;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, t] : triggers_) {
+      const Node& n = t.def->nodes[static_cast<std::size_t>(t.def->trigger)];
+      if (t.org_id == e.tenant && n.trigger.kind == "event" && n.trigger.event_type == seen.type &&
+          e.occurred_at_us >= t.published_at)
+        matching.push_back(t);
+    }
+  }
+  if (matching.empty() && seen.correlation.empty()) return;
+  // Open the sealed fields only now: most events concern no workflow.
+  json::value opened(raw);
+  if (auto st = pipe_.vault().open_all(opened); !st) return;
+  const json::object& data = opened.as_object();
+  seen = seen_of(e, data);
+  json::object payload;
+  if (seen.payload && seen.payload->is_object())
+    payload = seen.payload->as_object();
+  else if (!seen.payload)
+    payload = data;
+  const std::string subject =
+      !e.subjects.empty() && e.subjects.front().rfind("user-", 0) == 0 ? e.subjects.front() : std::string();
+  for (const auto& t : matching) {
+    const Node& n = t.def->nodes[static_cast<std::size_t>(t.def->trigger)];
+    if (n.trigger.filter) {
+      json::object ctx{{"input", payload}, {"vars", json::object()}, {"steps", json::object()}};
+      auto pass = evaluate(*n.trigger.filter, ctx);
+      if (!pass || !pass->is_bool() || !pass->as_bool()) continue;
+    }
+    json::object trigger{{"kind", "event"},
+                         {"event_type", seen.type},
+                         {"event_partition", static_cast<std::int64_t>(e.partition)},
+                         {"event_position", static_cast<std::int64_t>(e.position)}};
+    start_run(t, derived_run_id(t.workflow_id + "@" + std::to_string(e.partition) + ":" + std::to_string(e.position)),
+              std::move(trigger), payload, subject, true);
+  }
+  if (!seen.correlation.empty())
+    executor_.deliver(e.tenant, seen.type, seen.correlation, e.position, e.occurred_at_us, json::value(payload));
+}
+
+void Dispatcher::start_run(const Trigger& t, const std::string& run_id, json::object trigger,
+                           const json::object& payload, const std::string& subject, bool wait) {
+  json::object input;
+  for (const auto& [name, type] : t.def->input)
+    if (auto* v = payload.if_contains(name)) input[name] = *v;
+  json::object body{{"workflow_id", t.workflow_id}, {"version", t.version}, {"input", std::move(input)},
+                    {"trigger", std::move(trigger)}};
+  if (!subject.empty()) body["subject"] = subject;
+  CommandContext ctx;
+  ctx.actor = Actor{"system:triggers", {}};
+  ctx.tenant = t.org_id;
+  ctx.target = run_id;
+  ctx.request_id = "trigger-" + run_id;
+  if (!wait) {
+    // From an I/O thread (the timer loop): never block it.
+    asio::co_spawn(io_, start_async(json::value(std::move(body)), std::move(ctx)), asio::detached);
+    return;
+  }
+  auto r = execute_sync(pipe_, io_, "run.start", json::value(std::move(body)), std::move(ctx));
+  settle_start(r, run_id);
+}
+
+asio::awaitable<void> Dispatcher::start_async(json::value body, CommandContext ctx) {
+  const std::string run_id = ctx.target;
+  auto r = co_await pipe_.execute("run.start", std::move(body), std::move(ctx));
+  settle_start(r, run_id);
+}
+
+void Dispatcher::settle_start(const Result<CommandOutcome>& r, const std::string& run_id) {
+  if (r) {
+    started_++;
+  } else if (!(r.error().code == Errc::conflict && r.error().message == "the run already exists")) {
+    failed_++;  // e.g. the event's fields do not match the declared input types
+    return;
+  }
+  executor_.kick(run_id);
+}
+
+void Dispatcher::tick() {
+  const std::int64_t now = pipe_.clock().now_us();
+  std::vector<std::pair<Trigger, std::int64_t>> due;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, t] : triggers_) {
+      const Node& n = t.def->nodes[static_cast<std::size_t>(t.def->trigger)];
+      if (n.trigger.kind != "schedule") continue;
+      auto cron = parse_cron(n.trigger.cron);
+      if (!cron) continue;
+      if (t.next_fire_us == 0) {
+        // The latest fire time missed since publication (bounded walk), else the next one.
+        std::int64_t at = cron->next_after(t.published_at), missed = 0;
+        for (int i = 0; at <= now && i < 1'000'000; ++i) {
+          missed = at;
+          at = cron->next_after(at);
+        }
+        if (missed) due.emplace_back(t, missed);
+        t.next_fire_us = cron->next_after(now);
+      } else if (t.next_fire_us <= now) {
+        due.emplace_back(t, t.next_fire_us);
+        t.next_fire_us = cron->next_after(now);
+      }
+    }
+  }
+  for (const auto& [t, at] : due)
+    start_run(t, derived_run_id(t.workflow_id + "@cron:" + std::to_string(at)),
+              json::object{{"kind", "schedule"}, {"schedule_at", rfc3339_us(at)}}, json::object(), {}, false);
+}
+
+void Dispatcher::save_checkpoint() {
+  json::array next;
+  std::lock_guard lock(mu_);
+  for (auto p : from_) next.push_back(p);
+  const std::string tmp = checkpoint_path_ + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << json::serialize(json::object{{"next", std::move(next)}});
+    if (!out) return;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, checkpoint_path_, ec);
+}
+
+}  // namespace causeway::workflow

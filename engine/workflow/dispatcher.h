@@ -1,0 +1,88 @@
+// Dispatcher: turns recorded events into workflow runs and wake-ups.
+//
+// It follows every partition of the log (CatchUpSubscription) and, for each
+// event of an organization:
+//   - starts a run of every published workflow of that organization whose
+//     event trigger matches (type, and the filter over `input` = the event's
+//     payload) — only for events recorded after that version was published;
+//   - hands the event to the runs of that organization waiting for it
+//     (Executor::deliver), by type and correlation.
+// The event a trigger or wait sees: for event.ingested (POST /v1/events) and
+// run.event_emitted, their event_type, payload and correlation; for the
+// engine's own events, their type and data (no correlation). Events with no
+// tenant (e.g. a signup, before the user joins an organization) trigger
+// nothing: a customer sends those through POST /v1/events.
+//
+// Schedules: tick() starts a run of every published workflow with a schedule
+// trigger whose cron time has come (the latest one missed while the server
+// was down is fired once, older ones are skipped).
+//
+// No double firing: a triggered run's id is derived from the workflow and the
+// event's partition and position (or the schedule time), so starting it again
+// after a restart finds it already there. The checkpoint file (positions
+// handled) only saves re-reading; losing it is safe.
+//
+// Thread safety: start()/stop() from one thread; tick() from any.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/workflow/catalog.h"
+#include "engine/pipeline.h"
+#include "engine/workflow/executor.h"
+#include "events/subscription.h"
+
+namespace causeway::workflow {
+
+class Dispatcher {
+ public:
+  Dispatcher(CommandPipeline& pipe, Catalog& catalog, Executor& executor, boost::asio::any_io_executor io,
+             std::string checkpoint_path);
+  ~Dispatcher();
+
+  // Reads the checkpoint and builds the trigger index from the log.
+  Status open();
+  void start();
+  void stop();
+  void tick();
+
+  std::uint64_t started_runs() const { return started_.load(); }
+  std::uint64_t failed_starts() const { return failed_.load(); }
+
+ private:
+  struct Trigger {
+    std::string workflow_id, org_id, hash;
+    std::int64_t version = 0;
+    std::int64_t published_at = 0;
+    std::shared_ptr<const Definition> def;
+    std::int64_t next_fire_us = 0;  // schedules
+  };
+  void index(const Event& e, const boost::json::object& data);
+  Status handle(std::uint32_t partition, const std::vector<Event>& batch);
+  void dispatch(const Event& e, const boost::json::object& data);
+  // `wait`: block until started (subscription threads); else spawn (I/O threads).
+  void start_run(const Trigger& t, const std::string& run_id, boost::json::object trigger,
+                 const boost::json::object& payload, const std::string& subject, bool wait);
+  boost::asio::awaitable<void> start_async(boost::json::value body, CommandContext ctx);
+  void settle_start(const Result<CommandOutcome>& r, const std::string& run_id);
+  void save_checkpoint();
+
+  CommandPipeline& pipe_;
+  Catalog& catalog_;
+  Executor& executor_;
+  boost::asio::any_io_executor io_;
+  std::string checkpoint_path_;
+  std::mutex mu_;
+  std::map<std::string, Trigger> triggers_;  // workflow id -> its latest published version, when it has a trigger
+  std::vector<std::uint64_t> from_;          // per partition: first position to handle
+  std::vector<std::unique_ptr<CatchUpSubscription>> subs_;
+  std::atomic<std::uint64_t> started_{0}, failed_{0};
+};
+
+}  // namespace causeway::workflow

@@ -1,0 +1,471 @@
+// Workflows over HTTP on a real server: definitions saved, validated,
+// published and pinned; runs that call a real local webhook receiver with an
+// idempotency key and a signature, retry it, wait on timers, get cancelled and
+// restarted; dry-runs that write nothing; and tenants that never see each
+// other's workflows or runs.
+#include <doctest/doctest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <thread>
+
+#include "api/node_fixture.h"
+#include "engine/workflow/http_call.h"
+#include "support/webhook_receiver.h"
+
+using namespace causeway;
+using namespace causeway::testing;
+namespace json = boost::json;
+namespace http = boost::beast::http;
+
+namespace {
+
+std::string str(const json::value& v) { return std::string(v.as_string()); }
+
+// A five-node workflow: condition, two HTTP calls to `url`, a set, an end.
+std::string five_nodes(const std::string& url, int initial_retry_ms = 5) {
+  return R"({"format": 1, "name": "five", "input": {"plan": "string", "seats": "number"},
+    "nodes": [
+      {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+      {"id": "big", "type": "condition", "expression": "input.seats > 5"},
+      {"id": "crm", "type": "action", "action": {"kind": "http", "method": "POST", "url": ")" +
+         url + R"(", "body": "{\"plan\": \"{{ input.plan }}\"}"},
+       "retry": {"initial_interval_ms": )" + std::to_string(initial_retry_ms) + R"(, "maximum_attempts": 3}},
+      {"id": "billing", "type": "action", "action": {"kind": "http", "method": "POST", "url": ")" + url +
+         R"(", "body": "{\"seats\": {{ input.seats }}}"}},
+      {"id": "note", "type": "action", "action": {"kind": "set", "values": {"crm_status": "steps.crm.status"}}},
+      {"id": "done", "type": "end"}],
+    "edges": [
+      {"from": "start", "to": "big"}, {"from": "big", "to": "crm", "when": "true"},
+      {"from": "big", "to": "done", "when": "false"}, {"from": "crm", "to": "billing"},
+      {"from": "billing", "to": "note"}, {"from": "note", "to": "done"}]})";
+}
+
+std::string delayed() {
+  return R"({"format": 1, "name": "slow", "nodes": [
+      {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+      {"id": "pause", "type": "delay", "duration_ms": 3600000},
+      {"id": "done", "type": "end"}],
+    "edges": [{"from": "start", "to": "pause"}, {"from": "pause", "to": "done"}]})";
+}
+
+struct WorkflowFixture {
+  NodeFixture f;
+  WebhookReceiver receiver;
+
+  std::map<std::string, std::string> admin() { return {{"Authorization", "Bearer " + f.node->admin_token()}}; }
+  std::map<std::string, std::string> bearer(const std::string& t) { return {{"Authorization", "Bearer " + t}}; }
+
+  // An organization and a key of `role` for it.
+  std::string key(const std::string& slug, const std::string& role = "member") {
+    static int n = 0;
+    const std::string owner = f.signup("owner" + std::to_string(++n) + "-" + slug + "@example.com");
+    auto org = f.create_org(owner, slug, admin());
+    REQUIRE(org.status == 201);
+    const std::string org_id = str(org.json().at("org_id"));
+    return key_for(org_id, role);
+  }
+  std::string key_for(const std::string& org_id, const std::string& role) {
+    auto r = f.http->post("/v1/admin/organizations/" + org_id + "/api-keys",
+                          R"({"name":"k","role":")" + role + R"("})", admin());
+    REQUIRE(r.status == 201);
+    return str(r.json().at("token"));
+  }
+  std::string org_of(const std::string& token) {
+    // "cwk_<key>_<secret>": the key's organization, through a workflow it creates.
+    auto r = f.http->post("/v1/workflows", R"({"name":"probe","definition":)" + delayed() + "}", bearer(token));
+    REQUIRE(r.status == 201);
+    return str(r.json().at("org_id"));
+  }
+
+  std::string create(const std::string& token, const std::string& definition) {
+    auto r = f.http->post("/v1/workflows", R"({"name":"wf","definition":)" + definition + "}", bearer(token));
+    CAPTURE(r.body);
+    REQUIRE(r.status == 201);
+    return str(r.json().at("workflow_id"));
+  }
+  void publish(const std::string& token, const std::string& id) {
+    auto r = f.http->post("/v1/workflows/" + id + "/versions", "", bearer(token));
+    CAPTURE(r.body);
+    REQUIRE(r.status == 200);
+  }
+  std::string start(const std::string& token, const std::string& id, const std::string& input) {
+    auto r = f.http->post("/v1/workflows/" + id + "/runs", R"({"input":)" + input + "}", bearer(token));
+    CAPTURE(r.body);
+    REQUIRE(r.status == 201);
+    return str(r.json().at("run_id"));
+  }
+  json::object run(const std::string& token, const std::string& run_id) {
+    auto r = f.http->get("/v1/runs/" + run_id, bearer(token));
+    REQUIRE(r.status == 200);
+    return r.json().as_object();
+  }
+  // Polls the run until `status` (bounded: a failure, not a hang, when it never comes).
+  json::object until(const std::string& token, const std::string& run_id, const std::string& status) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      auto o = run(token, run_id);
+      if (str(o.at("status")) == status) return o;
+      if (std::chrono::steady_clock::now() > deadline) {
+        FAIL("run " << run_id << " never became " << status << ": " << json::serialize(o));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  std::vector<std::string> event_types(const std::string& token, const std::string& run_id) {
+    auto r = f.http->get("/v1/runs/" + run_id + "/events", bearer(token));
+    REQUIRE(r.status == 200);
+    std::vector<std::string> out;
+    const auto body = r.json();
+    for (const auto& e : body.at("events").as_array()) out.push_back(str(e.at("type")));
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a published workflow runs to completion, calling the receiver with an idempotency key and a signature") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string id = w.create(token, five_nodes(w.receiver.url()));
+  w.publish(token, id);
+  const std::string run_id = w.start(token, id, R"({"plan":"pro","seats":9})");
+  auto done = w.until(token, run_id, "completed");
+  CHECK(done.at("context").at("vars").at("crm_status").as_int64() == 200);
+
+  auto got = w.receiver.received();
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].body == R"({"plan": "pro"})");
+  CHECK(got[1].body == R"({"seats": 9})");
+  CHECK(got[0].headers.at("idempotency-key") == run_id + ".crm.1");
+  CHECK(got[1].headers.at("idempotency-key") == run_id + ".billing.1");
+  auto secret = w.f.http->get("/v1/workflows/webhook-secret", w.bearer(w.key_for(w.org_of(token), "owner")));
+  REQUIRE(secret.status == 200);
+  const std::string key = str(secret.json().at("secret"));
+  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  CHECK(workflow::verify_webhook_signature(key, got[0].headers.at("causeway-signature"), got[0].body, now_s, 300));
+  CHECK_FALSE(workflow::verify_webhook_signature(key, got[0].headers.at("causeway-signature"), got[1].body, now_s,
+                                                 300));
+
+  auto types = w.event_types(token, run_id);
+  CHECK(types.front() == "run.started");
+  CHECK(types.back() == "run.completed");
+  CHECK(std::count(types.begin(), types.end(), "run.step_started") == 2);
+}
+
+TEST_CASE("a 500 from the receiver is retried with the same idempotency key and the run still completes") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string id = w.create(token, five_nodes(w.receiver.url()));
+  w.publish(token, id);
+  w.receiver.push_reply(500, R"({"error":"busy"})");
+  const std::string run_id = w.start(token, id, R"({"plan":"pro","seats":9})");
+  w.until(token, run_id, "completed");
+  auto got = w.receiver.received();
+  REQUIRE(got.size() == 3);
+  CHECK(got[0].headers.at("idempotency-key") == got[1].headers.at("idempotency-key"));
+  auto types = w.event_types(token, run_id);
+  CHECK(std::count(types.begin(), types.end(), "run.step_failed") == 1);
+  CHECK(std::count(types.begin(), types.end(), "run.retry_scheduled") == 1);
+}
+
+TEST_CASE("a run stays pinned to the version it started on when a new version is published") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string id = w.create(token, delayed());
+  w.publish(token, id);
+  const std::string run_id = w.start(token, id, "{}");
+  auto first = w.run(token, run_id);
+  auto r = w.f.http->request(http::verb::put, "/v1/workflows/" + id + "/draft",
+                             R"({"name":"wf2","definition":)" + five_nodes(w.receiver.url()) + "}", w.bearer(token));
+  REQUIRE(r.status == 200);
+  w.publish(token, id);
+  auto wf = w.f.http->get("/v1/workflows/" + id, w.bearer(token));
+  REQUIRE(wf.json().at("versions").as_array().size() == 2);
+  auto after = w.run(token, run_id);
+  CHECK(after.at("version").as_int64() == 1);
+  CHECK(str(after.at("hash")) == str(first.at("hash")));
+  CHECK(str(after.at("hash")) == str(wf.json().at("versions").as_array()[0].at("hash")));
+  // Publishing the same draft again writes nothing new.
+  w.publish(token, id);
+  CHECK(w.f.http->get("/v1/workflows/" + id, w.bearer(token)).json().at("versions").as_array().size() == 2);
+}
+
+TEST_CASE("a waiting run is cancelled once; cancelling again is a conflict and a failed run can be restarted") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string id = w.create(token, delayed());
+  w.publish(token, id);
+  const std::string run_id = w.start(token, id, "{}");
+  auto live = w.run(token, run_id).at("live").as_array();
+  REQUIRE(live.size() == 1);
+  CHECK(str(live[0].at("phase")) == "delay_wait");
+  auto c = w.f.http->post("/v1/runs/" + run_id + "/cancellation", R"({"reason":"no longer needed"})", w.bearer(token));
+  CHECK(c.status == 200);
+  CHECK(str(w.run(token, run_id).at("status")) == "cancelled");
+  problem_of(w.f.http->post("/v1/runs/" + run_id + "/cancellation", R"({"reason":"again"})", w.bearer(token)), 409);
+  problem_of(w.f.http->post("/v1/runs/" + run_id + "/restart", "", w.bearer(token)), 409);
+
+  // A run that fails (the receiver refuses with a non-retried 4xx... here: every attempt 500) restarts from its step.
+  const std::string five = w.create(token, five_nodes(w.receiver.url(), 1));
+  w.publish(token, five);
+  for (int i = 0; i < 3; ++i) w.receiver.push_reply(500);
+  const std::string failing = w.start(token, five, R"({"plan":"pro","seats":9})");
+  auto failed = w.until(token, failing, "failed");
+  auto restart = w.f.http->post("/v1/runs/" + failing + "/restart", "", w.bearer(token));
+  CAPTURE(restart.body);
+  CHECK(restart.status == 200);
+  w.until(token, failing, "completed");
+  auto got = w.receiver.received();
+  REQUIRE(got.size() == 5);  // three failed attempts, then crm and billing
+  CHECK(got[3].headers.at("idempotency-key") == failing + ".crm.1");
+}
+
+TEST_CASE("a dry-run returns the events a run would record and writes nothing") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string id = w.create(token, five_nodes("http://127.0.0.1:9/never"));
+  const std::string before = w.f.head();
+  auto r = w.f.http->post("/v1/workflows/" + id + "/dry-runs", R"({"draft": true, "input": {"plan":"pro","seats":9},
+      "mocks": {"crm": [{"error_class": "http_5xx", "error": "down"}, {"output": {"status": 201, "body": {}, "headers": {}}}],
+                "billing": [{"output": {"status": 200, "body": {"ok": true}, "headers": {}}}]}})",
+                              w.bearer(token));
+  CAPTURE(r.body);
+  REQUIRE(r.status == 200);
+  auto o = r.json().as_object();
+  CHECK(str(o.at("status")) == "completed");
+  CHECK(o.at("warnings").as_array().empty());
+  std::vector<std::string> types;
+  for (const auto& e : o.at("events").as_array()) types.push_back(str(e.at("type")));
+  CHECK(std::count(types.begin(), types.end(), "run.retry_scheduled") == 1);
+  CHECK(types.back() == "run.completed");
+  CHECK(w.f.head() == before);
+  CHECK(w.receiver.received().empty());
+
+  // Bad input to the dry-run: an unknown mock node and a mistyped input field.
+  auto bad = problem_of(w.f.http->post("/v1/workflows/" + id + "/dry-runs",
+                                       R"({"draft": true, "mocks": {"nope": []}})", w.bearer(token)),
+                        422);
+  CHECK(pointer_of(bad) == "/mocks/nope");
+  auto typed = problem_of(w.f.http->post("/v1/workflows/" + id + "/dry-runs",
+                                         R"({"draft": true, "input": {"seats": "nine"}})", w.bearer(token)),
+                          422);
+  CHECK(pointer_of(typed) == "/input/seats");
+}
+
+TEST_CASE("an invalid draft is saved with every problem reported, and publishing it is refused with a pointer") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string broken = R"({"format": 1, "name": "b", "nodes": [
+      {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+      {"id": "check", "type": "condition", "expression": "input.plna == 'pro'"},
+      {"id": "done", "type": "end"}],
+    "edges": [{"from": "start", "to": "check"}, {"from": "check", "to": "don", "when": "true"},
+              {"from": "check", "to": "done", "when": "false"}]})";
+  auto r = w.f.http->post("/v1/workflows", R"({"name":"wf","definition":)" + broken + "}", w.bearer(token));
+  REQUIRE(r.status == 201);
+  auto validation = r.json().at("validation").as_object();
+  CHECK_FALSE(validation.at("valid").as_bool());
+  CHECK(validation.at("errors").as_array().size() >= 2);
+  const std::string id = str(r.json().at("workflow_id"));
+  const std::string before = w.f.head();
+  auto p = problem_of(w.f.http->post("/v1/workflows/" + id + "/versions", "", w.bearer(token)), 422);
+  CHECK(pointer_of(p).rfind("/definition/", 0) == 0);
+  CHECK(w.f.head() == before);
+  problem_of(w.f.http->post("/v1/workflows/" + id + "/runs", R"({"input":{}})", w.bearer(token)), 409);
+
+  auto v = w.f.http->post("/v1/workflows/validations", R"({"definition":)" + broken + "}", w.bearer(token));
+  REQUIRE(v.status == 200);
+  bool suggested = false;
+  const auto report = v.json();
+  for (const auto& e : report.at("errors").as_array())
+    if (str(e.at("pointer")) == "/definition/edges/1/to") suggested = str(e.at("fix")).find("done") != std::string::npos;
+  CHECK(suggested);
+}
+
+TEST_CASE("run input, unknown fields and wrong roles are refused with problem details and write nothing") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string id = w.create(token, five_nodes(w.receiver.url()));
+  w.publish(token, id);
+  const std::string before = w.f.head();
+  CHECK(pointer_of(problem_of(w.f.http->post("/v1/workflows/" + id + "/runs", R"({"input":{"seats":"x"}})",
+                                             w.bearer(token)), 422)) == "/input/seats");
+  CHECK(pointer_of(problem_of(w.f.http->post("/v1/workflows/" + id + "/runs", R"({"input":{"extra":1}})",
+                                             w.bearer(token)), 422)) == "/input/extra");
+  CHECK(pointer_of(problem_of(w.f.http->post("/v1/workflows/" + id + "/runs", R"({"inptu":{}})", w.bearer(token)),
+                              422)) == "/inptu");
+  CHECK(pointer_of(problem_of(w.f.http->post("/v1/workflows/" + id + "/runs", R"({"trigger":{}})", w.bearer(token)),
+                              422)) == "/trigger");
+  const std::string analyst = w.key_for(w.org_of(token), "analyst");
+  const std::string after_probe = w.f.head();
+  problem_of(w.f.http->post("/v1/workflows/" + id + "/runs", R"({"input":{}})", w.bearer(analyst)), 403);
+  problem_of(w.f.http->post("/v1/workflows", R"({"name":"x","definition":{}})", w.bearer(analyst)), 403);
+  problem_of(w.f.http->post("/v1/workflows", R"({"name":"x","definition":{}})", w.admin()), 403);
+  CHECK(w.f.head() == after_probe);
+  CHECK(w.f.http->get("/v1/workflows/" + id, w.bearer(analyst)).status == 200);
+  (void)before;
+}
+
+TEST_CASE("one organization's key never reads or changes another's workflows or runs") {
+  WorkflowFixture w;
+  const std::string a = w.key("alpha");
+  const std::string b = w.key("beta");
+  const std::string id = w.create(a, delayed());
+  w.publish(a, id);
+  const std::string run_id = w.start(a, id, "{}");
+  const std::string before = w.f.head();
+  problem_of(w.f.http->get("/v1/workflows/" + id, w.bearer(b)), 404);
+  problem_of(w.f.http->get("/v1/workflows/" + id + "/versions/1", w.bearer(b)), 404);
+  problem_of(w.f.http->request(http::verb::put, "/v1/workflows/" + id + "/draft",
+                               R"({"name":"x","definition":)" + delayed() + "}", w.bearer(b)),
+             404);
+  problem_of(w.f.http->post("/v1/workflows/" + id + "/versions", "", w.bearer(b)), 404);
+  problem_of(w.f.http->post("/v1/workflows/" + id + "/archive", R"({"reason":"x"})", w.bearer(b)), 404);
+  problem_of(w.f.http->post("/v1/workflows/" + id + "/runs", R"({"input":{}})", w.bearer(b)), 404);
+  problem_of(w.f.http->post("/v1/workflows/" + id + "/dry-runs", R"({"input":{}})", w.bearer(b)), 404);
+  problem_of(w.f.http->get("/v1/runs/" + run_id, w.bearer(b)), 404);
+  problem_of(w.f.http->get("/v1/runs/" + run_id + "/events", w.bearer(b)), 404);
+  problem_of(w.f.http->post("/v1/runs/" + run_id + "/cancellation", R"({"reason":"x"})", w.bearer(b)), 404);
+  CHECK(w.f.http->post("/v1/workflows", R"({"name":"fork","fork_from":{"workflow_id":")" + id + R"("}})",
+                       w.bearer(b)).status == 422);
+  CHECK(w.f.head() == before);
+  // Once shared publicly, another organization may fork it (and only that).
+  REQUIRE(w.f.http->request(http::verb::put, "/v1/workflows/" + id + "/sharing", R"({"public":true})", w.bearer(a))
+              .status == 200);
+  auto fork = w.f.http->post("/v1/workflows", R"({"name":"fork","fork_from":{"workflow_id":")" + id + R"("}})",
+                             w.bearer(b));
+  CAPTURE(fork.body);
+  CHECK(fork.status == 201);
+  problem_of(w.f.http->get("/v1/workflows/" + id, w.bearer(b)), 404);
+}
+
+TEST_CASE("the template library instantiates into valid workflows") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  auto list = w.f.http->get("/v1/workflows/templates", w.bearer(token));
+  REQUIRE(list.status == 200);
+  auto templates = list.json().at("templates").as_array();
+  CHECK(templates.size() == 4);
+  for (const auto& t : templates) {
+    const std::string name = str(t.at("name"));
+    CAPTURE(name);
+    auto r = w.f.http->post("/v1/workflows", R"({"name":"from template","template":")" + name + R"("})",
+                            w.bearer(token));
+    CAPTURE(r.body);
+    REQUIRE(r.status == 201);
+    CHECK(r.json().at("validation").at("valid").as_bool());
+    w.publish(token, str(r.json().at("workflow_id")));
+  }
+  CHECK(pointer_of(problem_of(w.f.http->post("/v1/workflows", R"({"name":"x","template":"nope"})", w.bearer(token)),
+                              422)) == "/template");
+}
+
+TEST_CASE("starting a run twice with one Idempotency-Key starts it once and replays the reply") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string id = w.create(token, delayed());
+  w.publish(token, id);
+  auto h = w.bearer(token);
+  h["Idempotency-Key"] = "start-42";
+  auto first = w.f.http->post("/v1/workflows/" + id + "/runs", R"({"input":{}})", h);
+  REQUIRE(first.status == 201);
+  auto again = w.f.http->post("/v1/workflows/" + id + "/runs", R"({"input":{}})", h);
+  CHECK(again.status == 201);
+  CHECK(again.header("idempotent-replayed") == "true");
+  CHECK(str(again.json().at("run_id")) == str(first.json().at("run_id")));
+  CHECK(str(first.json().at("status")) == "running");
+  CHECK(first.json().as_object().contains("next_due_at"));
+}
+
+TEST_CASE("a run's personal data (context and events) is for the roles that run workflows, and events page") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string id = w.create(token, delayed());
+  w.publish(token, id);
+  const std::string run_id = w.start(token, id, "{}");
+  const std::string analyst = w.key_for(w.org_of(token), "analyst");
+  auto seen = w.run(analyst, run_id);
+  CHECK(str(seen.at("status")) == "running");
+  CHECK_FALSE(seen.contains("context"));
+  CHECK(w.run(token, run_id).contains("context"));
+  problem_of(w.f.http->get("/v1/runs/" + run_id + "/events", w.bearer(analyst)), 403);
+
+  auto page = w.f.http->get("/v1/runs/" + run_id + "/events?limit=2", w.bearer(token));
+  REQUIRE(page.status == 200);
+  auto body = page.json().as_object();
+  CHECK(body.at("events").as_array().size() == 2);
+  CHECK(body.at("next_from_version").as_int64() == 3);
+  auto rest = w.f.http->get("/v1/runs/" + run_id + "/events?from_version=3", w.bearer(token)).json().as_object();
+  CHECK(rest.at("next_from_version").is_null());
+  CHECK(rest.at("events").as_array().front().at("version").as_int64() == 3);
+  problem_of(w.f.http->get("/v1/runs/" + run_id + "/events?limit=0", w.bearer(token)), 400);
+  problem_of(w.f.http->get("/v1/runs/" + run_id + "/events?limit=1001", w.bearer(token)), 400);
+}
+
+TEST_CASE("an ingested event starts the runs its filter matches, once, and wakes runs waiting on its correlation") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string triggered = w.create(token, R"({"format": 1, "name": "big invoices",
+      "input": {"amount": "number", "customer": "string"},
+      "nodes": [
+        {"id": "start", "type": "trigger", "trigger": {"kind": "event", "event_type": "invoice.created",
+         "filter": "input.amount > 100"}},
+        {"id": "note", "type": "action", "action": {"kind": "set", "values": {"who": "input.customer"}}},
+        {"id": "done", "type": "end"}],
+      "edges": [{"from": "start", "to": "note"}, {"from": "note", "to": "done"}]})");
+  w.publish(token, triggered);
+  const std::string waiting = w.create(token, R"({"format": 1, "name": "dunning", "input": {"sub": "string"},
+      "nodes": [
+        {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+        {"id": "paid", "type": "wait", "event_type": "payment.succeeded", "correlation": "input.sub",
+         "timeout_ms": 3600000},
+        {"id": "done", "type": "end"}],
+      "edges": [{"from": "start", "to": "paid"}, {"from": "paid", "to": "done"}]})");
+  w.publish(token, waiting);
+  const std::string run_id = w.start(token, waiting, R"({"sub":"sub_7"})");
+  CHECK(str(w.run(token, run_id).at("live").as_array()[0].at("phase")) == "event_wait");
+
+  auto r = w.f.http->post("/v1/events", R"({"events": [
+      {"event_id": "e1", "event_type": "invoice.created", "payload": {"amount": 250, "customer": "Initech"}},
+      {"event_id": "e2", "event_type": "invoice.created", "payload": {"amount": 5, "customer": "Small"}},
+      {"event_id": "e3", "event_type": "payment.succeeded", "correlation": "sub_8", "payload": {"amount": 9}},
+      {"event_id": "e4", "event_type": "payment.succeeded", "correlation": "sub_7", "payload": {"amount": 10}}]})",
+                          w.bearer(token));
+  CAPTURE(r.body);
+  REQUIRE(r.status == 202);
+  CHECK(r.json().at("accepted").as_int64() == 4);
+  auto done = w.until(token, run_id, "completed");
+  CHECK(done.at("context").at("steps").at("paid").at("payload").at("amount").as_int64() == 10);
+
+  // The triggered run appears in the runs view (polled: the dispatcher starts it after the batch commits).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  json::array rows;
+  for (;;) {
+    auto v = w.f.http->get("/v1/views/workflow_runs?workflow_id=" + triggered, w.bearer(token));
+    REQUIRE(v.status == 200);
+    rows = v.json().at("rows").as_array();
+    if (!rows.empty() && str(rows[0].at("status")) == "completed") break;
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(rows.size() == 1);  // the small invoice did not pass the filter
+  CHECK(str(rows[0].at("trigger_kind")) == "event");
+  CHECK(w.run(token, str(rows[0].at("run_id"))).at("context").at("vars").at("who").as_string() == "Initech");
+
+  // A repeat of an event id is a duplicate: recorded once, nothing triggered again.
+  auto dup = w.f.http->post("/v1/events", R"({"events": [
+      {"event_id": "e1", "event_type": "invoice.created", "payload": {"amount": 250, "customer": "Initech"}}]})",
+                            w.bearer(token));
+  CHECK(dup.status == 200);
+  CHECK(dup.json().at("duplicates").as_array().size() == 1);
+
+  // Bad batches are refused whole, with a pointer.
+  CHECK(pointer_of(problem_of(w.f.http->post("/v1/events", R"({"events": [{"event_id": "x", "event_type": "Bad",
+      "payload": {}}]})", w.bearer(token)), 422)) == "/events/0/event_type");
+  CHECK(pointer_of(problem_of(w.f.http->post("/v1/events", R"({"events": [{"event_id": "y", "event_type": "a.b",
+      "payload": {}, "subject": "user-00000000000000000000000000000000"}]})", w.bearer(token)), 422)) ==
+        "/events/0/subject");
+  problem_of(w.f.http->post("/v1/events", R"({"events": []})", w.bearer(token)), 422);
+}
