@@ -145,16 +145,18 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   wo.stuck_check_interval_us = cfg.stuck_check_interval_s * 1'000'000;
   n->executor_ = std::make_unique<workflow::Executor>(*n->pipeline_, *n->catalog_, n->server_->io().get_executor(),
                                                       clock ? *clock : n->system_clock_, wo);
-  n->api_->set_workflows(n->executor_.get(), n->catalog_.get());
+  n->dispatcher_ = std::make_unique<workflow::Dispatcher>(*n->pipeline_, *n->catalog_, *n->executor_,
+                                                          n->server_->io().get_executor(),
+                                                          cfg.data_dir + "/workflow-dispatch.json");
+  // The trigger index and the runs to resume come from the log before the
+  // first request is served.
+  if (auto st = n->dispatcher_->open(); !st) return std::move(st).error();
+  n->api_->set_workflows(n->executor_.get(), n->catalog_.get(), n->dispatcher_.get());
+  n->executor_->on_tick([d = n->dispatcher_.get()] { d->tick(); });
   auto port = n->server_->start();
   if (!port) return std::move(port).error();
   n->port_ = *port;
   if (auto st = n->executor_->recover(); !st) return std::move(st).error();
-  n->dispatcher_ = std::make_unique<workflow::Dispatcher>(*n->pipeline_, *n->catalog_, *n->executor_,
-                                                          n->server_->io().get_executor(),
-                                                          cfg.data_dir + "/workflow-dispatch.json");
-  if (auto st = n->dispatcher_->open(); !st) return std::move(st).error();
-  n->executor_->on_tick([d = n->dispatcher_.get()] { d->tick(); });
   n->dispatcher_->start();
   n->executor_->start();
   log_fields(spdlog::level::info, "serving",

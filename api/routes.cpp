@@ -268,6 +268,12 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       if (method != http::verb::post) co_return not_allowed("POST");
       co_return co_await projections_route(req, request_id, true);
     }
+    if (seg.size() == 3 && seg[1] == "admin" && seg[2] == "metrics") {
+      route_name = "admin.metrics";
+      if (method != http::verb::get) co_return not_allowed("GET");
+      if (!is_admin(req)) co_return problem(401, "an admin bearer token is required", "", instance, request_id, ver);
+      co_return metrics(req, request_id);
+    }
     if (seg.size() == 3 && seg[1] == "admin" && seg[2] == "backups") {
       route_name = "admin.backups";
       if (method != http::verb::post) co_return not_allowed("POST");
@@ -335,6 +341,38 @@ awaitable<Response> Api::command(Request& req, const std::string& request_id, co
   res.set("Causeway-Position", outcome->token.str());
   if (outcome->replayed) res.set("Idempotent-Replayed", "true");
   co_return res;
+}
+
+Response Api::metrics(const Request& req, const std::string&) {
+  std::string out;
+  auto metric = [&out](const char* name, const char* type, const char* help, double value,
+                       const std::string& labels = {}) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{}{} {}\n", name, help, name, type, name, labels, value);
+  };
+  if (executor_) {
+    metric("causeway_workflow_runs_active", "gauge", "Workflow runs not ended that the executor drives.",
+           static_cast<double>(executor_->active()));
+    metric("causeway_workflow_runs_marked_stuck_total", "counter",
+           "Runs marked stuck: no progress for longer than their workflow's stuck_after_ms.",
+           static_cast<double>(executor_->stuck_marked()));
+    metric("causeway_workflow_advance_failures_total", "counter",
+           "Run decisions that failed and were retried or dropped.",
+           static_cast<double>(executor_->advance_failures()));
+  }
+  if (dispatcher_) {
+    metric("causeway_workflow_trigger_starts_total", "counter", "Runs started by event and schedule triggers.",
+           static_cast<double>(dispatcher_->started_runs()));
+    metric("causeway_workflow_trigger_failures_total", "counter",
+           "Triggered starts refused (e.g. event fields not matching the declared input types).",
+           static_cast<double>(dispatcher_->failed_starts()));
+  }
+  if (views_) {
+    out += "# HELP causeway_projection_lag_events Events of the log a projection has not applied yet.\n"
+           "# TYPE causeway_projection_lag_events gauge\n";
+    for (const auto& p : views_->status())
+      out += fmt::format("causeway_projection_lag_events{{projection=\"{}\"}} {}\n", p.name, p.lag_events);
+  }
+  return json_response(http::status::ok, std::move(out), req.version(), "text/plain; version=0.0.4");
 }
 
 Response Api::stream_events(const Request& req, const std::string& request_id, const std::string& stream,

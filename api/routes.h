@@ -27,6 +27,8 @@
 //   GET|DELETE /v1/sessions, DELETE /v1/sessions/{id|current}  the caller's sessions
 //   POST|DELETE /v1/me/totp, POST /v1/me/totp/confirmation      two-factor (me_routes.cpp)
 //   /v1/workflows[...], /v1/runs/{id}[...]          workflows and runs (workflow_routes.cpp, docs/api.md)
+//   POST  /v1/events                                ingest a batch of an organization's own events
+//   GET   /v1/admin/metrics                         Prometheus text: workflow runs, triggers, projection lag
 //
 // Callers are the operator (the admin token: every tenant) or an API key of
 // one organization (its tenant and role); see Principal.
@@ -54,6 +56,7 @@
 #include "engine/audit/checkpointer.h"
 #include "engine/pipeline.h"
 #include "engine/retention/sweeper.h"
+#include "engine/workflow/dispatcher.h"
 #include "engine/workflow/executor.h"
 #include "projections/read_pool.h"
 #include "projections/runtime.h"
@@ -98,9 +101,10 @@ class Api {
   // Enables POST /v1/admin/retention/sweeps (set once at start-up, before serving).
   void set_retention(retention::RetentionSweeper* sweeper) { retention_ = sweeper; }
   // Enables the workflow routes (set once at start-up, before serving).
-  void set_workflows(workflow::Executor* executor, workflow::Catalog* catalog) {
+  void set_workflows(workflow::Executor* executor, workflow::Catalog* catalog, workflow::Dispatcher* dispatcher) {
     executor_ = executor;
     catalog_ = catalog;
+    dispatcher_ = dispatcher;
   }
 
  private:
@@ -170,6 +174,8 @@ class Api {
   // retention_routes.cpp: /v1/admin/retention-policies/..., /v1/admin/retention/sweeps
   boost::asio::awaitable<Response> retention_route(Request& req, const std::string& request_id,
                                                    const std::vector<std::string>& seg, std::string& route_name);
+  // GET /v1/admin/metrics (routes.cpp)
+  Response metrics(const Request& req, const std::string& request_id);
   // backup_route.cpp
   boost::asio::awaitable<Response> backup_route(Request& req, const std::string& request_id);
   // Waits (bounded) until `projection` has applied `token`; an error to return otherwise.
@@ -188,6 +194,7 @@ class Api {
   retention::RetentionSweeper* retention_ = nullptr;
   workflow::Executor* executor_ = nullptr;
   workflow::Catalog* catalog_ = nullptr;
+  workflow::Dispatcher* dispatcher_ = nullptr;
   std::unique_ptr<RateLimiter> login_limit_;          // per peer address: login and refresh attempts
   std::unique_ptr<RateLimiter> unknown_email_limit_;  // per unknown email: mirrors the account lockout
   CidrList admin_allow_;  // parsed from cfg.admin_allow (Node::open refuses a bad list)

@@ -48,6 +48,19 @@ bool valid_id(const std::string& id, std::string_view prefix) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
+// The run's live nodes, as GET /v1/runs/{id} and the dry-run show them.
+json::array live_nodes(const run::State& s) {
+  static const char* phases[] = {"ready", "started", "retry_wait", "delay_wait", "event_wait", "joining"};
+  json::array live;
+  for (const auto& [key, p] : s.pending) {
+    json::object o{{"node", p.node}, {"visit", p.visit}, {"attempt", p.attempt},
+                   {"phase", phases[static_cast<int>(p.phase)]}};
+    if (p.due_at) o["due_at"] = rfc3339_us(p.due_at);
+    live.push_back(std::move(o));
+  }
+  return live;
+}
+
 json::object version_json(const workflow_agg::Version& v) {
   json::object o;
   o["version"] = v.number;
@@ -216,7 +229,7 @@ awaitable<Response> Api::dry_run(Request& req, const std::string& request_id, co
   auto* body = std::get<json::value>(parsed).if_object();
   if (!body) co_return problem(Error::invalid("the body must be a JSON object"), instance, request_id, ver);
   for (const auto& [k, v] : *body)
-    if (k != "input" && k != "version" && k != "draft" && k != "mocks" && k != "start_at")
+    if (k != "input" && k != "version" && k != "draft" && k != "mocks" && k != "start_at" && k != "steps")
       co_return problem(Error::invalid(fmt::format("unknown field '{}'", std::string(k)), "/" + std::string(k)),
                         instance, request_id, ver);
   auto wf = pipeline_.aggregates().load<WorkflowAggregate>(workflow_agg::stream_of(workflow_id));
@@ -281,6 +294,13 @@ awaitable<Response> Api::dry_run(Request& req, const std::string& request_id, co
     if (!t) co_return problem(Error::invalid("start_at is an RFC 3339 time", "/start_at"), instance, request_id, ver);
     start_us = *t;
   }
+  std::size_t steps = 0;
+  if (auto* n = body->if_contains("steps")) {
+    if (!n->is_int64() || n->as_int64() < 1 || n->as_int64() > 10'000)
+      co_return problem(Error::invalid("steps is a whole number of decisions from 1 to 10000", "/steps"), instance,
+                        request_id, ver);
+    steps = static_cast<std::size_t>(n->as_int64());
+  }
   workflow::StartInfo info;
   info.run_id = "run-dry";
   info.org_id = who.tenant;
@@ -290,14 +310,15 @@ awaitable<Response> Api::dry_run(Request& req, const std::string& request_id, co
   info.subject = info.run_id;
   info.input = std::move(checked).value();
   info.trigger["kind"] = "dry_run";
-  auto result = workflow::dry_run(**def, info, std::move(mocks), start_us);
+  auto result = workflow::dry_run(**def, info, std::move(mocks), start_us, 10'000, steps);
   json::array events;
   for (const auto& e : result.events)
     events.push_back(json::object{{"at", rfc3339_us(e.at_us)}, {"type", e.type}, {"data", e.data}});
   json::array warnings(result.warnings.begin(), result.warnings.end());
   for (const auto& w : report.warnings) warnings.push_back(json::string(w.message));
   json::object out{{"status", result.status}, {"events", std::move(events)}, {"warnings", std::move(warnings)},
-                   {"ended_at", rfc3339_us(result.ended_at_us)}, {"hash", hash}};
+                   {"ended_at", rfc3339_us(result.ended_at_us)}, {"hash", hash},
+                   {"live", live_nodes(result.state)}, {"context", result.context.as_object()}};
   co_return json_response(http::status::ok, json::serialize(out), ver);
 }
 
@@ -323,14 +344,6 @@ awaitable<Response> Api::run_route(Request& req, const std::string& request_id, 
   if (seg.size() == 3) {
     route_name = "runs.get";
     if (method != http::verb::get) co_return allow("GET");
-    json::array live;
-    for (const auto& [key, p] : s.pending) {
-      static const char* phases[] = {"ready", "started", "retry_wait", "delay_wait", "event_wait", "joining"};
-      json::object o{{"node", p.node}, {"visit", p.visit}, {"attempt", p.attempt},
-                     {"phase", phases[static_cast<int>(p.phase)]}};
-      if (p.due_at) o["due_at"] = rfc3339_us(p.due_at);
-      live.push_back(std::move(o));
-    }
     json::object out{{"run_id", id},
                      {"workflow_id", s.workflow_id},
                      {"version", s.version},
@@ -339,7 +352,7 @@ awaitable<Response> Api::run_route(Request& req, const std::string& request_id, 
                      {"stuck", s.stuck},
                      {"started_at", rfc3339_us(s.started_at)},
                      {"last_progress_at", rfc3339_us(s.last_progress_at)},
-                     {"live", std::move(live)},
+                     {"live", live_nodes(s)},
                      {"stream_version", loaded->version}};
     // The context is personal data: for the roles that run workflows only.
     if (writer(*who)) {

@@ -1,6 +1,9 @@
 // Shared helpers of causeway_bench (see common.h).
 #include "bench/common.h"
 
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -202,5 +205,41 @@ void report(const std::string& bench, double value, const std::string& unit, dou
 }
 
 void note(const std::string& msg) { std::cerr << "bench: " << msg << std::endl; }
+
+// One thread, sequential BE64 keys, WriteBatch of `batch` entries, sync = true.
+RawRun raw_synced_batches(const Settings& s, const std::string& path, std::size_t batch,
+                          const std::vector<std::string>& values) {
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.max_background_jobs = 2;
+  rocksdb::DB* raw = nullptr;
+  auto st = rocksdb::DB::Open(o, path, &raw);
+  if (!st.ok()) throw std::runtime_error("raw RocksDB open: " + st.ToString());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  const auto t0 = Clock::now();
+  const auto start = t0 + to_duration(s.warmup);
+  const auto end = start + to_duration(s.seconds);
+  std::uint64_t seq = 0, counted = 0;
+  rocksdb::WriteBatch wb;
+  for (;;) {
+    wb.Clear();
+    for (std::size_t i = 0; i < batch; ++i) {
+      char key[8];
+      std::uint64_t k = ++seq;
+      for (int b = 7; b >= 0; --b, k >>= 8) key[b] = static_cast<char>(k & 0xff);
+      wb.Put(rocksdb::Slice(key, 8), values[seq % values.size()]);
+    }
+    st = db->Write(wo, &wb);
+    if (!st.ok()) throw std::runtime_error("raw RocksDB write: " + st.ToString());
+    const auto now = Clock::now();
+    if (now > end) break;
+    if (now >= start) counted += batch;
+  }
+  db->Close().PermitUncheckedError();
+  return RawRun{static_cast<double>(counted) / s.seconds, counted};
+}
+
 
 }  // namespace causeway::bench

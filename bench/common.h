@@ -102,4 +102,15 @@ void report(const std::string& bench, double value, const std::string& unit, dou
 // Progress on stderr, so stdout stays one JSON line per figure.
 void note(const std::string& msg);
 
+struct RawRun {
+  double keys_per_s = 0;
+  std::uint64_t keys = 0;
+};
+// The ceiling of durable writes: one thread writing `values` (cycled) under
+// sequential BE64 keys into a fresh RocksDB at `path`, in synced WriteBatches
+// of `batch` entries, for s.warmup + s.seconds; keys/s of the measured part.
+RawRun raw_synced_batches(const Settings& s, const std::string& path, std::size_t batch,
+                          const std::vector<std::string>& values);
+
+
 }  // namespace causeway::bench

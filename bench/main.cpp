@@ -22,6 +22,7 @@ int main() {
     if (s.wants("append_durable")) run_append_bench(s);
     if (s.wants("http_commands")) run_http_bench(s);
     if (s.wants("http_login")) run_login_bench(s);
+    if (s.wants("workflow")) run_workflow_bench(s);
     if (s.wants("replay")) run_replay_bench(s);
     if (s.wants("views_rebuild")) run_views_bench(s);
     if (s.wants("subject_export")) run_subject_bench(s);

@@ -17,10 +17,13 @@ class Driver {
     for (auto& fx : step.effects) effects_.push_back(std::move(fx));
   }
 
-  DryRun run(const StartInfo& info, std::size_t max_events) {
+  DryRun run(const StartInfo& info, std::size_t max_events, std::size_t max_decisions) {
     auto first = start(def_, s_, c_, info, now_);
     record(first);
-    while (s_.status == run::Status::running && out_.events.size() < max_events) {
+    std::size_t decisions = 1;
+    while (s_.status == run::Status::running && out_.events.size() < max_events &&
+           (max_decisions == 0 || decisions < max_decisions)) {
+      ++decisions;
       std::vector<Outcome> outcomes;
       for (const auto& fx : effects_) outcomes.push_back(outcome_of(fx));
       effects_.clear();
@@ -35,6 +38,8 @@ class Driver {
     }
     out_.status = run::status_name(s_.status);
     out_.ended_at_us = now_;
+    out_.state = s_;
+    out_.context = c_;
     return std::move(out_);
   }
 
@@ -115,9 +120,9 @@ class Driver {
 }  // namespace
 
 DryRun dry_run(const Definition& def, const StartInfo& info, std::map<std::string, std::vector<json::object>> mocks,
-               std::int64_t start_us, std::size_t max_events) {
+               std::int64_t start_us, std::size_t max_events, std::size_t max_decisions) {
   Driver d(def, std::move(mocks), start_us);
-  return d.run(info, max_events);
+  return d.run(info, max_events, max_decisions);
 }
 
 }  // namespace causeway::workflow

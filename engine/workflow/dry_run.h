@@ -35,12 +35,16 @@ struct DryRunEvent {
 struct DryRun {
   std::vector<DryRunEvent> events;
   std::vector<std::string> warnings;
-  std::string status;  // completed | failed | cancelled | running (stopped by the step bound)
+  std::string status;  // completed | failed | cancelled | running (stopped early, or waiting with no timeout)
   std::int64_t ended_at_us = 0;
+  run::State state;    // where the run stands at the end: its live nodes...
+  run::Context context;  // ...and its context
 };
 
 // `max_events` bounds a run that loops (within its max_visits) for long.
+// `max_decisions` (0: no bound) stops after that many interpreter decisions
+// (the start is the first): a step-by-step preview, one decision at a time.
 DryRun dry_run(const Definition& def, const StartInfo& info, std::map<std::string, std::vector<boost::json::object>> mocks,
-               std::int64_t start_us, std::size_t max_events = 10'000);
+               std::int64_t start_us, std::size_t max_events = 10'000, std::size_t max_decisions = 0);
 
 }  // namespace causeway::workflow

@@ -228,16 +228,19 @@ asio::awaitable<void> Executor::drive(std::string run_id) {
     std::vector<std::pair<std::string, Effect>> to_send;
     const bool alive = sync(run_id, to_send);
     for (auto& [org, fx] : to_send) asio::co_spawn(io_, perform(run_id, org, std::move(fx)), asio::detached);
-    std::lock_guard lock(mu_);
-    auto it = slots_.find(run_id);
-    if (it == slots_.end()) co_return;
-    if (!alive && it->second.in_flight.empty()) {
+    {
+      std::lock_guard lock(mu_);
+      auto it = slots_.find(run_id);
+      if (it == slots_.end()) co_return;
+      if (alive || !it->second.in_flight.empty()) {
+        if (it->second.again) continue;
+        it->second.busy = false;
+        co_return;
+      }
       set_waits(it->second, run_id, {});
       slots_.erase(it);
-      co_return;
     }
-    if (it->second.again) continue;
-    it->second.busy = false;
+    if (ended_hook_) ended_hook_(run_id);
     co_return;
   }
 }

@@ -75,6 +75,9 @@ class Executor {
 
   // Also called on every tick (the dispatcher's schedules); set before start().
   void on_tick(std::function<void()> hook) { tick_hook_ = std::move(hook); }
+  // Called once per run the executor sees end (metrics, the benchmark); set
+  // before any run starts.
+  void on_ended(std::function<void(const std::string& run_id)> hook) { ended_hook_ = std::move(hook); }
 
   // The organization's webhook signing secret (derived from the master key).
   std::string webhook_secret(const std::string& org_id) const;
@@ -116,7 +119,8 @@ class Executor {
   std::unique_ptr<boost::asio::steady_timer> timer_;
   std::atomic<bool> stopped_{false};
   std::function<void()> tick_hook_;
-  std::int64_t last_stuck_check_us_ = 0;
+  std::function<void(const std::string&)> ended_hook_;
+  std::atomic<std::int64_t> last_stuck_check_us_{0};
   std::atomic<std::uint64_t> stuck_marked_{0};
   std::atomic<std::uint64_t> advance_failures_{0};
 };

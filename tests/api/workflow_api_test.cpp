@@ -53,6 +53,9 @@ struct WorkflowFixture {
   NodeFixture f;
   WebhookReceiver receiver;
 
+  // `clock`: an injected clock that outlives the fixture (timers, stuck runs, schedules).
+  explicit WorkflowFixture(const Clock* clock = nullptr) : f([](ServerConfig&) {}, clock) {}
+
   std::map<std::string, std::string> admin() { return {{"Authorization", "Bearer " + f.node->admin_token()}}; }
   std::map<std::string, std::string> bearer(const std::string& t) { return {{"Authorization", "Bearer " + t}}; }
 
@@ -468,4 +471,102 @@ TEST_CASE("an ingested event starts the runs its filter matches, once, and wakes
       "payload": {}, "subject": "user-00000000000000000000000000000000"}]})", w.bearer(token)), 422)) ==
         "/events/0/subject");
   problem_of(w.f.http->post("/v1/events", R"({"events": []})", w.bearer(token)), 422);
+}
+
+namespace {
+// Polls the tenant's workflow_runs view for `workflow_id` until `ready(rows)` (bounded).
+json::array runs_view(WorkflowFixture& w, const std::string& token, const std::string& workflow_id,
+                      const std::function<bool(const json::array&)>& ready) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    auto v = w.f.http->get("/v1/views/workflow_runs?workflow_id=" + workflow_id, w.bearer(token));
+    REQUIRE(v.status == 200);
+    auto rows = v.json().at("rows").as_array();
+    if (ready(rows)) return rows;
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+}  // namespace
+
+TEST_CASE("a run making no progress past its stuck_after_ms is marked stuck, in its state, its view and the metrics") {
+  ManualClock clock;
+  WorkflowFixture w(&clock);
+  const std::string token = w.key("acme");
+  w.receiver.hang_next(1);  // the call never answers: the run waits on it
+  const std::string id = w.create(token, R"({"format": 1, "name": "slow hook", "stuck_after_ms": 60000, "nodes": [
+      {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+      {"id": "hook", "type": "action", "action": {"kind": "http", "method": "POST", "url": ")" +
+                                             w.receiver.url() + R"("}, "timeout_ms": 600000},
+      {"id": "done", "type": "end"}],
+    "edges": [{"from": "start", "to": "hook"}, {"from": "hook", "to": "done"}]})");
+  w.publish(token, id);
+  const std::string run_id = w.start(token, id, "{}");
+  REQUIRE(w.receiver.wait_for(1, std::chrono::seconds(20)));
+  w.f.node->workflows().tick();
+  CHECK_FALSE(w.run(token, run_id).at("stuck").as_bool());  // not yet past stuck_after_ms
+
+  clock.advance_us(61'000'000);
+  w.f.node->workflows().tick();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!w.run(token, run_id).at("stuck").as_bool()) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto rows = runs_view(w, token, id, [](const json::array& r) { return !r.empty() && r[0].at("stuck").as_int64() == 1; });
+  CHECK(str(rows[0].at("status")) == "running");
+  auto m = w.f.http->get("/v1/admin/metrics", w.admin());
+  REQUIRE(m.status == 200);
+  CHECK(m.body.find("causeway_workflow_runs_marked_stuck_total 1") != std::string::npos);
+  CHECK(m.body.find("causeway_workflow_runs_active 1") != std::string::npos);
+  problem_of(w.f.http->get("/v1/admin/metrics", w.bearer(token)), 401);
+}
+
+TEST_CASE("a schedule fires once per cron time on the injected clock, never twice for the same time") {
+  ManualClock clock(1'700'000'000'000'000);  // 2023-11-14T22:13:20Z
+  WorkflowFixture w(&clock);
+  const std::string token = w.key("acme");
+  const std::string id = w.create(token, R"({"format": 1, "name": "every five minutes", "nodes": [
+      {"id": "start", "type": "trigger", "trigger": {"kind": "schedule", "cron": "*/5 * * * *"}},
+      {"id": "done", "type": "end"}],
+    "edges": [{"from": "start", "to": "done"}]})");
+  w.publish(token, id);
+  // The dispatcher learns of the version from the log: wait until it does, by ticking until nothing is pending.
+  w.f.node->workflows().tick();
+  clock.advance_us(300'000'000);  // past 22:15
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  json::array rows;
+  do {
+    w.f.node->workflows().tick();
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    auto v = w.f.http->get("/v1/views/workflow_runs?workflow_id=" + id, w.bearer(token));
+    rows = v.json().at("rows").as_array();
+  } while (rows.empty());
+  for (int i = 0; i < 5; ++i) w.f.node->workflows().tick();  // the same cron time: no second run
+  clock.advance_us(300'000'000);  // past 22:20
+  w.f.node->workflows().tick();
+  rows = runs_view(w, token, id, [](const json::array& r) { return r.size() >= 2; });
+  CHECK(rows.size() == 2);
+  for (const auto& r : rows) CHECK(str(r.at("trigger_kind")) == "schedule");
+}
+
+TEST_CASE("a dry-run with steps stops after that many decisions and shows the live nodes and the context") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string id = w.create(token, five_nodes("http://127.0.0.1:9/never"));
+  auto r = w.f.http->post("/v1/workflows/" + id + "/dry-runs",
+                          R"({"draft": true, "steps": 1, "input": {"plan":"pro","seats":9}})", w.bearer(token));
+  CAPTURE(r.body);
+  REQUIRE(r.status == 200);
+  auto o = r.json().as_object();
+  CHECK(str(o.at("status")) == "running");
+  CHECK(str(o.at("events").as_array().back().at("type")) == "run.step_started");
+  REQUIRE(o.at("live").as_array().size() == 1);
+  CHECK(str(o.at("live").as_array()[0].at("node")) == "crm");
+  CHECK(str(o.at("live").as_array()[0].at("phase")) == "started");
+  CHECK(o.at("context").at("input").at("plan").as_string() == "pro");
+  CHECK(pointer_of(problem_of(w.f.http->post("/v1/workflows/" + id + "/dry-runs", R"({"draft": true, "steps": 0})",
+                                             w.bearer(token)), 422)) == "/steps");
+  CHECK(pointer_of(problem_of(w.f.http->post("/v1/workflows/" + id + "/dry-runs", R"({"draft": "yes"})",
+                                             w.bearer(token)), 422)) == "/draft");
 }
