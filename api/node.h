@@ -59,10 +59,11 @@ class Node {
   std::unique_ptr<audit::Checkpointer> checkpointer_;
   std::unique_ptr<retention::RetentionSweeper> retention_;
   std::unique_ptr<workflow::Catalog> catalog_;
-  std::unique_ptr<workflow::Executor> executor_;
-  std::unique_ptr<workflow::Dispatcher> dispatcher_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<api::Server> server_;
+  // After server_: destroyed before it, since they hold timers and work on its io_context.
+  std::unique_ptr<workflow::Executor> executor_;
+  std::unique_ptr<workflow::Dispatcher> dispatcher_;
   std::string admin_token_;
   unsigned short port_ = 0;
   bool stopped_ = false;

@@ -3,7 +3,8 @@
 // organization; target: the organization id). Each event id is reserved
 // ("ingest:<org>:<event id>"), so a repeat — in the batch or of an earlier
 // one — is reported as a duplicate and recorded once. The payload is personal
-// data, sealed under the event's `subject` (a user id) or else the batch.
+// data, sealed under the event's `subject` (a user id) or else the
+// organization's key.
 #include <set>
 
 #include "engine/commands/traits.h"
@@ -48,7 +49,7 @@ void register_ingest_commands(CommandPipeline& p) {
       d.data["event_type"] = e.at("event_type");
       if (auto* c = e.if_contains("correlation")) d.data["correlation"] = *c;
       d.data["payload"] = e.at("payload");
-      d.subjects = {e.contains("subject") ? json_string(e, "subject") : plan.stream};
+      d.subjects = {e.contains("subject") ? json_string(e, "subject") : ctx.target};
       plan.decision.events.push_back(std::move(d));
       plan.decision.reservations.push_back({key, plan.stream, "/events/" + std::to_string(i) + "/event_id"});
     }

@@ -90,7 +90,10 @@ CommandHandler start_handler(Catalog& catalog) {
     info.workflow_id = workflow_id;
     info.hash = v->hash;
     info.version = v->number;
-    info.subject = body.contains("subject") ? json_string(body, "subject") : ctx.target;
+    // The key the run's personal data is sealed under: the user it is about,
+    // else its organization's (one key per organization, created once — a
+    // key per run would cost a synced key write per run).
+    info.subject = body.contains("subject") ? json_string(body, "subject") : w.org_id;
     info.input = std::move(input).value();
     if (auto* t = body.if_contains("trigger"))
       info.trigger = t->as_object();
