@@ -35,7 +35,8 @@ struct Outcome {
   std::int32_t visit = 0, attempt = 0;
   bool ok = false;
   boost::json::value output;          // ok: {status, body, headers}
-  std::string error_class, error;     // not ok: http_4xx | http_5xx | timeout | connection | invalid_output
+  std::string error_class, error;     // not ok: http_4xx | http_5xx | timeout | connection | too_large |
+                                      // invalid_url | invalid_request (http_call) | start_failed
 };
 
 // An event delivered to a waiting node.

@@ -570,3 +570,77 @@ TEST_CASE("a dry-run with steps stops after that many decisions and shows the li
   CHECK(pointer_of(problem_of(w.f.http->post("/v1/workflows/" + id + "/dry-runs", R"({"draft": "yes"})",
                                              w.bearer(token)), 422)) == "/draft");
 }
+
+TEST_CASE("a dry-run fed a real run's action outputs as mocks records exactly the real run's events") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string id = w.create(token, five_nodes(w.receiver.url(), 1));
+  w.publish(token, id);
+  w.receiver.push_reply(503, R"({"retry":"later"})");
+  w.receiver.push_reply(200, R"({"crm":"ok"})");
+  w.receiver.push_reply(201, R"({"billing":"ok"})");
+  const std::string run_id = w.start(token, id, R"({"plan":"pro","seats":9})");
+  w.until(token, run_id, "completed");
+  auto real = w.f.http->get("/v1/runs/" + run_id + "/events", w.bearer(token)).json().at("events").as_array();
+
+  // The mocks are what the real run recorded: each attempt's output or error, in order.
+  json::object mocks;
+  for (const auto& e : real) {
+    const auto& d = e.at("data").as_object();
+    const std::string type = str(e.at("type"));
+    if (type != "run.step_succeeded" && type != "run.step_failed") continue;
+    const std::string node = str(d.at("node"));
+    if (node != "crm" && node != "billing") continue;
+    json::object mock;
+    if (type == "run.step_succeeded") mock["output"] = d.at("output");
+    else mock = json::object{{"error_class", d.at("error_class")}, {"error", d.at("error")}};
+    if (!mocks.contains(node)) mocks[node] = json::array();
+    mocks[node].as_array().push_back(std::move(mock));
+  }
+  auto r = w.f.http->post("/v1/workflows/" + id + "/dry-runs",
+                          json::serialize(json::object{{"version", 1},
+                                                       {"input", json::object{{"plan", "pro"}, {"seats", 9}}},
+                                                       {"mocks", mocks}}),
+                          w.bearer(token));
+  CAPTURE(r.body);
+  REQUIRE(r.status == 200);
+  auto dry = r.json().at("events").as_array();
+  REQUIRE(dry.size() == real.size());
+  // Equal event by event, except what names this run and when: its id, the
+  // subject its data is sealed under, the trigger, and timer deadlines.
+  auto comparable = [](json::object d) {
+    for (const char* k : {"run_id", "subject", "trigger", "due_at", "idempotency_key"}) d.erase(k);
+    return json::serialize(d);
+  };
+  for (std::size_t i = 0; i < real.size(); ++i) {
+    CAPTURE(i);
+    CHECK(str(dry[i].at("type")) == str(real[i].at("type")));
+    CHECK(comparable(dry[i].at("data").as_object()) == comparable(real[i].at("data").as_object()));
+  }
+}
+
+TEST_CASE("a start_workflow action starts the child run once and the parent goes on with its id") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string child = w.create(token, R"({"format": 1, "name": "child", "input": {"n": "number"}, "nodes": [
+      {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+      {"id": "double", "type": "action", "action": {"kind": "set", "values": {"twice": "input.n * 2"}}},
+      {"id": "done", "type": "end"}],
+    "edges": [{"from": "start", "to": "double"}, {"from": "double", "to": "done"}]})");
+  w.publish(token, child);
+  const std::string parent = w.create(token, R"({"format": 1, "name": "parent", "nodes": [
+      {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+      {"id": "spawn", "type": "action", "action": {"kind": "start_workflow", "workflow_id": ")" + child +
+                                                  R"(", "input": {"n": "21"}}},
+      {"id": "done", "type": "end"}],
+    "edges": [{"from": "start", "to": "spawn"}, {"from": "spawn", "to": "done"}]})");
+  w.publish(token, parent);
+  const std::string run_id = w.start(token, parent, "{}");
+  auto done = w.until(token, run_id, "completed");
+  const std::string child_run = str(done.at("context").at("steps").at("spawn").at("run_id"));
+  auto c = w.until(token, child_run, "completed");
+  CHECK(c.at("context").at("vars").at("twice").as_int64() == 42);
+  auto rows = runs_view(w, token, child, [](const json::array& r) { return !r.empty(); });
+  CHECK(rows.size() == 1);
+  CHECK(str(rows[0].at("trigger_kind")) == "workflow");
+}

@@ -353,3 +353,32 @@ TEST_CASE("a dry-run without mocks assumes success and says so in its warnings")
   REQUIRE(result.warnings.size() == 1);
   CHECK(result.warnings[0].find("hook") != std::string::npos);
 }
+
+TEST_CASE("a run that has not ended by its timeout_ms fails with the timeout class, even while waiting") {
+  auto def = compiled(R"({
+    "format": 1, "name": "t", "timeout_ms": 10000, "nodes": [
+      {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+      {"id": "pause", "type": "delay", "duration_ms": 60000},
+      {"id": "done", "type": "end"}],
+    "edges": [{"from": "start", "to": "pause"}, {"from": "pause", "to": "done"}]})");
+  run::State s;
+  run::Context c;
+  auto step = start(*def, s, c, info_for(), kT0);
+  CHECK(step.next_due_us == kT0 + 10'000'000);  // the run timeout comes before the delay
+  auto late = advance(*def, s, c, {}, {}, kT0 + 10'000'000);
+  CHECK(s.status == run::Status::failed);
+  CHECK(trace(late.events) == std::vector<std::string>{"timer_fired", "failed"});
+  CHECK(late.events.back().data.at("error_class").as_string() == "timeout");
+}
+
+TEST_CASE("cancelling a run clears its live nodes and later outcomes write nothing") {
+  auto def = compiled(kFiveNodes);
+  run::State s;
+  run::Context c;
+  auto step = start(*def, s, c, info_for({{"plan", "pro"}, {"seats", 9}}), kT0);
+  auto cancelled = cancel(s, "not needed", kT0 + 1);
+  CHECK(trace(cancelled.events) == std::vector<std::string>{"cancelled"});
+  CHECK(s.status == run::Status::cancelled);
+  CHECK(s.pending.empty());
+  CHECK(advance(*def, s, c, {outcome(step.effects.at(0), true)}, {}, kT0 + 2).events.empty());
+}
