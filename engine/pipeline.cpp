@@ -162,11 +162,13 @@ boost::asio::awaitable<Result<CommandOutcome>> CommandPipeline::execute(std::str
     if (!commit) co_return std::move(commit).error();
     AggregateRecord record = commit->aggregates.empty() ? AggregateRecord{} : commit->aggregates.front();
     auto make_response = commit->make_response;
+    auto on_committed = std::move(plan->on_committed);
     auto done = co_await async_append(log_, std::move(commit).value());
     if (done) {
       if (done->replayed) co_return outcome_from(done->response, true);
       if (!record.stream.empty() && !done->stream_versions.empty())
         aggregates_.remember(stream, AggregateSnapshot{done->stream_versions.back(), record.format, record.bytes});
+      if (on_committed && !done->stream_versions.empty()) on_committed(done->stream_versions.back());
       co_return outcome_from(done->response.empty() ? make_response(*done) : done->response, false);
     }
     const Error& err = done.error();

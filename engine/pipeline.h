@@ -59,6 +59,10 @@ struct Plan {
   AggregateRecord record;      // state after the decision
   boost::json::object reply;   // reply body, "position" is added
   int status = 201;
+  // Called once this plan's commit is durable, with the stream's new version
+  // (not on a replay, a conflict or a failure): e.g. to warm a cache with what
+  // the decision derived, knowing it is now the stream's truth.
+  std::function<void(std::uint64_t stream_version)> on_committed;
 };
 
 class CommandPipeline;

@@ -36,8 +36,7 @@ void reply_with(Plan& plan, const run::State& s, std::int64_t next_due_us) {
   if (next_due_us) plan.reply["next_due_at"] = rfc3339_us(next_due_us);
 }
 
-Plan plan_of(const std::string& run_id, std::uint64_t expected, run::State& state, workflow::Step step,
-             std::int64_t now) {
+Plan plan_of(const std::string& run_id, std::uint64_t expected, run::State& state, workflow::Step step) {
   Plan plan;
   plan.stream = run::stream_of(run_id);
   plan.expected = expected;
@@ -49,8 +48,16 @@ Plan plan_of(const std::string& run_id, std::uint64_t expected, run::State& stat
   plan.decision = std::move(d);
   plan.record = {plan.stream, run::kStateFormat, AggregateStore::encode(state)};
   reply_with(plan, state, step.next_due_us);
-  (void)now;
   return plan;
+}
+
+// Once the plan's events are durable, the context they folded into is the
+// run's context at the new version: the next decision needs no log read.
+void remember_context(Plan& plan, Catalog& catalog, const std::string& run_id, run::Context context) {
+  if (plan.decision.events.empty()) return;
+  plan.on_committed = [&catalog, run_id, context = std::move(context)](std::uint64_t version) mutable {
+    catalog.remember(run_id, version, std::move(context));
+  };
 }
 
 CommandHandler start_handler(Catalog& catalog) {
@@ -102,8 +109,9 @@ CommandHandler start_handler(Catalog& catalog) {
     run::State state;
     run::Context context;
     auto step = workflow::start(**def, state, context, info, now);
-    auto plan = plan_of(ctx.target, 0, state, std::move(step), now);
+    auto plan = plan_of(ctx.target, 0, state, std::move(step));
     plan.status = 201;
+    remember_context(plan, catalog, ctx.target, std::move(context));
     return plan;
   };
   return h;
@@ -127,7 +135,9 @@ CommandHandler on_run(Catalog& catalog, Decide decide) {
     if (!context) return std::move(context).error();
     auto step = decide(**def, state, *context, body, now);
     if (!step) return std::move(step).error();
-    return plan_of(ctx.target, loaded->version, state, std::move(step).value(), now);
+    auto plan = plan_of(ctx.target, loaded->version, state, std::move(step).value());
+    remember_context(plan, catalog, ctx.target, std::move(context).value());
+    return plan;
   };
   return h;
 }

@@ -36,6 +36,14 @@ Result<std::shared_ptr<const Definition>> Catalog::definition(const std::string&
   return compile_cached(doc, hash);
 }
 
+void Catalog::remember(const std::string& run_id, std::uint64_t version, run::Context context) {
+  std::lock_guard lock(mu_);
+  auto it = contexts_.find(run_id);
+  if (it != contexts_.end() && it->second.version >= version) return;
+  if (it == contexts_.end() && contexts_.size() >= capacity_) contexts_.erase(contexts_.begin());
+  contexts_[run_id] = Folded{version, std::move(context)};
+}
+
 Result<run::Context> Catalog::context(const std::string& run_id, std::uint64_t version, const Definition& def) {
   Folded folded;
   {

@@ -35,6 +35,9 @@ class Catalog {
 
   Result<std::shared_ptr<const Definition>> definition(const std::string& workflow_id, const std::string& hash);
   Result<run::Context> context(const std::string& run_id, std::uint64_t version, const Definition& def);
+  // The context as of `version`, known without reading the log: what a
+  // decision folded, once its commit is durable (Plan::on_committed).
+  void remember(const std::string& run_id, std::uint64_t version, run::Context context);
   // Compiles a definition document (cached by its content hash).
   Result<std::shared_ptr<const Definition>> compile_cached(const boost::json::value& doc, const std::string& hash);
 

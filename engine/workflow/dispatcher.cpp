@@ -127,7 +127,17 @@ void Dispatcher::start() {
 
 void Dispatcher::stop() {
   for (auto& s : subs_) s->stop();
+  if (!subs_.empty()) save_checkpoint();
   subs_.clear();
+}
+
+bool Dispatcher::triggered_by(const std::string& type) {
+  std::lock_guard lock(mu_);
+  for (const auto& [id, t] : triggers_) {
+    const Node& n = t.def->nodes[static_cast<std::size_t>(t.def->trigger)];
+    if (n.trigger.kind == "event" && n.trigger.event_type == type) return true;
+  }
+  return false;
 }
 
 void Dispatcher::index(const Event& e, const json::object& data) {
@@ -160,6 +170,10 @@ void Dispatcher::index(const Event& e, const json::object& data) {
 Status Dispatcher::handle(std::uint32_t partition, const std::vector<Event>& batch) {
   for (const auto& e : batch) {
     if (e.tenant.empty()) continue;
+    // Most events concern no workflow: decide that from the type alone, before parsing.
+    const bool indexed = e.type == "workflow.published" || e.type == "workflow.archived";
+    const bool carrier = e.type == "event.ingested" || e.type == "run.event_emitted";
+    if (!indexed && !carrier && !triggered_by(e.type)) continue;
     boost::system::error_code ec;
     auto parsed = json::parse(e.data, ec);
     if (ec || !parsed.is_object()) continue;
@@ -173,7 +187,12 @@ Status Dispatcher::handle(std::uint32_t partition, const std::vector<Event>& bat
     std::lock_guard lock(mu_);
     from_[partition] = batch.back().position + 1;
   }
-  save_checkpoint();
+  // At most once a second: the checkpoint only saves re-reading.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_save_.load() >= std::chrono::seconds(1)) {
+    last_save_ = now;
+    save_checkpoint();
+  }
   return ok_status();
 }
 

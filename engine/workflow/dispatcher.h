@@ -26,6 +26,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,6 +65,7 @@ class Dispatcher {
     std::int64_t next_fire_us = 0;  // schedules
   };
   void index(const Event& e, const boost::json::object& data);
+  bool triggered_by(const std::string& type);  // some published workflow's event trigger names it
   Status handle(std::uint32_t partition, const std::vector<Event>& batch);
   void dispatch(const Event& e, const boost::json::object& data);
   // `wait`: block until started (subscription threads); else spawn (I/O threads).
@@ -83,6 +85,7 @@ class Dispatcher {
   std::vector<std::uint64_t> from_;          // per partition: first position to handle
   std::vector<std::unique_ptr<CatchUpSubscription>> subs_;
   std::atomic<std::uint64_t> started_{0}, failed_{0};
+  std::atomic<std::chrono::steady_clock::time_point> last_save_{};
 };
 
 }  // namespace causeway::workflow
