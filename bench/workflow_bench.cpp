@@ -34,28 +34,12 @@
 #include "engine/workflow/http_call.h"
 #include "events/codec.h"
 #include "support/webhook_receiver.h"
+#include "support/workflows.h"
 
 namespace causeway::bench {
 namespace {
 namespace asio = boost::asio;
 namespace json = boost::json;
-
-std::string five_nodes(const std::string& url) {
-  return R"({"format": 1, "name": "bench", "input": {"plan": "string", "seats": "number"},
-    "nodes": [
-      {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
-      {"id": "big", "type": "condition", "expression": "input.seats > 5"},
-      {"id": "crm", "type": "action", "action": {"kind": "http", "method": "POST", "url": ")" + url +
-         R"(", "body": "{\"plan\": \"{{ input.plan }}\"}"}},
-      {"id": "billing", "type": "action", "action": {"kind": "http", "method": "POST", "url": ")" + url +
-         R"(", "body": "{\"seats\": {{ input.seats }}}"}},
-      {"id": "note", "type": "action", "action": {"kind": "set", "values": {"crm_status": "steps.crm.status"}}},
-      {"id": "done", "type": "end"}],
-    "edges": [
-      {"from": "start", "to": "big"}, {"from": "big", "to": "crm", "when": "true"},
-      {"from": "big", "to": "done", "when": "false"}, {"from": "crm", "to": "billing"},
-      {"from": "billing", "to": "note"}, {"from": "note", "to": "done"}]})";
-}
 
 std::string field(const std::string& body, const char* key) {
   boost::system::error_code ec;
@@ -232,7 +216,7 @@ void run_workflow_bench(const Settings& s) {
       return req;
     };
     auto [s4, wf] = http_once("127.0.0.1", port, bearer(json_post("/v1/workflows", R"({"name":"bench","definition":)" +
-                                                                                       five_nodes(receiver.url()) + "}")));
+                                                                                       testing::five_node_workflow(receiver.url()) + "}")));
     if (s4 != 201) throw std::runtime_error("workflow: " + wf);
     const std::string workflow_id = field(wf, "workflow_id");
     auto [s5, pub] = http_once("127.0.0.1", port, bearer(json_post("/v1/workflows/" + workflow_id + "/versions", "{}")));

@@ -1,5 +1,7 @@
 #include "engine/workflow/definition.h"
 
+#include "engine/workflow/json_text.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
@@ -141,37 +143,6 @@ Problem from_schema(const FieldError& e) {
   return {e.pointer, e.detail, "see \"The definition format\" in docs/workflows.md"};
 }
 
-void canonical(const json::value& v, std::string& out) {
-  switch (v.kind()) {
-    case json::kind::object: {
-      std::vector<const json::key_value_pair*> members;
-      for (const auto& kv : v.get_object()) members.push_back(&kv);
-      std::sort(members.begin(), members.end(),
-                [](auto* a, auto* b) { return std::string_view(a->key()) < std::string_view(b->key()); });
-      out.push_back('{');
-      for (std::size_t i = 0; i < members.size(); ++i) {
-        if (i) out.push_back(',');
-        out += json::serialize(json::string(members[i]->key()));
-        out.push_back(':');
-        canonical(members[i]->value(), out);
-      }
-      out.push_back('}');
-      return;
-    }
-    case json::kind::array: {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& item : v.get_array()) {
-        if (!first) out.push_back(',');
-        first = false;
-        canonical(item, out);
-      }
-      out.push_back(']');
-      return;
-    }
-    default: out += json::serialize(v); return;
-  }
-}
 
 detail::Draft analyse(const json::value& definition, const SchemaRegistry& schemas) {
   detail::Draft d;
@@ -236,7 +207,7 @@ Result<std::shared_ptr<const Definition>> compile(const json::value& definition,
 
 std::string content_hash(const json::value& definition) {
   std::string text;
-  canonical(definition, text);
+  write_json(definition, text, kCanonicalJson);
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
   static constexpr char kHex[] = "0123456789abcdef";

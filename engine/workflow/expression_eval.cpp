@@ -10,6 +10,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "engine/workflow/json_text.h"
 #include "engine/workflow/expression.h"
 #include "engine/workflow/expression_detail.h"
 
@@ -291,36 +292,6 @@ class Evaluator {
   }
 };
 
-void write_text(const json::value& v, std::string& out) {
-  switch (v.kind()) {
-    case json::kind::double_: out += fmt::format("{}", v.get_double()); return;
-    case json::kind::array: {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& item : v.get_array()) {
-        if (!first) out.push_back(',');
-        first = false;
-        write_text(item, out);
-      }
-      out.push_back(']');
-      return;
-    }
-    case json::kind::object: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& kv : v.get_object()) {
-        if (!first) out.push_back(',');
-        first = false;
-        out += json::serialize(json::string(kv.key()));
-        out.push_back(':');
-        write_text(kv.value(), out);
-      }
-      out.push_back('}');
-      return;
-    }
-    default: out += json::serialize(v); return;
-  }
-}
 
 }  // namespace
 
@@ -328,7 +299,7 @@ namespace detail {
 std::string text_of(const json::value& v) {
   if (v.is_string()) return std::string(v.get_string());
   std::string out;
-  write_text(v, out);
+  write_json(v, out, kTemplateJson);
   return out;
 }
 }  // namespace detail

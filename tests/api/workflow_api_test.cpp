@@ -12,6 +12,7 @@
 #include "api/node_fixture.h"
 #include "engine/workflow/http_call.h"
 #include "support/webhook_receiver.h"
+#include "support/workflows.h"
 
 using namespace causeway;
 using namespace causeway::testing;
@@ -22,23 +23,8 @@ namespace {
 
 std::string str(const json::value& v) { return std::string(v.as_string()); }
 
-// A five-node workflow: condition, two HTTP calls to `url`, a set, an end.
 std::string five_nodes(const std::string& url, int initial_retry_ms = 5) {
-  return R"({"format": 1, "name": "five", "input": {"plan": "string", "seats": "number"},
-    "nodes": [
-      {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
-      {"id": "big", "type": "condition", "expression": "input.seats > 5"},
-      {"id": "crm", "type": "action", "action": {"kind": "http", "method": "POST", "url": ")" +
-         url + R"(", "body": "{\"plan\": \"{{ input.plan }}\"}"},
-       "retry": {"initial_interval_ms": )" + std::to_string(initial_retry_ms) + R"(, "maximum_attempts": 3}},
-      {"id": "billing", "type": "action", "action": {"kind": "http", "method": "POST", "url": ")" + url +
-         R"(", "body": "{\"seats\": {{ input.seats }}}"}},
-      {"id": "note", "type": "action", "action": {"kind": "set", "values": {"crm_status": "steps.crm.status"}}},
-      {"id": "done", "type": "end"}],
-    "edges": [
-      {"from": "start", "to": "big"}, {"from": "big", "to": "crm", "when": "true"},
-      {"from": "big", "to": "done", "when": "false"}, {"from": "crm", "to": "billing"},
-      {"from": "billing", "to": "note"}, {"from": "note", "to": "done"}]})";
+  return five_node_workflow(url, initial_retry_ms);
 }
 
 std::string delayed() {
@@ -116,12 +102,7 @@ struct WorkflowFixture {
     }
   }
   std::vector<std::string> event_types(const std::string& token, const std::string& run_id) {
-    auto r = f.http->get("/v1/runs/" + run_id + "/events", bearer(token));
-    REQUIRE(r.status == 200);
-    std::vector<std::string> out;
-    const auto body = r.json();
-    for (const auto& e : body.at("events").as_array()) out.push_back(str(e.at("type")));
-    return out;
+    return run_event_types(*f.http, token, run_id);
   }
 };
 

@@ -13,6 +13,7 @@
 #include "support/process.h"
 #include "support/temp_dir.h"
 #include "support/webhook_receiver.h"
+#include "support/workflows.h"
 
 using namespace causeway::testing;
 namespace json = boost::json;
@@ -70,12 +71,7 @@ std::size_t count(const std::vector<std::string>& v, const std::string& x) {
 }
 
 std::vector<std::string> types_of(HttpClient& c, const std::string& key, const std::string& run_id) {
-  auto r = c.get("/v1/runs/" + run_id + "/events", {{"Authorization", "Bearer " + key}});
-  REQUIRE(r.status == 200);
-  std::vector<std::string> out;
-  const auto body = r.json();
-  for (const auto& e : body.at("events").as_array()) out.push_back(str(e.at("type")));
-  return out;
+  return run_event_types(c, key, run_id);
 }
 
 }  // namespace
