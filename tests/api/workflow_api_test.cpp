@@ -361,6 +361,14 @@ TEST_CASE("starting a run twice with one Idempotency-Key starts it once and repl
   CHECK(str(again.json().at("run_id")) == str(first.json().at("run_id")));
   CHECK(str(first.json().at("status")) == "running");
   CHECK(first.json().as_object().contains("next_due_at"));
+  // Keys are scoped to the calling API key, like stored replies: another key's
+  // "start-42" is another command and starts its own run.
+  auto other = w.bearer(w.key_for(w.org_of(token), "member"));
+  other["Idempotency-Key"] = "start-42";
+  auto second = w.f.http->post("/v1/workflows/" + id + "/runs", R"({"input":{}})", other);
+  CHECK(second.status == 201);
+  CHECK(second.header("idempotent-replayed").empty());
+  CHECK(str(second.json().at("run_id")) != str(first.json().at("run_id")));
 }
 
 TEST_CASE("a run's personal data (context and events) is for the roles that run workflows, and events page") {
