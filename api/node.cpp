@@ -15,6 +15,7 @@
 #include "api/gdpr.h"
 #include "api/log.h"
 #include "engine/ids.h"
+#include "engine/workflow/recovery.h"
 
 namespace causeway {
 
@@ -148,15 +149,16 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   n->dispatcher_ = std::make_unique<workflow::Dispatcher>(*n->pipeline_, *n->catalog_, *n->executor_,
                                                           n->server_->io().get_executor(),
                                                           cfg.data_dir + "/workflow-dispatch.json");
-  // The trigger index and the runs to resume come from the log before the
-  // first request is served.
+  // Before the first request is served, one pass over the log gives the
+  // trigger index and the runs to resume (queued until the I/O threads run).
   if (auto st = n->dispatcher_->open(); !st) return std::move(st).error();
+  if (auto st = workflow::recover_workflows(*n->log_, *n->executor_, *n->dispatcher_); !st)
+    return std::move(st).error();
   n->api_->set_workflows(n->executor_.get(), n->catalog_.get(), n->dispatcher_.get());
   n->executor_->on_tick([d = n->dispatcher_.get()] { d->tick(); });
   auto port = n->server_->start();
   if (!port) return std::move(port).error();
   n->port_ = *port;
-  if (auto st = n->executor_->recover(); !st) return std::move(st).error();
   n->dispatcher_->start();
   n->executor_->start();
   log_fields(spdlog::level::info, "serving",

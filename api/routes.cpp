@@ -15,6 +15,7 @@
 #include "api/json_body.h"
 #include "api/log.h"
 #include "engine/commands/traits.h"
+#include "engine/ids.h"
 #include "events/codec.h"
 
 namespace causeway::api {
@@ -97,16 +98,13 @@ Result<Principal> Api::authenticate(const Request& req) {
   std::string_view v = it->value();
   // "Bearer cwk_<32 hex key id>_<64 hex secret>"
   constexpr std::size_t kLen = 7 + 4 + 32 + 1 + 64;
-  auto hex = [](std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-  };
   auto bearer = [](std::string_view s) {
     return s.size() >= 7 && std::equal(s.begin(), s.begin() + 7, "bearer ", [](char a, char b) {
              return std::tolower(static_cast<unsigned char>(a)) == b;
            });
   };
-  if (v.size() != kLen || !bearer(v) || v.substr(7, 4) != "cwk_" || v[43] != '_' || !hex(v.substr(11, 32)) ||
-      !hex(v.substr(44)))
+  if (v.size() != kLen || !bearer(v) || v.substr(7, 4) != "cwk_" || v[43] != '_' ||
+      !is_lower_hex(v.substr(11, 32)) || !is_lower_hex(v.substr(44)))
     return Error::unauthorized("the bearer token is not valid");
   const std::string key_id = "key-" + std::string(v.substr(11, 32));
   auto key = pipeline_.aggregates().load<ApiKeyAggregate>(key_id);

@@ -41,13 +41,6 @@ namespace {
 
 bool writer(const Principal& p) { return p.role == "owner" || p.role == "admin" || p.role == "member"; }
 
-bool valid_id(const std::string& id, std::string_view prefix) {
-  if (id.size() != prefix.size() + 1 + 32 || id.compare(0, prefix.size(), prefix) != 0 || id[prefix.size()] != '-')
-    return false;
-  return std::all_of(id.begin() + static_cast<long>(prefix.size()) + 1, id.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 // The run's live nodes, as GET /v1/runs/{id} and the dry-run show them.
 json::array live_nodes(const run::State& s) {
   static const char* phases[] = {"ready", "started", "retry_wait", "delay_wait", "event_wait", "joining"};
@@ -130,7 +123,7 @@ awaitable<Response> Api::workflow_route(Request& req, const std::string& request
                               {"scheme", "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">"}});
   }
   const std::string& id = seg[2];
-  if (!valid_id(id, "workflow")) co_return problem(404, "no such workflow", "", instance, request_id, ver);
+  if (!is_id(id, "workflow")) co_return problem(404, "no such workflow", "", instance, request_id, ver);
   auto wf = pipeline_.aggregates().load<WorkflowAggregate>(workflow_agg::stream_of(id));
   if (!wf) co_return problem(wf.error(), instance, request_id, ver);
   if (!wf->state.exists || wf->state.org_id != who->tenant)
@@ -261,14 +254,14 @@ awaitable<Response> Api::dry_run(Request& req, const std::string& request_id, co
   }
   boost::system::error_code ec;
   auto doc = json::parse(text, ec);
-  auto report = workflow::validate(doc, pipeline_.schemas());
-  if (!report.ok()) {
-    co_return problem(Error::invalid(fmt::format("the definition is not valid: {}", report.errors.front().message),
-                                     "/definition" + report.errors.front().pointer),
+  // One analysis gives the graph and the warnings. Not through the catalog's
+  // cache: drafts change with every edit and would pile up there.
+  workflow::Report report;
+  auto def = workflow::compile(doc, pipeline_.schemas(), &report);
+  if (!def)
+    co_return problem(Error::invalid(fmt::format("the definition is not valid: {}", def.error().message),
+                                     "/definition" + def.error().pointer),
                       instance, request_id, ver);
-  }
-  auto def = catalog_->compile_cached(doc, hash);
-  if (!def) co_return problem(def.error(), instance, request_id, ver);
   json::object input;
   if (auto* in = body->if_contains("input")) {
     if (!in->is_object()) co_return problem(Error::invalid("input must be an object", "/input"), instance, request_id, ver);
@@ -335,7 +328,7 @@ awaitable<Response> Api::run_route(Request& req, const std::string& request_id, 
   if (who->admin)
     co_return problem(403, "runs belong to one organization: use one of its API keys", "", instance, request_id, ver);
   const std::string& id = seg[2];
-  if (!valid_id(id, "run")) co_return problem(404, "no such run", "", instance, request_id, ver);
+  if (!is_id(id, "run")) co_return problem(404, "no such run", "", instance, request_id, ver);
   auto loaded = pipeline_.aggregates().load<RunAggregate>(run::stream_of(id));
   if (!loaded) co_return problem(loaded.error(), instance, request_id, ver);
   const run::State& s = loaded->state;

@@ -63,14 +63,8 @@ void check(const LoadResult& r, const char* what) {
 void run_http_bench(const Settings& s) {
   const unsigned server_threads =
       s.server_threads ? s.server_threads : api::default_io_threads();  // the product's default
-  ServerConfig cfg;
-  cfg.listen_address = "127.0.0.1";
-  cfg.port = 0;
-  cfg.io_threads = server_threads;
+  ServerConfig cfg = bench_node_config(s);
   cfg.sync = true;
-  cfg.master_key_hex = random_token_hex();
-  cfg.admin_token = random_token_hex();
-  cfg.log_level = "warn";
 
   CpuProbe cpu;
   LoadResult full, half;

@@ -21,13 +21,7 @@
 namespace causeway::bench {
 
 void run_login_bench(const Settings& s) {
-  ServerConfig cfg;
-  cfg.listen_address = "127.0.0.1";
-  cfg.port = 0;
-  cfg.io_threads = s.server_threads ? s.server_threads : api::default_io_threads();
-  cfg.master_key_hex = random_token_hex();
-  cfg.admin_token = random_token_hex();
-  cfg.log_level = "warn";
+  ServerConfig cfg = bench_node_config(s);
   cfg.login_attempts_per_ip_per_minute = 0;  // the bench is one address
   const std::string password = "correct horse battery staple";
   const unsigned pool = std::max(1u, std::thread::hardware_concurrency());  // the Node's CPU pool

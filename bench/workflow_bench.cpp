@@ -179,13 +179,7 @@ double receiver_ceiling(const Settings& s, const std::string& url, int inflight)
 
 void run_workflow_bench(const Settings& s) {
   testing::WebhookReceiver receiver;
-  ServerConfig cfg;
-  cfg.listen_address = "127.0.0.1";
-  cfg.port = 0;
-  cfg.io_threads = s.server_threads ? s.server_threads : api::default_io_threads();
-  cfg.master_key_hex = random_token_hex();
-  cfg.admin_token = random_token_hex();
-  cfg.log_level = "warn";
+  ServerConfig cfg = bench_node_config(s);
   const int inflight = s.connections;
   CpuProbe cpu;
   RunDriver::Result runs;

@@ -1,5 +1,7 @@
 #include "engine/ids.h"
 
+#include <algorithm>
+
 #include <sodium.h>
 
 namespace causeway {
@@ -22,6 +24,16 @@ std::string random_token_hex() {
   char out[65];
   sodium_bin2hex(out, sizeof out, b, sizeof b);
   return std::string(out, 64);
+}
+
+bool is_lower_hex(std::string_view s) {
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool is_id(std::string_view id, std::string_view prefix) {
+  return id.size() == prefix.size() + 1 + 32 && id.substr(0, prefix.size()) == prefix && id[prefix.size()] == '-' &&
+         is_lower_hex(id.substr(prefix.size() + 1));
 }
 
 }  // namespace causeway

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/retention/buckets.h"
+#include "events/json_fields.h"
 
 namespace causeway::retention {
 
@@ -18,11 +19,6 @@ DraftEvent event(const char* type, const std::string& scope, const std::string& 
   e.data["scope"] = scope;
   e.data["category"] = category;
   return e;
-}
-
-std::string str_of(const boost::json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
 }  // namespace
@@ -72,14 +68,14 @@ std::optional<Applicable> policy_for(const State& own, const State& all, const B
 }
 
 void apply(State& s, const std::string& type, const boost::json::object& data, std::int64_t) {
-  const std::string category = str_of(data, "category");
+  const std::string category = string_field(data, "category");
   if (type == "retention.policy_set") {
     auto* v = data.if_contains("max_age_days");
     s.max_age_days[category] = v && v->is_int64() ? v->as_int64() : 0;
   } else if (type == "retention.policy_removed") {
     s.max_age_days.erase(category);
   } else if (type == "retention.enforced") {
-    if (auto day = parse_date(str_of(data, "day"))) s.enforced[category].insert(*day);
+    if (auto day = parse_date(string_field(data, "day"))) s.enforced[category].insert(*day);
   }
 }
 

@@ -1,40 +1,26 @@
 #include "engine/aggregates/run.h"
 
 #include <algorithm>
+#include "events/json_fields.h"
 
 namespace causeway::run {
 namespace json = boost::json;
 
 namespace {
 
-std::string str_of(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::int64_t int_of(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
-
-bool bool_of(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_bool() && v->as_bool();
-}
-
 // The Pending entry an event is about, or null.
 Pending* about(State& s, const json::object& d) {
-  auto it = s.pending.find(pending_key(str_of(d, "node"), static_cast<std::int32_t>(int_of(d, "visit"))));
+  auto it = s.pending.find(pending_key(string_field(d, "node"), static_cast<std::int32_t>(int_field(d, "visit"))));
   return it == s.pending.end() ? nullptr : &it->second;
 }
 
 void erase_about(State& s, const json::object& d) {
-  s.pending.erase(pending_key(str_of(d, "node"), static_cast<std::int32_t>(int_of(d, "visit"))));
+  s.pending.erase(pending_key(string_field(d, "node"), static_cast<std::int32_t>(int_field(d, "visit"))));
 }
 
 void schedule(State& s, const json::object& d) {
-  const std::string node = str_of(d, "node");
-  const auto visit = static_cast<std::int32_t>(int_of(d, "visit"));
+  const std::string node = string_field(d, "node");
+  const auto visit = static_cast<std::int32_t>(int_field(d, "visit"));
   auto& seen = s.visits[node];
   seen = std::max(seen, visit);
   const std::string key = pending_key(node, visit);
@@ -43,14 +29,14 @@ void schedule(State& s, const json::object& d) {
   if (fresh) {
     p.node = node;
     p.visit = visit;
-    p.phase = str_of(d, "kind") == "join" ? Phase::joining : Phase::ready;
+    p.phase = string_field(d, "kind") == "join" ? Phase::joining : Phase::ready;
   }
-  if (auto from = str_of(d, "from"); !from.empty() && p.phase == Phase::joining) p.arrived.insert(from);
+  if (auto from = string_field(d, "from"); !from.empty() && p.phase == Phase::joining) p.arrived.insert(from);
 }
 
 void on_timer_set(State& s, const json::object& d) {
-  const std::string timer = str_of(d, "timer");
-  const std::int64_t due = int_of(d, "due_at");
+  const std::string timer = string_field(d, "timer");
+  const std::int64_t due = int_field(d, "due_at");
   if (timer == "run_timeout") {
     s.timeout_at = due;
     return;
@@ -62,7 +48,7 @@ void on_timer_set(State& s, const json::object& d) {
 }
 
 void on_timer_fired(State& s, const json::object& d) {
-  if (str_of(d, "timer") == "run_timeout") return;
+  if (string_field(d, "timer") == "run_timeout") return;
   if (Pending* p = about(s, d)) {
     p->phase = Phase::ready;
     p->due_at = 0;
@@ -95,29 +81,29 @@ void apply(State& s, const std::string& type, const json::object& d, std::int64_
   }
   if (type == "run.started") {
     s.status = Status::running;
-    s.run_id = str_of(d, "run_id");
-    s.org_id = str_of(d, "org_id");
-    s.workflow_id = str_of(d, "workflow_id");
-    s.hash = str_of(d, "hash");
-    s.subject = str_of(d, "subject");
-    s.version = int_of(d, "version");
+    s.run_id = string_field(d, "run_id");
+    s.org_id = string_field(d, "org_id");
+    s.workflow_id = string_field(d, "workflow_id");
+    s.hash = string_field(d, "hash");
+    s.subject = string_field(d, "subject");
+    s.version = int_field(d, "version");
     s.started_at = at;
   } else if (type == "run.step_scheduled") {
     schedule(s, d);
   } else if (type == "run.step_started") {
     if (Pending* p = about(s, d)) {
       p->phase = Phase::started;
-      p->attempt = static_cast<std::int32_t>(int_of(d, "attempt"));
+      p->attempt = static_cast<std::int32_t>(int_field(d, "attempt"));
     }
   } else if (type == "run.step_succeeded") {
     erase_about(s, d);
   } else if (type == "run.step_failed") {
-    if (bool_of(d, "final")) erase_about(s, d);
+    if (bool_field(d, "final")) erase_about(s, d);
   } else if (type == "run.retry_scheduled") {
     if (Pending* p = about(s, d)) {
       p->phase = Phase::retry_wait;
-      p->attempt = static_cast<std::int32_t>(int_of(d, "attempt"));
-      p->due_at = int_of(d, "due_at");
+      p->attempt = static_cast<std::int32_t>(int_field(d, "attempt"));
+      p->due_at = int_field(d, "due_at");
     }
   } else if (type == "run.timer_set") {
     on_timer_set(s, d);
@@ -126,8 +112,8 @@ void apply(State& s, const std::string& type, const json::object& d, std::int64_
   } else if (type == "run.event_awaited") {
     if (Pending* p = about(s, d)) {
       p->phase = Phase::event_wait;
-      p->event_type = str_of(d, "event_type");
-      p->correlation = str_of(d, "correlation");
+      p->event_type = string_field(d, "event_type");
+      p->correlation = string_field(d, "correlation");
       p->awaited_at = at;
     }
   } else if (type == "run.marked_stuck") {
@@ -137,8 +123,8 @@ void apply(State& s, const std::string& type, const json::object& d, std::int64_
     s.pending.clear();
   } else if (type == "run.failed") {
     s.status = Status::failed;
-    s.failed_node = str_of(d, "node");
-    s.failed_visit = static_cast<std::int32_t>(int_of(d, "visit"));
+    s.failed_node = string_field(d, "node");
+    s.failed_visit = static_cast<std::int32_t>(int_field(d, "visit"));
   } else if (type == "run.cancelled") {
     s.status = Status::cancelled;
     s.pending.clear();
@@ -171,7 +157,7 @@ void fold_context(Context& c, const std::string& type, const json::object& d, bo
   } else if (type == "run.step_succeeded") {
     auto* out = d.if_contains("output");
     if (!out) return;
-    c.steps[str_of(d, "node")] = *out;
+    c.steps[string_field(d, "node")] = *out;
     if (is_set_node && out->is_object())
       for (const auto& [k, v] : out->as_object()) c.vars[k] = v;
   }

@@ -3,18 +3,11 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include "events/json_fields.h"
 
 namespace causeway::session {
 namespace {
 
-std::string str_of(const boost::json::object& o, const char* k) {
-  auto* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-std::int64_t i64_of(const boost::json::object& o, const char* k) {
-  auto* v = o.if_contains(k);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
 void put_tokens(boost::json::object& d, const Tokens& t) {
   d["access_hash"] = t.access_hash;
   d["access_expires_at_us"] = t.access_expires_at_us;
@@ -91,14 +84,14 @@ Result<Decision> decide_revoke(const State& s, const std::string& session_id, co
 
 void apply(State& s, const std::string& type, const boost::json::object& data, std::int64_t) {
   auto take_tokens = [&] {
-    s.access_hash = str_of(data, "access_hash");
-    s.access_expires_at_us = i64_of(data, "access_expires_at_us");
-    s.refresh_hash = str_of(data, "refresh_hash");
-    s.refresh_expires_at_us = i64_of(data, "refresh_expires_at_us");
+    s.access_hash = string_field(data, "access_hash");
+    s.access_expires_at_us = int_field(data, "access_expires_at_us");
+    s.refresh_hash = string_field(data, "refresh_hash");
+    s.refresh_expires_at_us = int_field(data, "refresh_expires_at_us");
   };
   if (type == "session.started") {
     s.exists = true;
-    s.user_id = str_of(data, "user_id");
+    s.user_id = string_field(data, "user_id");
     take_tokens();
   } else if (type == "session.refreshed") {
     s.rotated.push_back(s.refresh_hash);

@@ -34,18 +34,6 @@ std::int64_t locked_until(const State& s, std::int64_t now_us) {
   return now_us < until ? until : 0;
 }
 
-Result<Decision> decide_login_failure(const State& s, const std::string& user_id, const std::string& ip) {
-  if (!s.exists) return Error::not_found("no such user");
-  DraftEvent e;
-  e.type = "user.login_failed";
-  e.data["user_id"] = user_id;
-  e.data["ip"] = ip;
-  e.subjects = {user_id};
-  Decision d;
-  d.events.push_back(std::move(e));
-  return d;
-}
-
 namespace {
 DraftEvent user_event(const char* type, const std::string& user_id) {
   DraftEvent e;
@@ -59,6 +47,15 @@ std::int64_t i64(const boost::json::object& o, const char* k) {
   return v && v->is_int64() ? v->as_int64() : -1;
 }
 }  // namespace
+
+Result<Decision> decide_login_failure(const State& s, const std::string& user_id, const std::string& ip) {
+  if (!s.exists) return Error::not_found("no such user");
+  auto e = user_event("user.login_failed", user_id);
+  e.data["ip"] = ip;
+  Decision d;
+  d.events.push_back(std::move(e));
+  return d;
+}
 
 Result<Decision> decide_totp_enroll(const State& s, const std::string& user_id, const std::string& secret_b32) {
   if (!s.exists) return Error::not_found("no such user");

@@ -3,16 +3,12 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include "events/json_fields.h"
 
 namespace causeway::workflow_agg {
 namespace json = boost::json;
 
 namespace {
-
-std::string str_of(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 DraftEvent event(const char* type, const State& s) {
   DraftEvent e;
@@ -111,17 +107,17 @@ void apply(State& s, const std::string& type, const json::object& d, std::int64_
   if (type == "workflow.created" || type == "workflow.draft_updated") {
     if (type == "workflow.created") {
       s.exists = true;
-      s.workflow_id = str_of(d, "workflow_id");
-      s.org_id = str_of(d, "org_id");
+      s.workflow_id = string_field(d, "workflow_id");
+      s.org_id = string_field(d, "org_id");
     }
-    s.name = str_of(d, "name");
+    s.name = string_field(d, "name");
     if (auto* v = d.if_contains("draft")) s.draft = json::serialize(*v);
-    s.draft_hash = str_of(d, "draft_hash");
+    s.draft_hash = string_field(d, "draft_hash");
   } else if (type == "workflow.published") {
     Version v;
     auto* n = d.if_contains("version");
     v.number = n && n->is_int64() ? n->as_int64() : static_cast<std::int64_t>(s.versions.size() + 1);
-    v.hash = str_of(d, "hash");
+    v.hash = string_field(d, "hash");
     if (auto* def = d.if_contains("definition")) v.definition = json::serialize(*def);
     s.versions.push_back(std::move(v));
   } else if (type == "workflow.archived") {

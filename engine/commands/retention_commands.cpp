@@ -6,16 +6,12 @@
 #include "engine/pipeline.h"
 #include "engine/retention/buckets.h"
 #include "engine/schema_registry.h"
+#include "events/json_fields.h"
 
 namespace causeway {
 namespace json = boost::json;
 
 namespace {
-
-std::int64_t json_i64(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
 
 bool valid_category(const std::string& c) {
   if (c.empty() || c.size() > 32 || c[0] < 'a' || c[0] > 'z') return false;
@@ -69,7 +65,7 @@ void register_retention_commands(CommandPipeline& p) {
   p.add_command("retention.set_policy", handler([](const retention::State& s, const std::string& scope,
                                                    const std::string& category, const json::object& body,
                                                    CommandPipeline& pipe) {
-                  return retention::decide_set(s, scope, category, json_i64(body, "max_age_days"),
+                  return retention::decide_set(s, scope, category, int_field(body, "max_age_days"),
                                                json_string(body, "reason"),
                                                pipe.schemas().has_event_category(category));
                 }));
@@ -83,7 +79,7 @@ void register_retention_commands(CommandPipeline& p) {
                                                 CommandPipeline&) -> Result<Decision> {
                   auto day = retention::parse_date(json_string(body, "day"));
                   if (!day) return Error::invalid("day is not a calendar date", "/day");
-                  return retention::decide_enforce(s, scope, category, *day, json_i64(body, "max_age_days"),
+                  return retention::decide_enforce(s, scope, category, *day, int_field(body, "max_age_days"),
                                                    json_string(body, "policy"));
                 }));
 }

@@ -10,6 +10,7 @@
 #include "engine/aggregates/user.h"
 #include "engine/aggregates/workflow.h"
 #include "engine/pipeline.h"
+#include "events/json_fields.h"
 
 namespace causeway {
 
@@ -76,9 +77,6 @@ Status require_existing(CommandPipeline& pipe, const std::string& id, const char
   return ok_status();
 }
 
-inline std::string json_string(const boost::json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
+inline std::string json_string(const boost::json::object& o, const char* key) { return string_field(o, key); }
 
 }  // namespace causeway

@@ -54,14 +54,10 @@ void reply_with(Plan& plan, const workflow_agg::State& after, const workflow::Re
   if (report) plan.reply["validation"] = report->to_json();
 }
 
-// A workflow of the caller's tenant (any, for the operator).
-Result<Loaded<workflow_agg::State>> load_own(CommandPipeline& pipe, const CommandContext& ctx,
-                                             const std::string& workflow_id) {
-  auto wf = pipe.aggregates().load<WorkflowAggregate>(workflow_agg::stream_of(workflow_id));
-  if (!wf) return std::move(wf).error();
-  if (!wf->state.exists || (!ctx.tenant.empty() && wf->state.org_id != ctx.tenant))
-    return Error::not_found("no such workflow");
-  return wf;
+// Whether the caller may reach this workflow: its tenant's (any, for the operator).
+Status own(const workflow_agg::State& s, const CommandContext& ctx) {
+  if (!s.exists || (!ctx.tenant.empty() && s.org_id != ctx.tenant)) return Error::not_found("no such workflow");
+  return ok_status();
 }
 
 // The definition a new workflow starts from, and where it came from.
@@ -135,28 +131,24 @@ CommandHandler on_workflow(Decide decide, bool with_report) {
   CommandHandler h;
   h.plan = [decide, with_report](const json::object& body, const CommandContext& ctx, std::int64_t now,
                                  CommandPipeline& pipe) -> Result<Plan> {
-    auto wf = load_own(pipe, ctx, ctx.target);
-    if (!wf) return std::move(wf).error();
     std::optional<workflow::Report> report;
-    auto d = decide(wf->state, body, pipe, report);
-    if (!d) {
-      if (report && !report->ok() && d.error().code == Errc::invalid) {
-        const auto& first = report->errors.front();
-        return Error::invalid(fmt::format("the draft is not valid: {} ({} problems in all)", first.message,
-                                          report->errors.size()),
-                              first.pointer);
-      }
-      return std::move(d).error();
-    }
-    workflow_agg::State state = wf->state;
-    Plan plan;
-    plan.stream = workflow_agg::stream_of(ctx.target);
-    plan.expected = wf->version;
-    plan.tenant = state.org_id;
-    plan.status = 200;
-    settle<WorkflowAggregate>(plan, state, std::move(d).value(), now);
-    reply_with(plan, state, with_report && report ? &*report : nullptr);
-    return plan;
+    return plan_on<WorkflowAggregate>(
+        pipe, workflow_agg::stream_of(ctx.target), now,
+        [&](const workflow_agg::State& s) -> Result<Decision> {
+          if (auto st = own(s, ctx); !st) return std::move(st).error();
+          auto d = decide(s, body, pipe, report);
+          if (!d && report && !report->ok() && d.error().code == Errc::invalid) {
+            const auto& first = report->errors.front();
+            return Error::invalid(fmt::format("the draft is not valid: {} ({} problems in all)", first.message,
+                                              report->errors.size()),
+                                  first.pointer);
+          }
+          return d;
+        },
+        [&](Plan& plan, const workflow_agg::State& after) {
+          plan.tenant = after.org_id;
+          reply_with(plan, after, with_report && report ? &*report : nullptr);
+        });
   };
   return h;
 }

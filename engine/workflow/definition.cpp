@@ -1,6 +1,7 @@
 #include "engine/workflow/definition.h"
 
 #include "engine/workflow/json_text.h"
+#include "events/codec.h"
 
 #include <algorithm>
 #include <cmath>
@@ -196,8 +197,10 @@ Report validate(const json::value& definition, const SchemaRegistry& schemas) {
   return analyse(definition, schemas).report;
 }
 
-Result<std::shared_ptr<const Definition>> compile(const json::value& definition, const SchemaRegistry& schemas) {
+Result<std::shared_ptr<const Definition>> compile(const json::value& definition, const SchemaRegistry& schemas,
+                                                  Report* report) {
   auto d = analyse(definition, schemas);
+  if (report) *report = d.report;
   if (!d.report.ok()) {
     const auto& first = d.report.errors.front();
     return Error::invalid(first.message, first.pointer);
@@ -208,15 +211,10 @@ Result<std::shared_ptr<const Definition>> compile(const json::value& definition,
 std::string content_hash(const json::value& definition) {
   std::string text;
   write_json(definition, text, kCanonicalJson);
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : digest) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xf]);
-  }
-  return out;
+  Hash digest{};
+  static_assert(sizeof digest == crypto_hash_sha256_BYTES);
+  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  return hex(digest);
 }
 
 namespace detail {

@@ -120,8 +120,11 @@ struct Report {
 Report validate(const boost::json::value& definition, const SchemaRegistry& schemas);
 
 // validate(), then the compiled graph. Error::invalid carries the first
-// error's message and pointer when the definition is not valid.
-Result<std::shared_ptr<const Definition>> compile(const boost::json::value& definition, const SchemaRegistry& schemas);
+// error's message and pointer when the definition is not valid. With
+// `report`, the whole validation report is also kept there (one analysis for
+// a caller that needs both, e.g. the dry-run's warnings).
+Result<std::shared_ptr<const Definition>> compile(const boost::json::value& definition, const SchemaRegistry& schemas,
+                                                  Report* report = nullptr);
 
 // Lower-case hex SHA-256 of the canonical JSON of the document: object keys
 // sorted (bytewise) at every level, no blanks, each scalar as

@@ -7,22 +7,17 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <limits>
 
 #include "engine/pipeline.h"
 #include "engine/workflow/cron.h"
 #include "events/codec.h"
+#include "events/json_fields.h"
 
 namespace causeway::workflow {
 namespace json = boost::json;
 namespace asio = boost::asio;
 
 namespace {
-
-std::string str_of(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 asio::awaitable<void> execute_into(CommandPipeline& pipe, std::string name, json::value body, CommandContext ctx,
                                    std::optional<Result<CommandOutcome>>& out, std::promise<void>& done) {
@@ -51,11 +46,11 @@ struct Seen {
 Seen seen_of(const Event& e, const json::object& data) {
   Seen s;
   if (e.type == "event.ingested" || e.type == "run.event_emitted") {
-    s.type = str_of(data, "event_type");
+    s.type = string_field(data, "event_type");
     s.payload = data.if_contains("payload");
-    s.correlation = str_of(data, "correlation");
+    s.correlation = string_field(data, "correlation");
     if (s.correlation.empty() && s.payload && s.payload->is_object())
-      s.correlation = str_of(s.payload->as_object(), "correlation");
+      s.correlation = string_field(s.payload->as_object(), "correlation");
   } else {
     s.type = e.type;
   }
@@ -90,31 +85,15 @@ Status Dispatcher::open() {
         next = std::min<std::uint64_t>(next, a->as_array()[p].to_number<std::uint64_t>());
     from_[p] = next;
   }
-  // The trigger index as of each partition's starting point.
-  for (std::uint32_t p = 0; p < parts; ++p) {
-    if (from_[p] <= 1) continue;
-    Status failure = ok_status();
-    auto st = log.scan_raw(p, 1, from_[p] - 1, [&](std::uint64_t, std::string_view bytes) {
-      auto links = peek_entry(bytes, HashCheck::trust);
-      if (!links) {
-        failure = links.error();
-        return false;
-      }
-      if (links->type != "workflow.published" && links->type != "workflow.archived") return true;
-      auto e = decode_entry(bytes, HashCheck::trust);
-      if (!e) {
-        failure = e.error();
-        return false;
-      }
-      boost::system::error_code jec;
-      auto data = json::parse(e->data, jec);
-      if (!jec && data.is_object()) index(*e, data.as_object());
-      return true;
-    });
-    if (!st) return st;
-    if (!failure) return failure;
-  }
   return ok_status();
+}
+
+std::uint64_t Dispatcher::start_of(std::uint32_t partition) const { return from_.at(partition); }
+
+void Dispatcher::learn(const Event& e) {
+  boost::system::error_code ec;
+  auto data = json::parse(e.data, ec);
+  if (!ec && data.is_object()) index(e, data.as_object());
 }
 
 void Dispatcher::start() {
@@ -141,7 +120,7 @@ bool Dispatcher::triggered_by(const std::string& type) {
 }
 
 void Dispatcher::index(const Event& e, const json::object& data) {
-  const std::string id = str_of(data, "workflow_id");
+  const std::string id = string_field(data, "workflow_id");
   std::lock_guard lock(mu_);
   if (e.type == "workflow.archived") {
     triggers_.erase(id);
@@ -149,7 +128,7 @@ void Dispatcher::index(const Event& e, const json::object& data) {
   }
   auto* def_doc = data.if_contains("definition");
   if (!def_doc) return;
-  auto def = catalog_.compile_cached(*def_doc, str_of(data, "hash"));
+  auto def = catalog_.compile_cached(*def_doc, string_field(data, "hash"));
   if (!def || (*def)->trigger < 0) return;
   const Node& t = (*def)->nodes[static_cast<std::size_t>((*def)->trigger)];
   if (t.trigger.kind != "event" && t.trigger.kind != "schedule") {
@@ -158,8 +137,8 @@ void Dispatcher::index(const Event& e, const json::object& data) {
   }
   Trigger tr;
   tr.workflow_id = id;
-  tr.org_id = str_of(data, "org_id");
-  tr.hash = str_of(data, "hash");
+  tr.org_id = string_field(data, "org_id");
+  tr.hash = string_field(data, "hash");
   auto* v = data.if_contains("version");
   tr.version = v && v->is_int64() ? v->as_int64() : 0;
   tr.published_at = e.occurred_at_us;

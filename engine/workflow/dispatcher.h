@@ -47,8 +47,12 @@ class Dispatcher {
              std::string checkpoint_path);
   ~Dispatcher();
 
-  // Reads the checkpoint and builds the trigger index from the log.
+  // Reads the checkpoint: where each partition's subscription will start.
   Status open();
+  // The trigger index is built from the log before start() (recovery.h):
+  // each workflow.published / workflow.archived event before start_of(p).
+  std::uint64_t start_of(std::uint32_t partition) const;
+  void learn(const Event& workflow_event);
   void start();
   void stop();
   void tick();

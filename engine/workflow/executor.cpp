@@ -1,5 +1,7 @@
 #include "engine/workflow/executor.h"
 
+#include <algorithm>
+
 #include <boost/algorithm/string/case_conv.hpp>
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -9,7 +11,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
-#include <limits>
 
 #include "engine/commands/traits.h"
 #include "engine/pipeline.h"
@@ -90,39 +91,6 @@ std::string Executor::webhook_secret(const std::string& org_id) const {
 std::size_t Executor::active() const {
   std::lock_guard lock(mu_);
   return slots_.size();
-}
-
-Status Executor::recover() {
-  std::set<std::string> live;
-  EventLog& log = pipe_.log();
-  for (std::uint32_t p = 0; p < log.partitions(); ++p) {
-    Status failure = ok_status();
-    auto st = log.scan_raw(p, 1, std::numeric_limits<std::uint64_t>::max(),
-                           [&](std::uint64_t, std::string_view bytes) {
-                             auto links = peek_entry(bytes, HashCheck::trust);
-                             if (!links) {
-                               failure = links.error();
-                               return false;
-                             }
-                             const std::string_view t = links->type;
-                             const bool begins = t == "run.started" || t == "run.restarted";
-                             const bool ends = t == "run.completed" || t == "run.failed" || t == "run.cancelled";
-                             if (!begins && !ends) return true;
-                             auto e = decode_entry(bytes, HashCheck::trust);
-                             if (!e) {
-                               failure = e.error();
-                               return false;
-                             }
-                             const std::string& run_id = e->stream;  // run streams are named by the run id
-                             if (begins) live.insert(run_id);
-                             else live.erase(run_id);
-                             return true;
-                           });
-    if (!st) return st;
-    if (!failure) return failure;
-  }
-  for (const auto& id : live) kick(id);
-  return ok_status();
 }
 
 void Executor::start() {
@@ -249,11 +217,17 @@ bool Executor::sync(const std::string& run_id, std::vector<std::pair<std::string
   auto loaded = pipe_.aggregates().load<RunAggregate>(run::stream_of(run_id));
   if (!loaded || loaded->state.status != run::Status::running) return false;
   const run::State& s = loaded->state;
-  auto def = catalog_.definition(s.workflow_id, s.hash);
-  if (!def) return false;
-  auto ctx = catalog_.context(run_id, loaded->version, **def);
-  if (!ctx) return false;
-  auto effects = pending_effects(**def, s, *ctx);
+  // The definition and the context are needed only to render awaited attempts.
+  std::vector<Effect> effects;
+  const bool awaiting = std::any_of(s.pending.begin(), s.pending.end(),
+                                    [](const auto& kv) { return kv.second.phase == run::Phase::started; });
+  if (awaiting) {
+    auto def = catalog_.definition(s.workflow_id, s.hash);
+    if (!def) return false;
+    auto ctx = catalog_.context(run_id, loaded->version, **def);
+    if (!ctx) return false;
+    effects = pending_effects(**def, s, *ctx);
+  }
   const std::int64_t due = next_due(s);
   std::vector<std::string> waits;
   for (const auto& [key, p] : s.pending)

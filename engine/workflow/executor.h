@@ -13,7 +13,7 @@
 //
 // Crash safety: run.step_started is durable before a request is sent, so a
 // restart finds every attempt that may have been sent without its outcome
-// recorded (recover()) and sends it again with the same Idempotency-Key — a
+// recorded (recover_workflows(), recovery.h) and sends it again with the same Idempotency-Key — a
 // retry the receiver can deduplicate, never a second, different action.
 //
 // Every request carries Idempotency-Key and Causeway-Signature (HMAC-SHA256
@@ -54,10 +54,8 @@ class Executor {
            Options opts);
   ~Executor();
 
-  // Finds every run that has not ended (one scan of the log) and drives it:
-  // unanswered attempts are sent again, due timers fire. Call once at start-up.
-  Status recover();
-  // Starts the timer loop (call once, after recover()).
+  // Starts the timer loop (call once, after recover_workflows(), recovery.h,
+  // has kicked the runs that had not ended).
   void start();
   // Stops waking runs; requests in flight finish on their own.
   void stop();

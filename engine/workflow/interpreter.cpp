@@ -142,6 +142,7 @@ class Decider {
     if (auto* v = data.if_contains("node"); v && v->is_string()) n = node(std::string(v->as_string()));
     run::fold_context(c_, type, data,
                       n && n->type == NodeType::action && n->action.kind == ActionKind::set);
+    if (std::string_view(type) == "run.started" || std::string_view(type) == "run.step_succeeded") ctx_stale_ = true;
     DraftEvent e;
     e.type = type;
     e.data = std::move(data);
@@ -230,8 +231,12 @@ class Decider {
     give_up(n, visit, attempt, cls, error);
   }
 
+  // The context as expressions see it, rebuilt only after a step changed it.
   const json::object& context() {
-    ctx_ = c_.as_object();
+    if (ctx_stale_) {
+      ctx_ = c_.as_object();
+      ctx_stale_ = false;
+    }
     return ctx_;
   }
 
@@ -499,6 +504,7 @@ class Decider {
   std::int64_t now_;
   Step out_;
   json::object ctx_;
+  bool ctx_stale_ = true;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "projections/rule_projection.h"
 #include "projections/views/workflow_views.h"
+#include "events/json_fields.h"
 
 namespace causeway {
 namespace {
@@ -14,11 +15,6 @@ using json = boost::json::object;
 using E = Event;
 
 std::string first_subject(const Event& e) { return e.subjects.empty() ? std::string() : e.subjects.front(); }
-
-std::int64_t int_field(const json& d, const char* key) {
-  auto* v = d.if_contains(key);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
 
 std::string iso_week(std::int64_t us) {
   std::time_t t = static_cast<std::time_t>(us / 1'000'000);

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "projections/rule_projection.h"
+#include "events/json_fields.h"
 
 namespace causeway {
 namespace {
@@ -27,16 +28,6 @@ using json = boost::json::object;
 using E = Event;
 
 constexpr int kVersion = 1;
-
-std::int64_t int_field(const json& d, const char* key) {
-  auto* v = d.if_contains(key);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
-
-std::int64_t bool_field(const json& d, const char* key) {
-  auto* v = d.if_contains(key);
-  return v && v->is_bool() && v->as_bool() ? 1 : 0;
-}
 
 const json& object_field(const json& d, const char* key) {
   static const json empty;
@@ -105,7 +96,7 @@ std::vector<Rule> workflow_rules() {
       {"workflow.sharing_changed",
        "UPDATE workflows SET public = ?, updated_at = ?, position = ? WHERE workflow_id = ?",
        [](sql::Stmt& s, const E& e, const json& d) {
-         s.bind_all(bool_field(d, "public"), e.occurred_at_us, e.position, field(d, "workflow_id"));
+         s.bind_all(std::int64_t{bool_field(d, "public")}, e.occurred_at_us, e.position, field(d, "workflow_id"));
        }},
   };
 }

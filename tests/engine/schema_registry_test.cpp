@@ -3,16 +3,13 @@
 #include <boost/json/parse.hpp>
 
 #include "engine/schema_registry.h"
+#include "support/schemas.h"
 
 using namespace causeway;
 namespace json = boost::json;
 
 namespace {
-const SchemaRegistry& registry() {
-  static auto reg = SchemaRegistry::from_embedded();
-  REQUIRE(reg.ok());
-  return **reg;
-}
+const SchemaRegistry& registry() { return testing::embedded_registry(); }
 bool has_pointer(const std::vector<FieldError>& errs, const std::string& p) {
   for (const auto& e : errs)
     if (e.pointer == p) return true;

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "engine/schema_registry.h"
+#include "support/schemas.h"
 #include "engine/workflow/definition.h"
 
 using namespace causeway;
@@ -14,11 +15,7 @@ namespace json = boost::json;
 
 namespace {
 
-const SchemaRegistry& registry() {
-  static auto reg = SchemaRegistry::from_embedded();
-  REQUIRE(reg.ok());
-  return **reg;
-}
+const SchemaRegistry& registry() { return testing::embedded_registry(); }
 
 // The example of docs/workflows.md.
 const char* kExample = R"({

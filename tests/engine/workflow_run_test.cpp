@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "engine/schema_registry.h"
+#include "support/schemas.h"
 #include "engine/workflow/dry_run.h"
 #include "engine/workflow/interpreter.h"
 
@@ -19,8 +20,7 @@ namespace {
 constexpr std::int64_t kT0 = 1'700'000'000'000'000;
 
 std::shared_ptr<const Definition> compiled(const std::string& text) {
-  static auto schemas = SchemaRegistry::from_embedded().value();
-  auto def = compile(json::parse(text), *schemas);
+  auto def = compile(json::parse(text), testing::embedded_registry());
   if (!def) FAIL_CHECK(def.error().message << " at " << def.error().pointer);
   REQUIRE(def.ok());
   return *def;
