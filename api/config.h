@@ -32,8 +32,8 @@ struct ServerConfig {
   std::chrono::milliseconds query_timeout{5'000};
   std::uint64_t audit_checkpoint_events = 1000;  // sign the chain after this many events (0 = never by count)
   std::int64_t audit_checkpoint_interval_s = 60;
-  std::uint64_t audit_export_max_positions = 200'000;  // per API export (built in memory); the CLI streams  // ...and at least this often while events arrive (0 = never)
-  std::int64_t retention_sweep_interval_s = 3600;
+  std::uint64_t audit_export_max_positions = 200'000;  // per API export (built in memory); the CLI streams
+  std::int64_t retention_sweep_interval_s = 3600;  // background retention sweeps (0 = only on request)
   std::int64_t stuck_check_interval_s = 60;  // how often running workflow runs are checked for no progress
   // Peer addresses (CIDR list) that may use /v1/admin/* and the admin token;
   // empty allows every address.
@@ -41,7 +41,9 @@ struct ServerConfig {
   std::size_t login_attempts_per_ip_per_minute = 20;  // POST /v1/sessions and /refresh (0 = no limit)
   std::int64_t access_token_ttl_s = 15 * 60;
   std::int64_t password_max_age_days = 0;  // login refuses older passwords (403) until changed; 0 = no expiry
-  std::int64_t refresh_token_ttl_s = 30 * 86400;  // background retention sweeps (0 = only on request)
+  std::int64_t refresh_token_ttl_s = 30 * 86400;
+  std::string plans_file;  // plans, limits, features, flags (engine/billing/plans.h); empty: built-in
+  std::string billing_webhook_secret;  // signs payment webhooks; empty: <data_dir>/billing-webhook.secret, generated
   std::string gdpr_metadata_file;  // Art. 15 metadata of subject access exports (api/gdpr.h); empty: built-in
 };
 

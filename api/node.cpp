@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
@@ -15,9 +16,23 @@
 #include "api/gdpr.h"
 #include "api/log.h"
 #include "engine/ids.h"
+#include "engine/billing/timers.h"
 #include "engine/workflow/recovery.h"
 
 namespace causeway {
+
+namespace {
+Result<billing::Plans> load_plans(const std::string& path, const SchemaRegistry& schemas) {
+  if (path.empty()) return billing::Plans::builtin(schemas);
+  std::ifstream in(path);
+  if (!in) return Error::invalid(fmt::format("cannot read the plans file {}", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto plans = billing::Plans::parse(ss.str(), schemas);
+  if (!plans) return Error::invalid(fmt::format("--plans {}: {}", path, plans.error().message));
+  return plans;
+}
+}  // namespace
 
 Result<std::string> load_or_create_secret(const std::string& path, const std::function<std::string()>& make,
                                           bool& created) {
@@ -81,6 +96,14 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   }
 
   if (auto meta = api::load_gdpr_metadata(cfg.gdpr_metadata_file); !meta) return std::move(meta).error();
+  if (!cfg.billing_webhook_secret.empty()) {
+    n->billing_secret_ = cfg.billing_webhook_secret;
+  } else {
+    bool created = false;
+    auto t = load_or_create_secret(cfg.data_dir + "/billing-webhook.secret", [] { return random_token_hex(); }, created);
+    if (!t) return std::move(t).error();
+    n->billing_secret_ = *t;
+  }
   if (auto allow = api::CidrList::parse(cfg.admin_allow); !allow)
     return Error::invalid(fmt::format("--admin-allow: {}", allow.error().message));
 
@@ -116,6 +139,18 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   register_workflow_commands(*n->pipeline_);
   register_run_commands(*n->pipeline_, *n->catalog_);
   register_ingest_commands(*n->pipeline_);
+  auto plans = load_plans(cfg.plans_file, *n->schemas_);
+  if (!plans) return std::move(plans).error();
+  n->plans_ = std::make_unique<billing::Plans>(std::move(plans).value());
+  n->entitlements_ = std::make_unique<billing::Entitlements>(*n->plans_, *n->pipeline_);
+  n->pipeline_->set_meter([e = n->entitlements_.get()](const CommandContext& ctx, const std::string& command,
+                                                        Plan& plan, std::int64_t now) {
+    return e->meter(ctx, command, plan, now);
+  });
+  // The timers exist before the first command runs (they need the server's I/O executor).
+  register_subscription_commands(*n->pipeline_, *n->plans_, [node = n.get()](const std::string& org) {
+    if (node->billing_timers_) node->billing_timers_->watch(org);
+  });
   ProjectionRuntime::Options vo;
   vo.data_dir = cfg.data_dir;
   vo.clock = clock;
@@ -152,10 +187,22 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   // Before the first request is served, one pass over the log gives the
   // trigger index and the runs to resume (queued until the I/O threads run).
   if (auto st = n->dispatcher_->open(); !st) return std::move(st).error();
-  if (auto st = workflow::recover_workflows(*n->log_, *n->executor_, *n->dispatcher_); !st)
+  n->billing_timers_ = std::make_unique<billing::Timers>(*n->pipeline_, *n->entitlements_,
+                                                         n->server_->io().get_executor());
+  // The same pass finds the organizations with subscription events, whose
+  // deadlines (trial and grace ends, cancelled periods) the timers keep.
+  std::set<std::string> subscribed;
+  workflow::AlsoScan billing_scan{[](std::string_view type) { return type.starts_with("subscription."); },
+                                  [&subscribed](const Event& e) { subscribed.insert(e.tenant); }};
+  if (auto st = workflow::recover_workflows(*n->log_, *n->executor_, *n->dispatcher_, &billing_scan); !st)
     return std::move(st).error();
+  for (const auto& org : subscribed) n->billing_timers_->watch(org);
   n->api_->set_workflows(n->executor_.get(), n->catalog_.get(), n->dispatcher_.get());
-  n->executor_->on_tick([d = n->dispatcher_.get()] { d->tick(); });
+  n->executor_->on_tick([d = n->dispatcher_.get(), b = n->billing_timers_.get()] {
+    d->tick();
+    b->tick();
+  });
+  n->api_->set_billing(n->entitlements_.get(), n->billing_secret_);
   auto port = n->server_->start();
   if (!port) return std::move(port).error();
   n->port_ = *port;

@@ -18,6 +18,7 @@
 #include "api/routes.h"
 #include "api/server.h"
 #include "engine/audit/checkpointer.h"
+#include "engine/billing/timers.h"
 #include "engine/retention/sweeper.h"
 #include "engine/workflow/dispatcher.h"
 #include "engine/workflow/executor.h"
@@ -42,6 +43,7 @@ class Node {
   retention::RetentionSweeper& retention() { return *retention_; }
   const audit::Signer& signer() const { return *signer_; }
   workflow::Executor& workflows() { return *executor_; }
+  billing::Timers& billing() { return *billing_timers_; }
   void stop();
 
  private:
@@ -59,12 +61,16 @@ class Node {
   std::unique_ptr<audit::Checkpointer> checkpointer_;
   std::unique_ptr<retention::RetentionSweeper> retention_;
   std::unique_ptr<workflow::Catalog> catalog_;
+  std::unique_ptr<billing::Plans> plans_;
+  std::unique_ptr<billing::Entitlements> entitlements_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<api::Server> server_;
   // After server_: destroyed before it, since they hold timers and work on its io_context.
   std::unique_ptr<workflow::Executor> executor_;
   std::unique_ptr<workflow::Dispatcher> dispatcher_;
+  std::unique_ptr<billing::Timers> billing_timers_;
   std::string admin_token_;
+  std::string billing_secret_;
   unsigned short port_ = 0;
   bool stopped_ = false;
 };

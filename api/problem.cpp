@@ -4,6 +4,7 @@
 
 #include <boost/beast/http/status.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace causeway::api {
@@ -20,6 +21,7 @@ int status_of(const Error& e) {
     case Errc::too_large: return 413;
     case Errc::unavailable: return 503;
     case Errc::corruption: return 500;
+    case Errc::limit_exceeded: return 402;
   }
   return 500;
 }
@@ -29,6 +31,7 @@ std::string slug_of(int status) {
   switch (status) {
     case 400: return "malformed-request";
     case 401: return "unauthorized";
+    case 402: return "limit-exceeded";
     case 403: return "forbidden";
     case 404: return "not-found";
     case 405: return "method-not-allowed";
@@ -76,7 +79,18 @@ Response problem(int status, std::string detail, std::string_view pointer, std::
 Response problem(const Error& e, std::string_view instance, std::string_view request_id, unsigned version) {
   // Internal failures are logged in full by the caller; clients get no internals.
   std::string detail = e.code == Errc::corruption ? "internal error; see the server log with this request id" : e.message;
-  return problem(status_of(e), std::move(detail), e.pointer, instance, request_id, version);
+  Response res = problem(status_of(e), std::move(detail), e.pointer, instance, request_id, version);
+  if (e.extensions.empty() || e.code == Errc::corruption) return res;
+  // Extension members (RFC 9457 section 3.2), never overriding the standard ones.
+  boost::system::error_code ec;
+  auto ext = json::parse(e.extensions, ec);
+  if (ec || !ext.is_object()) return res;
+  auto body = json::parse(res.body()).as_object();
+  for (auto& [k, v] : ext.as_object())
+    if (!body.contains(k)) body[k] = v;
+  res.body() = json::serialize(body);
+  res.prepare_payload();
+  return res;
 }
 
 Response json_response(http::status status, std::string body, unsigned version, std::string_view content_type) {

@@ -202,6 +202,10 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       if (method != http::verb::patch) co_return not_allowed("PATCH");
       co_return co_await command(req, request_id, "organization.rename", seg[2]);
     }
+    if ((seg.size() == 2 && seg[1] == "plans") || (seg.size() == 3 && seg[1] == "billing") ||
+        (seg.size() >= 4 && seg[1] == "organizations" && (seg[3] == "subscription" || seg[3] == "flags")) ||
+        (seg.size() == 6 && seg[1] == "admin" && seg[2] == "organizations" && seg[4] == "flags"))
+      co_return co_await billing_route(req, request_id, seg, *target, route_name);
     if (seg.size() == 5 && seg[1] == "admin" && seg[2] == "organizations" && seg[4] == "api-keys") {
       route_name = "admin.api_keys.create";
       if (method != http::verb::post) co_return not_allowed("POST");
@@ -306,6 +310,7 @@ awaitable<Response> Api::command(Request& req, const std::string& request_id, co
   if (who) {
     ctx.actor = actor_of(*who);
     ctx.tenant = who->tenant;
+    ctx.api_call = !who->admin;
   }
   ctx.request_id = request_id;
   ctx.target = std::move(target);

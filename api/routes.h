@@ -29,6 +29,9 @@
 //   /v1/workflows[...], /v1/runs/{id}[...]          workflows and runs (workflow_routes.cpp, docs/api.md)
 //   POST  /v1/events                                ingest a batch of an organization's own events
 //   GET   /v1/admin/metrics                         Prometheus text: workflow runs, triggers, projection lag
+//   /v1/plans, /v1/organizations/{org}/subscription[...], .../flags[...],
+//   /v1/admin/organizations/{org}/flags/{flag}, /v1/billing/webhooks
+//                                                   plans, trials, payments, usage, flags (billing_routes.cpp)
 //
 // Callers are the operator (the admin token: every tenant) or an API key of
 // one organization (its tenant and role); see Principal.
@@ -54,6 +57,7 @@
 #include "api/problem.h"
 #include "api/rate_limit.h"
 #include "engine/audit/checkpointer.h"
+#include "engine/billing/entitlements.h"
 #include "engine/pipeline.h"
 #include "engine/retention/sweeper.h"
 #include "engine/workflow/dispatcher.h"
@@ -101,6 +105,12 @@ class Api {
   // Enables POST /v1/admin/retention/sweeps (set once at start-up, before serving).
   void set_retention(retention::RetentionSweeper* sweeper) { retention_ = sweeper; }
   // Enables the workflow routes (set once at start-up, before serving).
+  // Enables the subscription, flag and payment webhook routes (set once at
+  // start-up, before serving); `webhook_secret` signs the provider's webhooks.
+  void set_billing(billing::Entitlements* entitlements, std::string webhook_secret) {
+    entitlements_ = entitlements;
+    billing_secret_ = std::move(webhook_secret);
+  }
   void set_workflows(workflow::Executor* executor, workflow::Catalog* catalog, workflow::Dispatcher* dispatcher) {
     executor_ = executor;
     catalog_ = catalog;
@@ -174,6 +184,12 @@ class Api {
   // retention_routes.cpp: /v1/admin/retention-policies/..., /v1/admin/retention/sweeps
   boost::asio::awaitable<Response> retention_route(Request& req, const std::string& request_id,
                                                    const std::vector<std::string>& seg, std::string& route_name);
+  // billing_routes.cpp: /v1/plans, /v1/organizations/{org}/subscription[...],
+  // /v1/organizations/{org}/flags[...], /v1/admin/organizations/{org}/flags/{flag},
+  // /v1/billing/webhooks
+  boost::asio::awaitable<Response> billing_route(Request& req, const std::string& request_id,
+                                                 const std::vector<std::string>& seg, const boost::urls::url_view& url,
+                                                 std::string& route_name);
   // GET /v1/admin/metrics (routes.cpp)
   Response metrics(const Request& req, const std::string& request_id);
   // backup_route.cpp
@@ -195,6 +211,8 @@ class Api {
   workflow::Executor* executor_ = nullptr;
   workflow::Catalog* catalog_ = nullptr;
   workflow::Dispatcher* dispatcher_ = nullptr;
+  billing::Entitlements* entitlements_ = nullptr;
+  std::string billing_secret_;
   std::unique_ptr<RateLimiter> login_limit_;          // per peer address: login and refresh attempts
   std::unique_ptr<RateLimiter> unknown_email_limit_;  // per unknown email: mirrors the account lockout
   CidrList admin_allow_;  // parsed from cfg.admin_allow (Node::open refuses a bad list)

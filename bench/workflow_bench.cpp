@@ -202,6 +202,11 @@ void run_workflow_bench(const Settings& s) {
                                                                                             field(user, "user_id") + R"("})")));
     if (s2 != 201) throw std::runtime_error("organization: " + org);
     const std::string org_id = field(org, "org_id");
+    // Unlimited runs and API calls: the free plan would stop the benchmark at 1,000 runs.
+    HttpRequest up = admin(json_post("/v1/organizations/" + org_id + "/subscription/plan", R"({"plan":"enterprise"})"));
+    up.method(boost::beast::http::verb::put);
+    auto [s2b, upgraded] = http_once("127.0.0.1", port, std::move(up));
+    if (s2b != 200) throw std::runtime_error("plan: " + upgraded);
     auto [s3, key] = http_once("127.0.0.1", port, admin(json_post("/v1/admin/organizations/" + org_id + "/api-keys",
                                                                   R"({"name":"bench","role":"member"})")));
     if (s3 != 201) throw std::runtime_error("api key: " + key);

@@ -1,6 +1,6 @@
 # Generates a C++ source holding every file under schemas/ as a string, so the
 # binary validates against the schemas it was built with, from any directory.
-file(GLOB_RECURSE files RELATIVE ${SRC} ${SRC}/commands/*.json ${SRC}/events/*.json ${SRC}/workflows/*.json)
+file(GLOB_RECURSE files RELATIVE ${SRC} ${SRC}/commands/*.json ${SRC}/events/*.json ${SRC}/workflows/*.json ${SRC}/billing/*.json)
 list(SORT files)
 set(body "// Generated from schemas/ by engine/embed_schemas.cmake. Do not edit.\n#include \"engine/schema_registry.h\"\nnamespace causeway {\nconst std::vector<EmbeddedSchema>& embedded_schemas() {\n  static const std::vector<EmbeddedSchema> all = {\n")
 foreach(f ${files})

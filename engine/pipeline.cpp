@@ -93,6 +93,7 @@ Result<Commit> CommandPipeline::build_commit(Plan& plan, const CommandContext& c
     c.events.push_back(std::move(e));
   }
   c.reservations = std::move(plan.decision.reservations);
+  c.counters = std::move(plan.counters);
   if (!c.events.empty() && !plan.record.stream.empty()) c.aggregates.push_back(std::move(plan.record));
   if (!ctx.idempotency_key.empty()) {
     c.idempotency_key = idempotency_scope(ctx);
@@ -158,6 +159,8 @@ boost::asio::awaitable<Result<CommandOutcome>> CommandPipeline::execute(std::str
       reply["position"] = head.str();
       co_return CommandOutcome{200, json::serialize(reply), head, false};
     }
+    if (meter_ && !plan->decision.events.empty())
+      if (auto st = meter_(ctx, command, *plan, now); !st) co_return std::move(st).error();
     auto commit = build_commit(*plan, ctx, command, fingerprint, now);
     if (!commit) co_return std::move(commit).error();
     AggregateRecord record = commit->aggregates.empty() ? AggregateRecord{} : commit->aggregates.front();

@@ -41,6 +41,7 @@ struct CommandContext {
   std::string request_id;
   std::string correlation_id;
   std::string traceparent;
+  bool api_call = false;  // a tenant's own API request: metered as an API call
 };
 
 struct CommandOutcome {
@@ -59,6 +60,7 @@ struct Plan {
   AggregateRecord record;      // state after the decision
   boost::json::object reply;   // reply body, "position" is added
   int status = 201;
+  std::vector<CounterAdd> counters;  // metered in the same commit (events/event_log.h)
   // Called once this plan's commit is durable, with the stream's new version
   // (not on a replay, a conflict or a failure): e.g. to warm a cache with what
   // the decision derived, knowing it is now the stream's truth.
@@ -92,6 +94,12 @@ class CommandPipeline {
 
   void add_command(const std::string& name, CommandHandler h);
   void set_authorizer(Authorizer a) { authorize_ = std::move(a); }
+  // Entitlements (engine/billing/entitlements.h): called with every plan that
+  // writes events, before its commit is built; may refuse it (e.g. a suspended
+  // tenant, a feature its plan lacks) or add counters to `plan.counters`.
+  using Meter = std::function<Status(const CommandContext&, const std::string& command, Plan& plan,
+                                     std::int64_t now_us)>;
+  void set_meter(Meter m) { meter_ = std::move(m); }
 
   // Never throws; every failure is an Error (codes map to HTTP statuses in api/).
   boost::asio::awaitable<Result<CommandOutcome>> execute(std::string command, boost::json::value body,
@@ -117,6 +125,7 @@ class CommandPipeline {
   Options opts_;
   AggregateStore aggregates_;
   Authorizer authorize_;
+  Meter meter_;
   std::map<std::string, CommandHandler> handlers_;
 };
 
@@ -150,6 +159,17 @@ class Catalog;
 void register_run_commands(CommandPipeline& p, workflow::Catalog& catalog);
 // event.ingest (target: the organization id; engine/commands/ingest_commands.cpp).
 void register_ingest_commands(CommandPipeline& p);
+namespace billing {
+class Plans;
+}
+// subscription.start_trial, subscription.change_plan, subscription.cancel,
+// subscription.reactivate, subscription.tick, subscription.override_flag
+// (target: the organization id) and subscription.record_payment (the
+// organization is the body's "organization_id"); engine/aggregates/subscription.h.
+// `changed` is called with the organization after each durable commit (the
+// billing timers re-read its next deadline).
+void register_subscription_commands(CommandPipeline& p, const billing::Plans& plans,
+                                    std::function<void(const std::string& org_id)> changed = {});
 // Hex BLAKE2b-256 of an API key secret: what the log stores instead of it.
 std::string api_key_secret_hash(std::string_view secret);
 

@@ -110,8 +110,9 @@ Result<std::shared_ptr<SchemaRegistry>> SchemaRegistry::from_embedded() {
   std::shared_ptr<SchemaRegistry> reg(new SchemaRegistry());
   for (const auto& e : embedded_schemas()) {
     std::string_view path = e.path;
-    // Data embedded alongside the schemas (the workflow templates) is not a schema.
-    if (path.starts_with("workflows/templates/")) continue;
+    // Data embedded alongside the schemas (the workflow templates, the default
+    // plans) is not a schema.
+    if (path.starts_with("workflows/templates/") || path == "billing/plans.json") continue;
     auto compiled = compile(e);
     if (!compiled) return std::move(compiled).error();
     auto name = path.substr(path.find('/') + 1);

@@ -42,6 +42,20 @@ struct Reservation {
   std::string pointer;  // request field to blame, e.g. "/email"
 };
 
+// A metered quantity (e.g. a tenant's workflow runs this month) grown by
+// `delta` in the same atomic batch as the commit's events, so it counts each
+// commit exactly once. With `limit` >= 0 the commit fails with
+// Errc::limit_exceeded (nothing written) when the total would pass it; the
+// error's extensions are `hint` (a JSON object's text, may be empty) plus
+// {"metric", "limit", "usage"}.
+struct CounterAdd {
+  std::string key;     // "usage:<tenant>:<metric>:<yyyy-mm>"
+  std::int64_t delta = 1;
+  std::int64_t limit = -1;
+  std::string metric;  // for the error: "workflow_runs"
+  std::string hint;
+};
+
 // Aggregate state after the commit, stored with the stream's new version.
 struct AggregateRecord {
   std::string stream;
@@ -67,6 +81,7 @@ struct Commit {
   std::vector<NewEvent> events;
   std::vector<Expectation> expect;
   std::vector<Reservation> reservations;
+  std::vector<CounterAdd> counters;
   std::vector<AggregateRecord> aggregates;
   // Idempotency (contract 4): when `idempotency_key` is set and a commit with the
   // same key is within the retention window, nothing is written and `done` gets
@@ -106,6 +121,8 @@ class EventLog {
   // The stream holding the uniqueness reservation `key` ("email:<blind index>",
   // "slug:<slug>"), if any: how a login finds the user of an email.
   virtual Result<std::optional<std::string>> reservation_owner(const std::string& key) = 0;
+  // The durable value of counter `key` (CounterAdd), 0 if never counted.
+  virtual Result<std::int64_t> counter(const std::string& key) = 0;
   // Current version of a stream, 0 if it does not exist.
   virtual Result<std::uint64_t> stream_version(const std::string& stream) = 0;
 

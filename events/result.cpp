@@ -12,6 +12,7 @@ const char* errc_name(Errc c) noexcept {
     case Errc::too_large: return "too_large";
     case Errc::unavailable: return "unavailable";
     case Errc::corruption: return "corruption";
+    case Errc::limit_exceeded: return "limit_exceeded";
   }
   return "unknown";
 }

@@ -25,6 +25,7 @@ enum class Errc {
   too_large,          // a request exceeds a configured size
   unavailable,        // retryable: shutting down, I/O trouble, timeout
   corruption,         // stored bytes fail a check; never retry blindly
+  limit_exceeded,     // the tenant's plan does not allow more of this (402)
 };
 
 const char* errc_name(Errc c) noexcept;
@@ -33,6 +34,9 @@ struct Error {
   Errc code;
   std::string message;
   std::string pointer;  // JSON pointer of the offending field, empty if none
+  // Extra problem members as the text of a JSON object (e.g. a limit and the
+  // usage that reached it), merged into the HTTP problem; empty if none.
+  std::string extensions;
 
   static Error invalid(std::string m, std::string ptr = {}) { return {Errc::invalid, std::move(m), std::move(ptr)}; }
   static Error not_found(std::string m) { return {Errc::not_found, std::move(m), {}}; }
@@ -42,6 +46,9 @@ struct Error {
   static Error too_large(std::string m) { return {Errc::too_large, std::move(m), {}}; }
   static Error unavailable(std::string m) { return {Errc::unavailable, std::move(m), {}}; }
   static Error corruption(std::string m) { return {Errc::corruption, std::move(m), {}}; }
+  static Error limit_exceeded(std::string m, std::string ext) {
+    return {Errc::limit_exceeded, std::move(m), {}, std::move(ext)};
+  }
 };
 
 // Result<T>: a T or an Error. Cheap on success; check ok() before value().

@@ -7,6 +7,7 @@
 #include "engine/aggregates/run.h"
 #include "engine/aggregates/session.h"
 #include "engine/aggregates/subject.h"
+#include "engine/aggregates/subscription.h"
 #include "engine/aggregates/user.h"
 #include "engine/aggregates/workflow.h"
 #include "engine/pipeline.h"
@@ -35,6 +36,8 @@ using SessionAggregate = AggregateTraits<session::State, session::kStateFormat, 
 using RetentionAggregate = AggregateTraits<retention::State, retention::kStateFormat, &retention::apply>;
 using WorkflowAggregate = AggregateTraits<workflow_agg::State, workflow_agg::kStateFormat, &workflow_agg::apply>;
 using RunAggregate = AggregateTraits<run::State, run::kStateFormat, &run::apply>;
+using SubscriptionAggregate =
+    AggregateTraits<subscription::State, subscription::kStateFormat, &subscription::apply>;
 
 // The tail every handler's plan shares: folds the decision's events into
 // `state` (which then holds the state after the command) and moves the

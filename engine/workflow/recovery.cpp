@@ -7,7 +7,7 @@
 
 namespace causeway::workflow {
 
-Status recover_workflows(EventLog& log, Executor& executor, Dispatcher& dispatcher) {
+Status recover_workflows(EventLog& log, Executor& executor, Dispatcher& dispatcher, const AlsoScan* also) {
   std::set<std::string> live;
   for (std::uint32_t p = 0; p < log.partitions(); ++p) {
     const std::uint64_t indexed_before = dispatcher.start_of(p);
@@ -24,15 +24,17 @@ Status recover_workflows(EventLog& log, Executor& executor, Dispatcher& dispatch
                              const bool ends = t == "run.completed" || t == "run.failed" || t == "run.cancelled";
                              const bool workflow = (t == "workflow.published" || t == "workflow.archived") &&
                                                    position < indexed_before;
-                             if (!begins && !ends && !workflow) return true;
+                             const bool other = also && also->wants(t);
+                             if (!begins && !ends && !workflow && !other) return true;
                              auto e = decode_entry(bytes, HashCheck::trust);
                              if (!e) {
                                failure = e.error();
                                return false;
                              }
+                             if (other) also->visit(*e);
                              if (workflow) dispatcher.learn(*e);
                              else if (begins) live.insert(e->stream);  // run streams are named by the run id
-                             else live.erase(e->stream);
+                             else if (ends) live.erase(e->stream);
                              return true;
                            });
     if (!st) return st;

@@ -7,9 +7,9 @@
 
 namespace causeway::rockskeys {
 
-enum Cf : std::size_t { kDefault, kLog, kStreams, kSubjects, kUnique, kIdempotency, kAggregates, kKeys, kMeta, kCount };
+enum Cf : std::size_t { kDefault, kLog, kStreams, kSubjects, kUnique, kIdempotency, kAggregates, kKeys, kMeta, kCounters, kCount };
 inline constexpr const char* kCfNames[kCount] = {"default", "log", "streams", "subjects", "unique",
-                                                 "idempotency", "aggregates", "keys", "meta"};
+                                                 "idempotency", "aggregates", "keys", "meta", "counters"};
 
 inline void put_be64(std::string& out, std::uint64_t v) {
   for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));

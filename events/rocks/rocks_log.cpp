@@ -196,6 +196,16 @@ Result<std::optional<std::string>> RocksEventLog::reservation_owner(const std::s
   return std::optional<std::string>(std::move(owner));
 }
 
+Result<std::int64_t> RocksEventLog::counter(const std::string& key) {
+  if (!db_) return Error::unavailable("the log is closed");
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), cfs_[kCounters], key, &v);
+  if (s.IsNotFound()) return std::int64_t{0};
+  if (!s.ok()) return from_rocks(s, "reading a counter");
+  if (v.size() != 8) return Error::corruption("a counter record has the wrong size");
+  return static_cast<std::int64_t>(get_be64(v));
+}
+
 Status RocksEventLog::scan_raw(std::uint32_t partition, std::uint64_t from, std::uint64_t to,
                                const std::function<bool(std::uint64_t, std::string_view)>& fn) {
   if (!db_) return Error::unavailable("the log is closed");

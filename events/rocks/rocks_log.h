@@ -61,6 +61,7 @@ class RocksEventLog final : public EventLog {
   Result<std::vector<Event>> read_forward(std::uint32_t partition, std::uint64_t from, std::size_t max,
                                           HashCheck check = HashCheck::verify) override;
   Result<std::optional<std::string>> reservation_owner(const std::string& key) override;
+  Result<std::int64_t> counter(const std::string& key) override;
   Status scan_raw(std::uint32_t partition, std::uint64_t from, std::uint64_t to,
                   const std::function<bool(std::uint64_t, std::string_view)>& fn) override;
   Result<std::vector<Event>> read_stream(const std::string& stream, std::uint64_t from_version,
@@ -121,6 +122,11 @@ class RocksEventLog final : public EventLog {
 
   // Writer state: touched only by the writer thread after open().
   std::unordered_map<std::string, std::uint64_t> heads_cache_;
+  std::unordered_map<std::string, std::int64_t> counters_cache_;  // writer thread only
+  // A counter's value as of the commits before this one in the group.
+  Result<std::int64_t> counter_of(const std::string& key,
+                                  const std::unordered_map<std::string, std::int64_t>& tentative);
+  static Error limit_error(const CounterAdd& add, std::int64_t usage);
 
   // Published head, read by anyone.
   mutable std::mutex head_mu_;

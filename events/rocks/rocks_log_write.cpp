@@ -2,7 +2,7 @@
 //
 // Every append is queued; the writer takes everything queued (up to max_group),
 // checks each commit against the state as of the commits before it in the same
-// group (expected versions, reservations, idempotency keys), places the valid
+// group (expected versions, reservations, counter limits, idempotency keys), places the valid
 // ones, and writes the whole group as one WriteBatch with sync = true. Only then
 // does it publish the new head and call each `done`. A failed write fails every
 // commit of the group and leaves the published state untouched.
@@ -48,6 +48,20 @@ void RocksEventLog::writer_loop() {
   }
 }
 
+Result<std::int64_t> RocksEventLog::counter_of(const std::string& key,
+                                              const std::unordered_map<std::string, std::int64_t>& tentative) {
+  if (auto it = tentative.find(key); it != tentative.end()) return it->second;
+  if (auto it = counters_cache_.find(key); it != counters_cache_.end()) return it->second;
+  return counter(key);
+}
+
+Error RocksEventLog::limit_error(const CounterAdd& add, std::int64_t usage) {
+  std::string ext = add.hint.size() > 2 ? add.hint.substr(0, add.hint.size() - 1) + "," : std::string("{");
+  ext += fmt::format(R"("metric":"{}","limit":{},"usage":{}}})", add.metric, add.limit, usage);
+  return Error::limit_exceeded(
+      fmt::format("the plan allows {} {} this month; {} are used", add.limit, add.metric, usage), std::move(ext));
+}
+
 namespace {
 struct IdemSeen {
   std::string fingerprint;
@@ -67,6 +81,7 @@ void RocksEventLog::write_group(std::vector<Pending>& group) {
   }
   std::unordered_map<std::string, std::uint64_t> heads;  // tentative stream heads of this group
   std::unordered_map<std::string, std::string> reserved;
+  std::unordered_map<std::string, std::int64_t> counted;  // tentative counter values of this group
   std::unordered_map<std::string, IdemSeen> idem;
   std::vector<std::optional<Result<Committed>>> results(group.size());
 
@@ -141,6 +156,18 @@ void RocksEventLog::write_group(std::vector<Pending>& group) {
       }
       if (!owner.empty() && owner != res.owner) failed = Error::conflict("the value is already taken", res.pointer);
     }
+    std::vector<std::int64_t> totals(c.counters.size());
+    for (std::size_t k = 0; !failed && k < c.counters.size(); ++k) {
+      const auto& add = c.counters[k];
+      auto cur = counter_of(add.key, counted);
+      if (!cur) { failed = std::move(cur).error(); break; }
+      // Counters of one key in one commit add up before the limit check.
+      std::int64_t base = *cur;
+      for (std::size_t j = 0; j < k; ++j)
+        if (c.counters[j].key == add.key) base = totals[j];
+      totals[k] = base + add.delta;
+      if (add.limit >= 0 && totals[k] > add.limit) failed = limit_error(add, base);
+    }
     if (failed) {
       results[i] = std::move(*failed);
       continue;
@@ -178,6 +205,10 @@ void RocksEventLog::write_group(std::vector<Pending>& group) {
       batch.Put(cfs_[kUnique], res.key, res.owner);
       reserved[res.key] = res.owner;
     }
+    for (std::size_t k = 0; k < c.counters.size(); ++k) {
+      batch.Put(cfs_[kCounters], c.counters[k].key, be64(static_cast<std::uint64_t>(totals[k])));
+      counted[c.counters[k].key] = totals[k];
+    }
     for (const auto& a : c.aggregates) {
       auto v = head_of(a.stream);
       AggregateSnapshot snap{v ? *v : 0, a.format, a.bytes};
@@ -206,6 +237,8 @@ void RocksEventLog::write_group(std::vector<Pending>& group) {
       heads_cache_.clear();  // tentative heads never became real
     } else {
       for (auto& [stream, v] : heads) heads_cache_[stream] = v;
+      if (counters_cache_.size() > 100'000) counters_cache_.clear();
+      for (auto& [key, v] : counted) counters_cache_[key] = v;
       {
         std::lock_guard lk(head_mu_);
         head_pos_ = pos;

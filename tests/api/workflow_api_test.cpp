@@ -519,6 +519,10 @@ TEST_CASE("a schedule fires once per cron time on the injected clock, never twic
       {"id": "start", "type": "trigger", "trigger": {"kind": "schedule", "cron": "*/5 * * * *"}},
       {"id": "done", "type": "end"}],
     "edges": [{"from": "start", "to": "done"}]})");
+  // Scheduled workflows are a feature of the paid plans (docs/billing.md).
+  auto up = w.f.http->request(http::verb::put, "/v1/organizations/" + w.org_of(token) + "/subscription/plan",
+                              R"({"plan":"pro"})", w.admin());
+  REQUIRE(up.status == 200);
   w.publish(token, id);
   // The dispatcher learns of the version from the log: wait until it does, by ticking until nothing is pending.
   w.f.node->workflows().tick();

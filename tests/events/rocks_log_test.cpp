@@ -205,3 +205,67 @@ TEST_CASE("a closed log refuses appends as unavailable") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == Errc::unavailable);
 }
+
+namespace {
+Commit counted_commit(const std::string& stream, std::int64_t delta, std::int64_t limit) {
+  Commit c = commit_of({event_for(stream)});
+  c.counters.push_back(CounterAdd{"usage:org-a:workflow_runs:2026-11", delta, limit, "workflow_runs",
+                                  R"({"plan":"free"})"});
+  return c;
+}
+}  // namespace
+
+TEST_CASE("racing commits against a counter limit: exactly the limit succeeds and the rest write nothing") {
+  TempDir dir;
+  auto log = open_log(dir.str());
+  std::atomic<int> wins{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i)
+    threads.emplace_back([&, i] {
+      auto r = append_sync(*log, counted_commit("run-" + std::to_string(i), 1, 5));
+      if (r.ok()) ++wins;
+      else if (r.error().code == Errc::limit_exceeded) ++refused;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(wins == 5);
+  CHECK(refused == 11);
+  CHECK(log->head().str() == "5");
+  auto v = log->counter("usage:org-a:workflow_runs:2026-11");
+  REQUIRE(v.ok());
+  CHECK(*v == 5);
+}
+
+TEST_CASE("a refused counter names the metric, the limit, the usage and keeps the caller's hint") {
+  TempDir dir;
+  auto log = open_log(dir.str());
+  REQUIRE(append_sync(*log, counted_commit("run-1", 3, 4)).ok());
+  auto r = append_sync(*log, counted_commit("run-2", 2, 4));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::limit_exceeded);
+  CHECK(r.error().extensions == R"({"plan":"free","metric":"workflow_runs","limit":4,"usage":3})");
+  // Without a limit the counter still counts.
+  REQUIRE(append_sync(*log, counted_commit("run-3", 2, -1)).ok());
+  CHECK(*log->counter("usage:org-a:workflow_runs:2026-11") == 5);
+}
+
+TEST_CASE("a counter counts a commit once: an idempotent replay adds nothing, and the value survives a reopen") {
+  TempDir dir;
+  {
+    auto log = open_log(dir.str());
+    auto make = [] {
+      Commit c = counted_commit("run-1", 1, 10);
+      c.idempotency_key = "k1";
+      c.fingerprint = "f";
+      c.make_response = [](const Committed& d) { return d.token.str(); };
+      return c;
+    };
+    REQUIRE(append_sync(*log, make()).ok());
+    auto again = append_sync(*log, make());
+    REQUIRE(again.ok());
+    CHECK(again->replayed);
+    CHECK(*log->counter("usage:org-a:workflow_runs:2026-11") == 1);
+    CHECK(*log->counter("usage:org-b:workflow_runs:2026-11") == 0);
+  }
+  auto log = open_log(dir.str());
+  CHECK(*log->counter("usage:org-a:workflow_runs:2026-11") == 1);
+}
