@@ -19,6 +19,12 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# Node.js and npm run the OpenAPI validator in the tests (tools/openapi/); a
+# machine that already has them (from any source) keeps its own.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

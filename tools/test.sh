@@ -9,6 +9,9 @@ run_suite() {
   CAUSEWAY_BUILD_DIR=$dir tools/build.sh -DCAUSEWAY_WERROR=ON "$@"
   (cd "$dir" && ctest --output-on-failure --timeout 600 -j "${CAUSEWAY_TEST_JOBS:-2}")
 }
+# The OpenAPI validator's packages, pinned by tools/openapi/package-lock.json.
+tools/setup.sh
+(cd tools/openapi && npm ci --no-audit --no-fund --loglevel=error)
 run_suite build -DCAUSEWAY_SANITIZE=OFF
 if [ "${CAUSEWAY_SANITIZE:-0}" = 1 ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
