@@ -200,7 +200,15 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
     if (seg.size() == 3 && seg[1] == "organizations") {
       route_name = "organizations.update";
       if (method != http::verb::patch) co_return not_allowed("PATCH");
-      co_return co_await command(req, request_id, "organization.rename", seg[2]);
+      // The operator, or the organization's own owner or admin key; another
+      // organization's key is told nothing exists.
+      auto who = authenticate(req);
+      if (!who) co_return problem(who.error(), instance, request_id, ver);
+      if (!who->admin && who->tenant != seg[2]) co_return problem(404, "no such organization", "", instance, request_id, ver);
+      if (!who->admin && who->role != "owner" && who->role != "admin")
+        co_return problem(403, fmt::format("the {} role may not rename the organization", who->role), "", instance,
+                          request_id, ver);
+      co_return co_await command(req, request_id, "organization.rename", seg[2], who->admin ? nullptr : &*who);
     }
     if ((seg.size() == 2 && seg[1] == "plans") || (seg.size() == 3 && seg[1] == "billing") ||
         (seg.size() >= 4 && seg[1] == "organizations" && (seg[3] == "subscription" || seg[3] == "flags")) ||

@@ -113,7 +113,8 @@ TEST_CASE("malformed Idempotency-Key and If-Match headers are 400 problems") {
   NodeFixture f;
   problem_of(f.http->post("/v1/users", kValid, {{"Idempotency-Key", std::string(300, 'k')}}), 400);
   auto r = f.http->request(boost::beast::http::verb::patch, "/v1/organizations/org-0123456789abcdef0123456789abcdef",
-                           R"({"name":"x"})", {{"If-Match", "W/\"abc\""}});
+                           R"({"name":"x"})",
+                           {{"If-Match", "W/\"abc\""}, {"Authorization", "Bearer " + f.node->admin_token()}});
   problem_of(r, 400);
   CHECK(f.head() == "0");
 }

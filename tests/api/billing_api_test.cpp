@@ -442,3 +442,22 @@ TEST_CASE("tenant matrix: another organization's key never reads or changes a su
   CHECK(str(b.subscription(a).at("plan")) == "free");
   CHECK(str(b.subscription(other).at("plan")) == "pro");
 }
+
+TEST_CASE("renaming an organization takes the operator or its own owner or admin key, never another's") {
+  BillingFixture b;
+  const std::string a = b.org("rename-a");
+  const std::string other = b.org("rename-b");
+  const std::string path = "/v1/organizations/" + a;
+  problem_of(b.f.http->request(http::verb::patch, path, R"({"name":"Mine"})"), 401);
+  problem_of(b.f.http->request(http::verb::patch, path, R"({"name":"Mine"})", BillingFixture::bearer(b.key(other))),
+             404);
+  problem_of(b.f.http->request(http::verb::patch, path, R"({"name":"Mine"})",
+                               BillingFixture::bearer(b.key(a, "member"))),
+             403);
+  problem_of(b.f.http->request(http::verb::patch, path, R"({"name":"Mine"})",
+                               BillingFixture::bearer(b.key(a, "analyst"))),
+             403);
+  auto ok = b.f.http->request(http::verb::patch, path, R"({"name":"Mine"})", BillingFixture::bearer(b.key(a, "admin")));
+  CHECK(ok.status == 200);
+  CHECK(b.f.http->request(http::verb::patch, path, R"({"name":"Ours"})", b.admin()).status == 200);
+}

@@ -62,10 +62,12 @@ TEST_CASE("Idempotency-Key over HTTP replays the original response with a replay
 TEST_CASE("If-Match pins the version: a stale one is 409 and nothing is written") {
   NodeFixture f;
   auto org = std::string(f.create_org(f.signup("a@b.co"), "acme").json().at("org_id").as_string());
-  auto ok = f.http->request(http::verb::patch, "/v1/organizations/" + org, R"({"name":"One"})", {{"If-Match", "\"1\""}});
+  auto ok = f.http->request(http::verb::patch, "/v1/organizations/" + org, R"({"name":"One"})",
+                            {{"If-Match", "\"1\""}, {"Authorization", "Bearer " + f.node->admin_token()}});
   CHECK(ok.status == 200);
   CHECK(ok.json().at("stream_version").as_int64() == 2);
-  auto stale = f.http->request(http::verb::patch, "/v1/organizations/" + org, R"({"name":"Two"})", {{"If-Match", "1"}});
+  auto stale = f.http->request(http::verb::patch, "/v1/organizations/" + org, R"({"name":"Two"})",
+                               {{"If-Match", "1"}, {"Authorization", "Bearer " + f.node->admin_token()}});
   problem_of(stale, 409);
   CHECK(f.head() == "3");
 }
@@ -73,7 +75,7 @@ TEST_CASE("If-Match pins the version: a stale one is 409 and nothing is written"
 TEST_CASE("renaming an unknown organization is 404") {
   NodeFixture f;
   auto r = f.http->request(http::verb::patch, "/v1/organizations/org-0123456789abcdef0123456789abcdef",
-                           R"({"name":"x"})");
+                           R"({"name":"x"})", {{"Authorization", "Bearer " + f.node->admin_token()}});
   problem_of(r, 404);
 }
 
@@ -142,7 +144,8 @@ TEST_CASE("stopping the node lets a started command finish and keeps it durable"
 TEST_CASE("a retried rename with its Idempotency-Key replays even though its If-Match is now stale") {
   NodeFixture f;
   auto org = std::string(f.create_org(f.signup("a@b.co"), "acme").json().at("org_id").as_string());
-  std::map<std::string, std::string> h{{"If-Match", "1"}, {"Idempotency-Key", "rename-1"}};
+  std::map<std::string, std::string> h{
+      {"If-Match", "1"}, {"Idempotency-Key", "rename-1"}, {"Authorization", "Bearer " + f.node->admin_token()}};
   auto first = f.http->request(http::verb::patch, "/v1/organizations/" + org, R"({"name":"One"})", h);
   REQUIRE(first.status == 200);
   auto retry = f.http->request(http::verb::patch, "/v1/organizations/" + org, R"({"name":"One"})", h);
