@@ -44,6 +44,12 @@ struct ServerConfig {
   std::int64_t refresh_token_ttl_s = 30 * 86400;
   std::string plans_file;  // plans, limits, features, flags (engine/billing/plans.h); empty: built-in
   std::string billing_webhook_secret;  // signs payment webhooks; empty: <data_dir>/billing-webhook.secret, generated
+  // Outgoing mail (engine/mail/outbox.h): SMTP when smtp_url is set, else
+  // one .eml file per message in <data_dir>/mail/.
+  std::string smtp_url;  // smtp://host:port or smtps://host:port
+  std::string smtp_username, smtp_password;
+  std::string mail_from = "Causeway <no-reply@causeway.localhost>";
+  std::string public_url = "http://localhost:8080";  // the product's address, for the links in mail
   std::string gdpr_metadata_file;  // Art. 15 metadata of subject access exports (api/gdpr.h); empty: built-in
 };
 

@@ -174,6 +174,8 @@ awaitable<Response> Api::subject_erasure(Request& req, const std::string& reques
   // I/O threads: a synced write, a flush and a compaction.
   auto destroyed = co_await run_on(pipeline_.cpu(), [&]() -> Status {
     if (auto st = vault_.forget(user_id); !st) return st;
+    if (erase_mail_)
+      if (auto st = erase_mail_(user_id); !st) return st;
     return purge_keys_ ? purge_keys_() : ok_status();
   });
   if (!destroyed) {

@@ -203,6 +203,21 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
     b->tick();
   });
   n->api_->set_billing(n->entitlements_.get(), n->billing_secret_);
+  // Before serving: a fresh data folder's outbox starts at the head as it is now.
+  mail::Outbox::Options mo;
+  mo.from = cfg.mail_from;
+  mo.public_url = cfg.public_url;
+  mo.checkpoint_path = cfg.data_dir + "/mail-outbox.json";
+  mo.report = [](const char* what, const std::string& event_id, const std::string& error) {
+    log_fields(spdlog::level::warn, what, {{"event_id", event_id}, {"error", error}});
+  };
+  std::unique_ptr<mail::Transport> transport =
+      cfg.smtp_url.empty() ? mail::file_transport(cfg.data_dir + "/mail")
+                           : mail::smtp_transport({cfg.smtp_url, cfg.smtp_username, cfg.smtp_password});
+  n->outbox_ = std::make_unique<mail::Outbox>(*n->log_, *n->vault_, clock ? *clock : n->system_clock_,
+                                              std::move(transport), std::move(mo));
+  n->outbox_->start();
+  n->api_->set_mail_eraser([o = n->outbox_.get()](const std::string& user_id) { return o->forget(user_id); });
   auto port = n->server_->start();
   if (!port) return std::move(port).error();
   n->port_ = *port;
@@ -218,6 +233,7 @@ void Node::stop() {
   stopped_ = true;
   if (dispatcher_) dispatcher_->stop();
   if (executor_) executor_->stop();
+  if (outbox_) outbox_->stop();
   if (server_) {
     server_->stop();
     server_->wait();

@@ -19,6 +19,7 @@
 #include "api/server.h"
 #include "engine/audit/checkpointer.h"
 #include "engine/billing/timers.h"
+#include "engine/mail/outbox.h"
 #include "engine/retention/sweeper.h"
 #include "engine/workflow/dispatcher.h"
 #include "engine/workflow/executor.h"
@@ -44,6 +45,7 @@ class Node {
   const audit::Signer& signer() const { return *signer_; }
   workflow::Executor& workflows() { return *executor_; }
   billing::Timers& billing() { return *billing_timers_; }
+  mail::Outbox& outbox() { return *outbox_; }
   void stop();
 
  private:
@@ -69,6 +71,7 @@ class Node {
   std::unique_ptr<workflow::Executor> executor_;
   std::unique_ptr<workflow::Dispatcher> dispatcher_;
   std::unique_ptr<billing::Timers> billing_timers_;
+  std::unique_ptr<mail::Outbox> outbox_;
   std::string admin_token_;
   std::string billing_secret_;
   unsigned short port_ = 0;

@@ -74,6 +74,8 @@ Api::Api(CommandPipeline& pipeline, EventLog& log, KeyVault& vault, const Server
                                                  60LL * 1'000'000)),
       unknown_email_limit_(std::make_unique<RateLimiter>(pipeline.clock(), user::kLockoutFailures,
                                                          user::kLockoutWindowUs)),
+      account_link_limit_(std::make_unique<RateLimiter>(pipeline.clock(), kLinksPerAccountPerHour,
+                                                        3600LL * 1'000'000)),
       admin_allow_(CidrList::parse_or_deny(cfg.admin_allow)) {}
 
 bool Api::is_admin(const Request& req) const {
@@ -182,6 +184,10 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
     }
   }
   if (seg.size() >= 2 && seg[0] == "v1") {
+    if ((seg.size() == 3 && seg[1] == "users" && (seg[2] == "verification" || seg[2] == "verification-requests")) ||
+        (seg[1] == "password-resets" && seg.size() <= 3) || (seg.size() == 2 && seg[1] == "magic-links") ||
+        (seg.size() == 3 && seg[1] == "sessions" && seg[2] == "magic-link"))
+      co_return co_await account_route(req, request_id, seg, route_name);
     if (seg.size() == 3 && seg[1] == "users" && seg[2] == "password") {
       route_name = "users.password";
       if (method != http::verb::post) co_return not_allowed("POST");

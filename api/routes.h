@@ -69,6 +69,8 @@ namespace causeway::api {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
+struct Credentials;  // account_support.h
+
 // Who is calling: the operator, or one organization's API key with a role.
 struct Principal {
   bool admin = false;
@@ -102,6 +104,9 @@ class Api {
   // Called after KeyVault::forget() so no copy of the destroyed key survives on
   // disk (RocksEventLog::purge_keys); set once at start-up, before serving.
   void set_key_purger(std::function<Status()> purge) { purge_keys_ = std::move(purge); }
+  // Called with the user id after an erasure destroyed their key: removes the
+  // copies the mail transport keeps (set once at start-up, before serving).
+  void set_mail_eraser(std::function<Status(const std::string& user_id)> erase) { erase_mail_ = std::move(erase); }
   // Enables POST /v1/admin/retention/sweeps (set once at start-up, before serving).
   void set_retention(retention::RetentionSweeper* sweeper) { retention_ = sweeper; }
   // Enables the workflow routes (set once at start-up, before serving).
@@ -179,6 +184,21 @@ class Api {
   // me_routes.cpp: /v1/me/totp[/confirmation]
   boost::asio::awaitable<Response> me_route(Request& req, const std::string& request_id,
                                             const std::vector<std::string>& seg, std::string& route_name);
+  // The policy, the history (no reuse of the last user::kPasswordHistory) and
+  // the argon2id hash of a new password (off the I/O threads); errors point at /new_password.
+  boost::asio::awaitable<Result<std::string>> hash_new_password(const Credentials& creds, const std::string& email,
+                                                                const std::string& fresh);
+  struct Revoked {
+    boost::json::array ids;
+    PositionToken last;
+  };
+  // Revokes every live session of the user (after a password change or reset).
+  boost::asio::awaitable<Result<Revoked>> revoke_sessions(const std::string& user_id, const std::string& request_id,
+                                                          PositionToken last);
+  Response password_changed(const std::string& user_id, const Revoked& revoked, unsigned ver);
+  // account_routes.cpp: email verification, password reset, magic links.
+  boost::asio::awaitable<Response> account_route(Request& req, const std::string& request_id,
+                                                 const std::vector<std::string>& seg, std::string& route_name);
   // The user's sessions, newest first, from the subject index (opened).
   Result<std::vector<boost::json::object>> sessions_of(const std::string& user_id);
   // retention_routes.cpp: /v1/admin/retention-policies/..., /v1/admin/retention/sweeps
@@ -207,6 +227,7 @@ class Api {
   const audit::Signer* signer_ = nullptr;
   audit::Checkpointer* checkpointer_ = nullptr;
   std::function<Status()> purge_keys_;
+  std::function<Status(const std::string&)> erase_mail_;
   retention::RetentionSweeper* retention_ = nullptr;
   workflow::Executor* executor_ = nullptr;
   workflow::Catalog* catalog_ = nullptr;
@@ -215,6 +236,9 @@ class Api {
   std::string billing_secret_;
   std::unique_ptr<RateLimiter> login_limit_;          // per peer address: login and refresh attempts
   std::unique_ptr<RateLimiter> unknown_email_limit_;  // per unknown email: mirrors the account lockout
+  // Per email and purpose: verification, reset and sign-in links asked for.
+  static constexpr std::size_t kLinksPerAccountPerHour = 5;
+  std::unique_ptr<RateLimiter> account_link_limit_;
   CidrList admin_allow_;  // parsed from cfg.admin_allow (Node::open refuses a bad list)
 };
 

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <map>
 
+#include "api/account_support.h"
 #include "api/json_body.h"
 #include "api/log.h"
 #include "api/routes.h"
@@ -36,59 +37,6 @@ namespace http = boost::beast::http;
 namespace json = boost::json;
 using boost::asio::awaitable;
 
-namespace {
-
-std::string peer_of(const Request& req) {
-  auto it = req.find("Causeway-Peer");
-  return it == req.end() ? std::string() : std::string(it->value());
-}
-
-std::string user_agent_of(const Request& req) {
-  auto it = req.find(http::field::user_agent);
-  std::string ua = it == req.end() ? std::string() : std::string(it->value());
-  if (ua.size() > 512) ua.resize(512);
-  return ua;
-}
-
-Response too_many(const std::string& why, std::int64_t wait_us, const std::string& instance,
-                  const std::string& request_id, unsigned ver) {
-  auto res = problem(429, why, "", instance, request_id, ver);
-  res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(1, (wait_us + 999'999) / 1'000'000)));
-  return res;
-}
-
-// A hash to verify against when the email is unknown, so both answers cost the same.
-const std::string& dummy_hash(const PasswordParams& p) {
-  static const std::string h = hash_password("no such user: timing equalizer", p).value();
-  return h;
-}
-
-// A user's password hashes, newest first (sign-up, then each change; erased or
-// expired ones are left out), and their display name (for the policy).
-struct Credentials {
-  std::vector<std::string> hashes;
-  std::string display_name;
-};
-Result<Credentials> credentials_of(EventLog& log, KeyVault& vault, const std::string& user_id) {
-  auto events = log.read_stream(user::stream_of(user_id), 1, 1'000'000);
-  if (!events) return std::move(events).error();
-  Credentials out;
-  for (const auto& e : *events) {
-    if (e.type != "user.signed_up" && e.type != "user.password_changed") continue;
-    boost::system::error_code ec;
-    auto data = json::parse(e.data, ec);
-    if (ec || !data.is_object()) return Error::corruption("a user event payload is not a JSON object");
-    if (auto st = vault.open_all(data); !st) return std::move(st).error();
-    auto& o = data.as_object();
-    if (auto* h = o.if_contains("password_hash"); h && h->is_string() && h->as_string().starts_with("$argon2id$"))
-      out.hashes.emplace_back(h->as_string());
-    if (auto* n = o.if_contains("display_name"); n && n->is_string()) out.display_name = std::string(n->as_string());
-  }
-  std::reverse(out.hashes.begin(), out.hashes.end());
-  return out;
-}
-
-}  // namespace
 
 Result<SessionPrincipal> Api::authenticate_session(const Request& req) {
   auto it = req.find(http::field::authorization);
@@ -373,21 +321,7 @@ awaitable<Response> Api::password_route(Request& req, const std::string& request
   }
   if (auto refused = co_await second_factor(req, request_id, user_id, factor)) co_return std::move(*refused);
 
-  // The new password: the policy, then the history (argon2id against each of the last ones).
-  if (auto st = check_password_policy(fresh, email, creds.display_name); !st)
-    co_return problem(Error::invalid(st.error().message, "/new_password"), instance, request_id, ver);
-  const bool reused = co_await run_on(pipeline_.cpu(), [&]() {
-    for (std::size_t i = 0; i < creds.hashes.size() && i < user::kPasswordHistory; ++i)
-      if (verify_password(creds.hashes[i], fresh)) return true;
-    return false;
-  });
-  if (reused)
-    co_return problem(Error::invalid(fmt::format("password rule \"history\": choose a password different from your "
-                                                 "last {}",
-                                                 user::kPasswordHistory),
-                                     "/new_password"),
-                      instance, request_id, ver);
-  auto hashed = co_await run_on(pipeline_.cpu(), [&]() { return hash_password(fresh, pipeline_.options().password); });
+  auto hashed = co_await hash_new_password(creds, email, fresh);
   if (!hashed) co_return problem(hashed.error(), instance, request_id, ver);
 
   CommandContext ctx;
@@ -399,10 +333,33 @@ awaitable<Response> Api::password_route(Request& req, const std::string& request
   auto out = co_await pipeline_.execute(change, std::move(next), ctx);
   if (!out) co_return problem(out.error(), instance, request_id, ver);
   // Every session ends: whoever knew the old password is logged out.
+  auto revoked = co_await revoke_sessions(user_id, request_id, out->token);
+  if (!revoked) co_return problem(revoked.error(), instance, request_id, ver);
+  co_return password_changed(user_id, *revoked, ver);
+}
+
+awaitable<Result<std::string>> Api::hash_new_password(const Credentials& creds, const std::string& email,
+                                                      const std::string& fresh) {
+  // The policy, then the history (argon2id against each of the last ones), then the hash.
+  if (auto st = check_password_policy(fresh, email, creds.display_name); !st)
+    co_return Error::invalid(st.error().message, "/new_password");
+  const bool reused = co_await run_on(pipeline_.cpu(), [&]() {
+    for (std::size_t i = 0; i < creds.hashes.size() && i < user::kPasswordHistory; ++i)
+      if (verify_password(creds.hashes[i], fresh)) return true;
+    return false;
+  });
+  if (reused)
+    co_return Error::invalid(fmt::format("password rule \"history\": choose a password different from your last {}",
+                                         user::kPasswordHistory),
+                             "/new_password");
+  co_return co_await run_on(pipeline_.cpu(), [&]() { return hash_password(fresh, pipeline_.options().password); });
+}
+
+awaitable<Result<Api::Revoked>> Api::revoke_sessions(const std::string& user_id, const std::string& request_id,
+                                                     PositionToken last) {
   auto sessions = co_await run_on(pipeline_.cpu(), [&]() { return sessions_of(user_id); });
-  if (!sessions) co_return problem(sessions.error(), instance, request_id, ver);
-  json::array revoked;
-  PositionToken last = out->token;
+  if (!sessions) co_return std::move(sessions).error();
+  Revoked out;
   for (const auto& s : *sessions) {
     if (s.at("revoked").as_bool()) continue;
     CommandContext rc;
@@ -411,15 +368,20 @@ awaitable<Response> Api::password_route(Request& req, const std::string& request
     const std::string revoke = "session.revoke";
     json::value why = json::object{{"reason", "revoked"}};
     auto r = co_await pipeline_.execute(revoke, std::move(why), rc);
-    if (!r) co_return problem(r.error(), instance, request_id, ver);
-    revoked.push_back(s.at("session_id"));
+    if (!r) co_return std::move(r).error();
+    out.ids.push_back(s.at("session_id"));
     last = r->token;
   }
-  json::object body{{"user_id", user_id}, {"password_changed", true}, {"revoked_sessions", std::move(revoked)},
-                    {"position", last.str()}};
+  out.last = last;
+  co_return out;
+}
+
+Response Api::password_changed(const std::string& user_id, const Revoked& revoked, unsigned ver) {
+  json::object body{{"user_id", user_id}, {"password_changed", true}, {"revoked_sessions", revoked.ids},
+                    {"position", revoked.last.str()}};
   auto res = json_response(http::status::ok, json::serialize(body), ver);
-  res.set("Causeway-Position", last.str());
-  co_return res;
+  res.set("Causeway-Position", revoked.last.str());
+  return res;
 }
 
 Result<std::vector<json::object>> Api::sessions_of(const std::string& user_id) {

@@ -220,6 +220,11 @@ int main(int argc, char** argv) {
   env(serve_cmd->add_option("--stuck-check-interval-s", cfg.stuck_check_interval_s, "How often running workflow runs are checked for making no progress (each workflow's stuck_after_ms)"), "serve", "--stuck-check-interval-s", "CAUSEWAY_STUCK_CHECK_INTERVAL_S")->capture_default_str();
   env(serve_cmd->add_option("--plans", cfg.plans_file, "JSON file with the plans, their limits and features, and the feature flags (docs/billing.md); default built in"), "serve", "--plans", "CAUSEWAY_PLANS");
   env(serve_cmd->add_option("--billing-webhook-secret", cfg.billing_webhook_secret, "shared secret that signs the payment provider's webhooks (default: <data-dir>/billing-webhook.secret, generated)"), "serve", "--billing-webhook-secret", "CAUSEWAY_BILLING_WEBHOOK_SECRET");
+  env(serve_cmd->add_option("--smtp-url", cfg.smtp_url, "send mail through this SMTP server (smtp://host:port or smtps://host:port); default: .eml files in <data-dir>/mail/"), "serve", "--smtp-url", "CAUSEWAY_SMTP_URL");
+  env(serve_cmd->add_option("--smtp-username", cfg.smtp_username, "SMTP login"), "serve", "--smtp-username", "CAUSEWAY_SMTP_USERNAME");
+  env(serve_cmd->add_option("--smtp-password", cfg.smtp_password, "SMTP password (prefer the environment variable)"), "serve", "--smtp-password", "CAUSEWAY_SMTP_PASSWORD");
+  env(serve_cmd->add_option("--mail-from", cfg.mail_from, "the From of outgoing mail"), "serve", "--mail-from", "CAUSEWAY_MAIL_FROM")->capture_default_str();
+  env(serve_cmd->add_option("--public-url", cfg.public_url, "the product's address, for the links in mail (verification, password reset, sign-in)"), "serve", "--public-url", "CAUSEWAY_PUBLIC_URL")->capture_default_str();
   env(serve_cmd->add_option("--gdpr-metadata-file", cfg.gdpr_metadata_file, "JSON object with the GDPR Art. 15 metadata of subject access exports (purposes, categories, recipients, retention, source); default built in"), "serve", "--gdpr-metadata-file", "CAUSEWAY_GDPR_METADATA_FILE");
   std::string data_dir = "./data";
   auto* log_cmd = app.add_subcommand("log", "inspect the event log (read-only, safe while serving)");

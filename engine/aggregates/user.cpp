@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "events/json_fields.h"
+
 namespace causeway::user {
 
 std::string normalize_email(std::string s) {
@@ -22,6 +24,10 @@ Result<Decision> decide(const State& s, const Signup& c, std::int64_t) {
   e.data["email"] = c.email;
   e.data["display_name"] = c.display_name;
   e.data["password_hash"] = c.password_hash;
+  if (!c.verification_token_id.empty()) {
+    e.data["verification_token_id"] = c.verification_token_id;
+    e.data["verification_expires_at_us"] = c.verification_expires_at_us;
+  }
   e.subjects = {c.user_id};
   d.events.push_back(std::move(e));
   d.reservations.push_back({"email:" + c.email_index, stream_of(c.user_id), "/email"});
@@ -107,6 +113,60 @@ Result<Decision> decide_password_change(const State& s, const std::string& user_
   return d;
 }
 
+Result<Decision> decide_request_token(const State& s, const std::string& user_id, const std::string& purpose,
+                                      const std::string& token_id, std::int64_t expires_at_us) {
+  if (!s.exists) return Error::not_found("no such user");
+  const char* type = purpose == "verify_email"     ? "user.verification_requested"
+                     : purpose == "password_reset" ? "user.password_reset_requested"
+                     : purpose == "magic_link"     ? "user.magic_link_requested"
+                                                   : nullptr;
+  if (!type) return Error::invalid("unknown token purpose");
+  Decision d;
+  if (purpose == "verify_email" && s.email_verified) return d;  // nothing to verify
+  auto e = user_event(type, user_id);
+  e.data["token_id"] = token_id;
+  e.data["expires_at_us"] = expires_at_us;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+std::int64_t token_ttl_us(const std::string& purpose) {
+  constexpr std::int64_t kMinute = 60LL * 1'000'000;
+  if (purpose == "password_reset") return 60 * kMinute;
+  if (purpose == "magic_link") return 15 * kMinute;
+  return 7 * 24 * 60 * kMinute;
+}
+
+Result<State::Token> usable_token(const State& s, const std::string& purpose, const std::string& token_id,
+                                  std::int64_t now_us) {
+  for (const auto& t : s.tokens)
+    if (t.id == token_id && t.purpose == purpose) {
+      if (t.used) return Error::unauthorized("this link was already used");
+      if (now_us >= t.expires_at_us) return Error::unauthorized("this link has expired");
+      return t;
+    }
+  return Error::unauthorized("this link is not valid");
+}
+
+Result<Decision> decide_verify_email(const State& s, const std::string& user_id, const std::string& token_id,
+                                     std::int64_t now_us) {
+  Decision d;
+  if (s.email_verified) return d;
+  if (auto t = usable_token(s, "verify_email", token_id, now_us); !t) return std::move(t).error();
+  auto e = user_event("user.email_verified", user_id);
+  e.data["token_id"] = token_id;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+Result<Decision> decide_password_reset(const State& s, const std::string& user_id, const std::string& token_id,
+                                       const std::string& password_hash, std::int64_t now_us) {
+  if (auto t = usable_token(s, "password_reset", token_id, now_us); !t) return std::move(t).error();
+  auto d = decide_password_change(s, user_id, password_hash);
+  if (d) d->events.front().data["token_id"] = token_id;
+  return d;
+}
+
 Result<Decision> decide_totp_disable(const State& s, const std::string& user_id) {
   Decision d;
   if (!s.totp_enabled && !s.totp_pending) return d;
@@ -114,13 +174,39 @@ Result<Decision> decide_totp_disable(const State& s, const std::string& user_id)
   return d;
 }
 
+namespace {
+void issue(State& s, const boost::json::object& data, const char* id_key, const char* expires_key,
+           const char* purpose) {
+  auto id = string_field(data, id_key);
+  if (id.empty()) return;
+  s.tokens.push_back({std::move(id), purpose, int_field(data, expires_key), false});
+  if (s.tokens.size() > kTokensKept) s.tokens.erase(s.tokens.begin());
+}
+void spend(State& s, const boost::json::object& data) {
+  const auto id = string_field(data, "token_id");
+  for (auto& t : s.tokens)
+    if (!id.empty() && t.id == id) t.used = true;
+}
+}  // namespace
+
 void apply(State& s, const std::string& type, const boost::json::object& data, std::int64_t occurred_at_us) {
   if (type == "user.signed_up") {
     s.exists = true;
     s.signed_up_at_us = occurred_at_us;
     s.password_changed_at_us = occurred_at_us;
+    issue(s, data, "verification_token_id", "verification_expires_at_us", "verify_email");
+  } else if (type == "user.verification_requested") {
+    issue(s, data, "token_id", "expires_at_us", "verify_email");
+  } else if (type == "user.password_reset_requested") {
+    issue(s, data, "token_id", "expires_at_us", "password_reset");
+  } else if (type == "user.magic_link_requested") {
+    issue(s, data, "token_id", "expires_at_us", "magic_link");
+  } else if (type == "user.email_verified") {
+    s.email_verified = true;
+    spend(s, data);
   } else if (type == "user.password_changed") {
     s.password_changed_at_us = occurred_at_us;
+    spend(s, data);
   } else if (type == "user.login_failed") {
     s.failures.push_back(occurred_at_us);
     if (s.failures.size() > kLockoutFailures) s.failures.erase(s.failures.begin());
@@ -145,6 +231,8 @@ void apply(State& s, const std::string& type, const boost::json::object& data, s
     off.signed_up_at_us = s.signed_up_at_us;
     off.failures = s.failures;
     off.password_changed_at_us = s.password_changed_at_us;
+    off.email_verified = s.email_verified;
+    off.tokens = std::move(s.tokens);
     s = std::move(off);
   }
 }

@@ -26,13 +26,52 @@ struct State {
   std::vector<std::string> backup_hashes;  // hex BLAKE2b of each backup code
   std::vector<bool> backup_used;
   std::int64_t password_changed_at_us = 0;  // sign-up or the last password change
+  bool email_verified = false;
+  // Account tokens (email verification, password reset, magic link) issued
+  // and not yet spent or expired; the newest kTokensKept. Only ids: a token's
+  // secret part is derived from its id with a server key (engine/mail/tokens.h)
+  // and never stored anywhere.
+  struct Token {
+    std::string id;
+    std::string purpose;  // "verify_email" | "password_reset" | "magic_link"
+    std::int64_t expires_at_us = 0;
+    bool used = false;
+    template <class Ar>
+    void serialize(Ar& ar) { ar(id, purpose, expires_at_us, used); }
+  };
+  std::vector<Token> tokens;
   template <class Ar>
   void serialize(Ar& ar) {
     ar(exists, signed_up_at_us, failures, totp_pending, totp_enabled, totp_last_step, backup_hashes, backup_used,
-       password_changed_at_us);
+       password_changed_at_us, email_verified, tokens);
   }
 };
-inline constexpr std::uint32_t kStateFormat = 4;  // 2: failures, 3: two-factor, 4: password age
+inline constexpr std::uint32_t kStateFormat = 5;  // 2: failures, 3: two-factor, 4: password age, 5: tokens
+inline constexpr std::size_t kTokensKept = 20;
+// How long a token of `purpose` stays usable: a verification link 7 days, a
+// password reset link 1 hour, a sign-in link 15 minutes.
+std::int64_t token_ttl_us(const std::string& purpose);
+
+// Account tokens. `purpose` is one of the three above.
+//   user.verification_requested  {user_id, token_id, expires_at_us}
+//   user.password_reset_requested {user_id, token_id, expires_at_us}
+//   user.magic_link_requested    {user_id, token_id, expires_at_us}
+//   user.email_verified          {user_id, token_id}
+// A password reset is user.password_changed with its token_id; a magic-link
+// login is session.started with method "magic_link" and its token_id (single
+// use: the session's commit reserves "account_token:<id>").
+Result<Decision> decide_request_token(const State& s, const std::string& user_id, const std::string& purpose,
+                                      const std::string& token_id, std::int64_t expires_at_us);
+// The token, if `token_id` was issued for `purpose` and is neither spent nor
+// expired at `now_us`; else Errc::unauthorized.
+Result<State::Token> usable_token(const State& s, const std::string& purpose, const std::string& token_id,
+                                  std::int64_t now_us);
+// Verifying an already verified address writes nothing.
+Result<Decision> decide_verify_email(const State& s, const std::string& user_id, const std::string& token_id,
+                                     std::int64_t now_us);
+// A password reset: user.password_changed {user_id, password_hash, token_id}.
+Result<Decision> decide_password_reset(const State& s, const std::string& user_id, const std::string& token_id,
+                                       const std::string& password_hash, std::int64_t now_us);
 
 // How many earlier passwords a new one must differ from (history rule).
 inline constexpr std::size_t kPasswordHistory = 5;
@@ -66,6 +105,10 @@ struct Signup {
   std::string email_index;    // blind index of `email`, for the unique reservation
   std::string display_name;
   std::string password_hash;  // argon2id, encoded
+  // The email verification token issued with the signup (user.signed_up
+  // carries it, so the welcome mail needs no second event).
+  std::string verification_token_id;
+  std::int64_t verification_expires_at_us = 0;
 };
 
 Result<Decision> decide(const State& s, const Signup& c, std::int64_t now_us);

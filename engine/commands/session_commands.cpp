@@ -48,6 +48,14 @@ void register_session_commands(CommandPipeline& p) {
     auto d = session::decide_start(session_id, ctx.target, user->state.exists, t, json_string(body, "user_agent"),
                                    json_string(body, "ip"));
     if (!d) return std::move(d).error();
+    // A magic link instead of a password: usable now, and spent by this very
+    // commit (the reservation makes a second use of the link a conflict).
+    if (const std::string magic = json_string(body, "magic_token_id"); !magic.empty()) {
+      if (auto tok = user::usable_token(user->state, "magic_link", magic, now); !tok) return std::move(tok).error();
+      d->events.front().data["method"] = "magic_link";
+      d->events.front().data["token_id"] = magic;
+      d->reservations.push_back({"account_token:" + magic, session_id, "/token"});
+    }
     session::State state;
     Plan plan;
     plan.stream = session_id;

@@ -1,4 +1,6 @@
-// user.signup: POST /v1/users.
+// user.signup (POST /v1/users), user.change_password, and the account
+// tokens: user.request_token, user.verify_email, user.reset_password
+// (engine/aggregates/user.h, engine/mail/tokens.h).
 #include "engine/commands/traits.h"
 #include "engine/ids.h"
 #include "engine/password_policy.h"
@@ -28,6 +30,8 @@ void register_user_commands(CommandPipeline& p) {
     cmd.email_index = pipe.vault().blind_index("email", cmd.email);
     cmd.display_name = json_string(body, "display_name");
     cmd.password_hash = json_string(body, "password_hash");
+    cmd.verification_token_id = new_id(now);
+    cmd.verification_expires_at_us = now + user::token_ttl_us("verify_email");
     user::State fresh;  // a new id has no history
     auto d = user::decide(fresh, cmd, now);
     if (!d) return std::move(d).error();
@@ -53,6 +57,52 @@ void register_user_commands(CommandPipeline& p) {
         });
   };
   p.add_command("user.change_password", std::move(change));
+
+  CommandHandler request;
+  request.plan = [](const json::object& body, const CommandContext& ctx, std::int64_t now,
+                    CommandPipeline& pipe) -> Result<Plan> {
+    const std::string purpose = json_string(body, "purpose");
+    const std::string token_id = new_id(now);
+    return plan_on<UserAggregate>(
+        pipe, user::stream_of(ctx.target), now,
+        [&](const user::State& s) {
+          return user::decide_request_token(s, ctx.target, purpose, token_id, now + user::token_ttl_us(purpose));
+        },
+        [&](Plan& plan, const user::State&) {
+          plan.status = 202;
+          plan.reply["status"] = "accepted";
+        });
+  };
+  p.add_command("user.request_token", std::move(request));
+
+  CommandHandler verify;
+  verify.plan = [](const json::object& body, const CommandContext& ctx, std::int64_t now,
+                   CommandPipeline& pipe) -> Result<Plan> {
+    return plan_on<UserAggregate>(
+        pipe, user::stream_of(ctx.target), now,
+        [&](const user::State& s) { return user::decide_verify_email(s, ctx.target, json_string(body, "token_id"), now); },
+        [&](Plan& plan, const user::State& after) {
+          plan.reply["user_id"] = ctx.target;
+          plan.reply["email_verified"] = after.email_verified;
+        });
+  };
+  p.add_command("user.verify_email", std::move(verify));
+
+  CommandHandler reset;
+  reset.plan = [](const json::object& body, const CommandContext& ctx, std::int64_t now,
+                  CommandPipeline& pipe) -> Result<Plan> {
+    return plan_on<UserAggregate>(
+        pipe, user::stream_of(ctx.target), now,
+        [&](const user::State& s) {
+          return user::decide_password_reset(s, ctx.target, json_string(body, "token_id"),
+                                             json_string(body, "password_hash"), now);
+        },
+        [&](Plan& plan, const user::State&) {
+          plan.reply["user_id"] = ctx.target;
+          plan.reply["password_changed"] = true;
+        });
+  };
+  p.add_command("user.reset_password", std::move(reset));
 }
 
 }  // namespace causeway

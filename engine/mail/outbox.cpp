@@ -1,0 +1,177 @@
+#include "engine/mail/outbox.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "engine/mail/tokens.h"
+#include "events/codec.h"
+#include "events/json_fields.h"
+
+namespace causeway::mail {
+namespace json = boost::json;
+
+namespace {
+
+struct Kind {
+  const char* purpose;
+  const char* path;
+  const char* subject;
+  const char* intro;
+  const char* outro;
+};
+
+const Kind* kind_of(std::string_view type) {
+  static const Kind verify{"verify_email", "/verify-email", "Confirm your email address",
+                           "Confirm your email address for Causeway with this link:",
+                           "If you did not sign up, ignore this message."};
+  static const Kind reset{"password_reset", "/reset-password", "Reset your password",
+                          "Someone asked to reset the password of your Causeway account. Choose a new one here:",
+                          "If it was not you, ignore this message: your password stays as it is."};
+  static const Kind magic{"magic_link", "/magic-link", "Your sign-in link", "Sign in to Causeway with this link:",
+                          "If you did not ask to sign in, ignore this message."};
+  if (type == "user.signed_up" || type == "user.verification_requested") return &verify;
+  if (type == "user.password_reset_requested") return &reset;
+  if (type == "user.magic_link_requested") return &magic;
+  return nullptr;
+}
+
+Result<json::object> opened_data(KeyVault& vault, const Event& e) {
+  boost::system::error_code ec;
+  json::value v = json::parse(e.data, ec);
+  if (ec || !v.is_object()) return Error::corruption("an event payload is not a JSON object");
+  if (auto st = vault.open_all(v); !st) return std::move(st).error();
+  return std::move(v.as_object());
+}
+
+bool readable(const std::string& s) { return !s.empty() && s.front() != '['; }  // not "[erased]" / "[expired]"
+
+}  // namespace
+
+Outbox::Outbox(EventLog& log, KeyVault& vault, const Clock& clock, std::unique_ptr<Transport> transport, Options o)
+    : log_(log), vault_(vault), clock_(clock), transport_(std::move(transport)), o_(std::move(o)) {
+  // The checkpoint, else the head: a first start sends nothing for older events.
+  from_ = log_.head().offsets.empty() ? 1 : log_.head().offsets[0] + 1;
+  std::ifstream in(o_.checkpoint_path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  boost::system::error_code ec;
+  auto saved = json::parse(text, ec);
+  if (!ec && saved.is_object())
+    if (auto* n = saved.as_object().if_contains("next"); n && n->is_int64() && n->as_int64() > 0)
+      from_ = std::min<std::uint64_t>(from_, static_cast<std::uint64_t>(n->as_int64()));
+}
+
+Outbox::~Outbox() { stop(); }
+
+bool Outbox::asks_for_mail(std::string_view type) { return kind_of(type) != nullptr; }
+
+void Outbox::start() {
+  save_checkpoint(from_);
+  sub_ = std::make_unique<CatchUpSubscription>(log_, 0, from_, [this](const std::vector<Event>& b) { return handle(b); });
+  sub_->start();
+}
+
+void Outbox::stop() {
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (sub_) {
+    sub_->stop();
+    save_checkpoint(sub_->next_position());
+    sub_.reset();
+  }
+}
+
+Result<std::optional<Message>> Outbox::render(const Event& e) {
+  const Kind* kind = kind_of(e.type);
+  if (!kind) return std::optional<Message>();
+  auto data = opened_data(vault_, e);
+  if (!data) return std::move(data).error();
+  const std::string user_id = string_field(*data, "user_id");
+  const bool signup = e.type == "user.signed_up";
+  const std::string token_id = string_field(*data, signup ? "verification_token_id" : "token_id");
+  const std::int64_t expires = int_field(*data, signup ? "verification_expires_at_us" : "expires_at_us");
+  if (token_id.empty() || clock_.now_us() >= expires) return std::optional<Message>();
+  json::object account = *data;
+  if (!signup) {
+    auto first = log_.read_stream(user_id, 1, 1);
+    if (!first) return std::move(first).error();
+    if (first->empty()) return std::optional<Message>();
+    auto opened = opened_data(vault_, first->front());
+    if (!opened) return std::move(opened).error();
+    account = std::move(opened).value();
+  }
+  const std::string email = string_field(account, "email");
+  const std::string name = string_field(account, "display_name");
+  if (!readable(email)) return std::optional<Message>();  // erased or expired: no one to write to
+  const std::string link =
+      o_.public_url + kind->path + "?token=" + make_account_token(vault_, kind->purpose, user_id, token_id);
+  Message m;
+  m.id = e.id;
+  m.from = o_.from;
+  m.to = email;
+  m.owner = user_id;
+  m.subject = kind->subject;
+  m.text = fmt::format("Hello {},\n\n{}\n\n{}\n\nThe link works once, until {}.\n{}\n",
+                       readable(name) ? name : std::string("there"), kind->intro, link, rfc3339_us(expires),
+                       kind->outro);
+  return std::optional<Message>(std::move(m));
+}
+
+void Outbox::deliver(const Message& m) {
+  auto wait = o_.first_retry;
+  for (int attempt = 1;; ++attempt) {
+    auto st = transport_->send(m, clock_.now_us());
+    if (st) {
+      sent_++;
+      return;
+    }
+    const bool permanent = st.error().code == Errc::invalid;
+    if (permanent || attempt >= o_.max_attempts) {
+      given_up_++;
+      if (o_.report) o_.report("mail given up", m.id, fmt::format("{} (after {} attempts)", st.error().message, attempt));
+      return;
+    }
+    std::unique_lock lk(mu_);
+    if (cv_.wait_for(lk, wait, [&] { return stopping_; })) return;  // stopping: the checkpoint has not moved past it
+    wait = std::min(wait * 2, o_.max_retry);
+  }
+}
+
+Status Outbox::handle(const std::vector<Event>& batch) {
+  for (const auto& e : batch) {
+    {
+      std::lock_guard lk(mu_);
+      if (stopping_) return Error::unavailable("the outbox is stopping");
+    }
+    if (!asks_for_mail(e.type)) continue;
+    auto m = render(e);
+    if (!m) {
+      given_up_++;
+      if (o_.report) o_.report("mail not rendered", e.id, m.error().message);
+      continue;
+    }
+    if (*m) deliver(**m);
+  }
+  if (!batch.empty()) save_checkpoint(batch.back().position + 1);
+  return ok_status();
+}
+
+void Outbox::save_checkpoint(std::uint64_t next) {
+  if (o_.checkpoint_path.empty()) return;
+  const std::string tmp = o_.checkpoint_path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << json::serialize(json::object{{"next", next}});
+    if (!out) return;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, o_.checkpoint_path, ec);
+}
+
+}  // namespace causeway::mail

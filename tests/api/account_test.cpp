@@ -1,0 +1,249 @@
+// Account links over HTTP on a real server, read from the outbox's real
+// deliveries: the file sink of the embedded default, and SMTP to a real local
+// SMTP receiver. Email verification, password reset (sessions revoked, the
+// history rule), magic-link sign-in (single use, even when raced), expiry on
+// the injected clock, the same answer for unknown addresses, rate limits, and
+// bad input.
+#include <doctest/doctest.h>
+
+#include <boost/json/parse.hpp>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include "api/node_fixture.h"
+#include "support/smtp_receiver.h"
+
+using namespace causeway;
+using namespace causeway::testing;
+namespace json = boost::json;
+namespace http = boost::beast::http;
+
+namespace {
+const char* kPassword = "a long password";
+
+std::string str(const json::value& v) { return std::string(v.as_string()); }
+
+// The .eml files the file sink wrote, once there are at least `n`.
+std::vector<std::string> mails(const NodeFixture& f, std::size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(f.dir.str() + "/mail", ec)) {
+      if (e.path().extension() != ".eml") continue;
+      std::ifstream in(e.path());
+      std::stringstream ss;
+      ss << in.rdbuf();
+      out.push_back(ss.str());
+    }
+    if (out.size() >= n) return out;
+    if (std::chrono::steady_clock::now() > deadline) return out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// The one mail whose subject is `subject`.
+std::string mail_with(const NodeFixture& f, std::size_t n, const std::string& subject) {
+  for (const auto& m : mails(f, n))
+    if (m.find("Subject: " + subject) != std::string::npos) return m;
+  return {};
+}
+
+HttpResult post(NodeFixture& f, const std::string& path, const std::string& body) { return f.http->post(path, body); }
+}  // namespace
+
+TEST_CASE("signing up mails a verification link, and the link verifies the address once") {
+  NodeFixture f;
+  const std::string user = f.signup("ann@example.com");
+  const std::string m = mail_with(f, 1, "Confirm your email address");
+  REQUIRE_FALSE(m.empty());
+  CHECK(m.find("To: ann@example.com") != std::string::npos);
+  CHECK(m.find("Hello Ann,") != std::string::npos);
+  CHECK(m.find("http://localhost:8080/verify-email?token=cwt_") != std::string::npos);
+  const std::string token = token_in(m);
+  auto ok = post(f, "/v1/users/verification", R"({"token":")" + token + R"("})");
+  CAPTURE(ok.body);
+  REQUIRE(ok.status == 200);
+  CHECK(ok.json().at("email_verified").as_bool());
+  CHECK(str(ok.json().at("user_id")) == user);
+  const std::string head = f.head();
+  CHECK(post(f, "/v1/users/verification", R"({"token":")" + token + R"("})").status == 200);  // already: nothing written
+  CHECK(f.head() == head);
+  // A token altered, or of another purpose, is not a link.
+  std::string bad = token;
+  bad.back() = bad.back() == 'a' ? 'b' : 'a';
+  problem_of(post(f, "/v1/users/verification", R"({"token":")" + bad + R"("})"), 401);
+  problem_of(post(f, "/v1/sessions/magic-link", R"({"token":")" + token + R"("})"), 401);
+}
+
+TEST_CASE("asking for a link answers 202 for any address, and mails only an account's") {
+  NodeFixture f;
+  f.signup("bob@example.com");
+  mails(f, 1);
+  for (const char* path : {"/v1/password-resets", "/v1/magic-links", "/v1/users/verification-requests"}) {
+    auto unknown = post(f, path, R"({"email":"nobody@example.com"})");
+    CHECK(unknown.status == 202);
+    auto known = post(f, path, R"({"email":" Bob@Example.com "})");
+    CHECK(known.status == 202);
+    CHECK(known.body == unknown.body);
+  }
+  auto all = mails(f, 4);
+  CHECK(all.size() == 4);  // the sign-up's and three asked for
+  for (const auto& m : all) CHECK(m.find("To: bob@example.com") != std::string::npos);
+}
+
+TEST_CASE("a password reset link sets a new password once, revokes every session, and keeps the history rule") {
+  NodeFixture f;
+  const std::string user = f.signup("cy@example.com");
+  auto login = post(f, "/v1/sessions", R"({"email":"cy@example.com","password":")" + std::string(kPassword) + R"("})");
+  REQUIRE(login.status == 201);
+  const std::string access = str(login.json().at("access_token"));
+  REQUIRE(post(f, "/v1/password-resets", R"({"email":"cy@example.com"})").status == 202);
+  const std::string token = token_in(mail_with(f, 2, "Reset your password"));
+  REQUIRE_FALSE(token.empty());
+  const std::string confirm = "/v1/password-resets/confirmation";
+  CHECK(pointer_of(problem_of(post(f, confirm, R"({"token":")" + token + R"(","new_password":"short"})"), 422)) ==
+        "/new_password");
+  CHECK(pointer_of(problem_of(post(f, confirm, R"({"token":")" + token + R"(","new_password":")" + kPassword + R"("})"),
+                              422)) == "/new_password");  // history: the current one
+  auto ok = post(f, confirm, R"({"token":")" + token + R"(","new_password":"an entirely new passphrase"})");
+  CAPTURE(ok.body);
+  REQUIRE(ok.status == 200);
+  CHECK(ok.json().at("revoked_sessions").as_array().size() == 1);
+  problem_of(f.http->get("/v1/sessions", {{"Authorization", "Bearer " + access}}), 401);
+  problem_of(post(f, confirm, R"({"token":")" + token + R"(","new_password":"yet another passphrase"})"), 401);
+  problem_of(post(f, "/v1/sessions", R"({"email":"cy@example.com","password":")" + std::string(kPassword) + R"("})"),
+             401);
+  CHECK(post(f, "/v1/sessions", R"({"email":"cy@example.com","password":"an entirely new passphrase"})").status == 201);
+}
+
+TEST_CASE("a link expires on the injected clock: a reset link after an hour is refused") {
+  ManualClock clock(1'790'000'000'000'000);
+  NodeFixture f([](ServerConfig&) {}, &clock);
+  f.signup("di@example.com");
+  REQUIRE(post(f, "/v1/password-resets", R"({"email":"di@example.com"})").status == 202);
+  const std::string token = token_in(mail_with(f, 2, "Reset your password"));
+  REQUIRE_FALSE(token.empty());
+  clock.advance_us(60LL * 60 * 1'000'000);
+  auto late = problem_of(
+      post(f, "/v1/password-resets/confirmation", R"({"token":")" + token + R"(","new_password":"fresh passphrase 1"})"),
+      401);
+  CHECK(str(late.at("detail")).find("expired") != std::string::npos);
+}
+
+TEST_CASE("a magic link signs in once: raced twice, exactly one session starts") {
+  NodeFixture f;
+  const std::string user = f.signup("ed@example.com");
+  REQUIRE(post(f, "/v1/magic-links", R"({"email":"ed@example.com"})").status == 202);
+  const std::string token = token_in(mail_with(f, 2, "Your sign-in link"));
+  REQUIRE_FALSE(token.empty());
+  std::vector<std::future<HttpResult>> tries;
+  for (int i = 0; i < 4; ++i)
+    tries.push_back(std::async(std::launch::async, [&] {
+      HttpClient c(f.node->port());
+      return c.post("/v1/sessions/magic-link", R"({"token":")" + token + R"("})");
+    }));
+  int started = 0, refused = 0;
+  std::string access;
+  for (auto& t : tries) {
+    auto r = t.get();
+    if (r.status == 201) {
+      ++started;
+      access = str(r.json().at("access_token"));
+    } else if (r.status == 401) {
+      ++refused;
+    }
+  }
+  CHECK(started == 1);
+  CHECK(refused == 3);
+  auto sessions = f.http->get("/v1/sessions", {{"Authorization", "Bearer " + access}});
+  REQUIRE(sessions.status == 200);
+  problem_of(f.http->post("/v1/sessions/magic-link", R"({"token":")" + token + R"("})", {{"Idempotency-Key", "k"}}),
+             400);
+}
+
+TEST_CASE("links for one address are limited per hour: the sixth is 429 with Retry-After, known or not") {
+  NodeFixture f;
+  f.signup("fay@example.com");
+  for (const char* email : {"fay@example.com", "ghost@example.com"}) {
+    for (int i = 0; i < 5; ++i) CHECK(post(f, "/v1/magic-links", R"({"email":")" + std::string(email) + R"("})").status == 202);
+    auto r = post(f, "/v1/magic-links", R"({"email":")" + std::string(email) + R"("})");
+    problem_of(r, 429);
+    CHECK_FALSE(r.header("retry-after").empty());
+  }
+  // Another purpose has its own count.
+  CHECK(post(f, "/v1/password-resets", R"({"email":"fay@example.com"})").status == 202);
+}
+
+TEST_CASE("bad bodies on the link routes are 422 with a pointer and write nothing") {
+  NodeFixture f;
+  const std::string head = f.head();
+  CHECK(pointer_of(problem_of(post(f, "/v1/magic-links", R"({"email":"a@b.c","extra":1})"), 422)) == "/extra");
+  CHECK(pointer_of(problem_of(post(f, "/v1/magic-links", R"({"email":7})"), 422)) == "/email");
+  CHECK(pointer_of(problem_of(post(f, "/v1/magic-links", R"({})"), 422)) == "/email");
+  CHECK(pointer_of(problem_of(post(f, "/v1/password-resets/confirmation", R"({"token":"x"})"), 422)) ==
+        "/new_password");
+  CHECK(pointer_of(problem_of(post(f, "/v1/users/verification", R"([1])"), 422)) == "");
+  problem_of(post(f, "/v1/users/verification", R"({"token":"x")"), 400);
+  problem_of(f.http->get("/v1/magic-links"), 405);
+  problem_of(post(f, "/v1/password-resets/other", R"({"token":"x"})"), 404);
+  CHECK(f.head() == head);
+}
+
+TEST_CASE("with SMTP configured, the verification mail reaches a real SMTP receiver") {
+  SmtpReceiver receiver;
+  NodeFixture f([&](ServerConfig& cfg) {
+    cfg.smtp_url = receiver.url();
+    cfg.public_url = "https://app.example.com";
+  });
+  f.signup("gil@example.com");
+  auto got = receiver.wait_for(1);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].find("Subject: Confirm your email address") != std::string::npos);
+  CHECK(got[0].find("https://app.example.com/verify-email?token=cwt_") != std::string::npos);
+  const std::string token = token_in(got[0]);
+  CHECK(f.http->post("/v1/users/verification", R"({"token":")" + token + R"("})").status == 200);
+  CHECK_FALSE(std::filesystem::exists(f.dir.str() + "/mail"));
+}
+
+TEST_CASE("the outbox resumes from its checkpoint: a restart sends no mail twice") {
+  TempDir data;
+  auto open = [&] {
+    ServerConfig cfg;
+    cfg.data_dir = data.str();
+    cfg.port = 0;
+    cfg.password = {1, 8192};
+    auto n = Node::open(cfg);
+    REQUIRE(n.ok());
+    return std::move(n).value();
+  };
+  auto count = [&] {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(data.str() + "/mail", ec)) n += e.path().extension() == ".eml";
+    return n;
+  };
+  auto wait_for_one = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (count() < 1 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  };
+  {
+    auto node = open();
+    HttpClient c(node->port());
+    REQUIRE(c.post("/v1/users", R"({"email":"hal@example.com","display_name":"Hal","password":"a long password"})")
+                .status == 201);
+    wait_for_one();
+    REQUIRE(count() == 1);
+    std::filesystem::remove_all(data.str() + "/mail");  // a second delivery would show up here
+  }
+  auto node = open();
+  HttpClient c(node->port());
+  REQUIRE(c.post("/v1/users", R"({"email":"ida@example.com","display_name":"Ida","password":"a long password"})")
+              .status == 201);
+  wait_for_one();
+  node->stop();
+  CHECK(count() == 1);  // Ida's only
+}
