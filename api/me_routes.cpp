@@ -2,8 +2,10 @@
 //   POST   /v1/me/totp                 enroll: {secret, otpauth_uri}, shown once
 //   POST   /v1/me/totp/confirmation    {otp} -> two-factor on, {backup_codes} shown once
 //   DELETE /v1/me/totp                 {otp} or {backup_code} -> two-factor off
+//   GET    /v1/me/referral             {referral_code}: give it at signup ("referral_code") to be referred
 // Secrets and backup codes are in replies only: Idempotency-Key is refused.
 #include <boost/beast/http/field.hpp>
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include "api/json_body.h"
@@ -19,6 +21,20 @@ awaitable<Response> Api::me_route(Request& req, const std::string& request_id, c
   const unsigned ver = req.version();
   const std::string instance(req.target());
   std::string name;
+  if (seg.size() == 3 && seg[2] == "referral") {
+    route_name = "me.referral";
+    if (req.method() != http::verb::get) co_return method_not_allowed("GET", instance, request_id, ver);
+    auto who = authenticate_session(req);
+    if (!who) co_return problem(who.error(), instance, request_id, ver);
+    const std::string code = referral_code_of(vault_, who->user_id);
+    auto owner = log_.reservation_owner("referral:" + code);
+    if (!owner) co_return problem(owner.error(), instance, request_id, ver);
+    json::object body{{"user_id", who->user_id},
+                      {"referral_code", code},
+                      // Accounts from before referrals have a code that no signup can give yet.
+                      {"active", owner->has_value() && **owner == who->user_id}};
+    co_return json_response(http::status::ok, json::serialize(body), ver);
+  }
   if (seg.size() == 3 && seg[2] == "totp" && req.method() == http::verb::post) {
     route_name = "me.totp.enroll";
     name = "user.totp_enroll";

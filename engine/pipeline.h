@@ -170,6 +170,9 @@ class Plans;
 // billing timers re-read its next deadline).
 void register_subscription_commands(CommandPipeline& p, const billing::Plans& plans,
                                     std::function<void(const std::string& org_id)> changed = {});
+// A user's referral code, "ref_<12 hex>": derived from the user id with a
+// server key, reserved ("referral:<code>") at signup so it resolves to them.
+std::string referral_code_of(const KeyVault& vault, const std::string& user_id);
 // Hex BLAKE2b-256 of an API key secret: what the log stores instead of it.
 std::string api_key_secret_hash(std::string_view secret);
 

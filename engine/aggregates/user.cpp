@@ -28,9 +28,11 @@ Result<Decision> decide(const State& s, const Signup& c, std::int64_t) {
     e.data["verification_token_id"] = c.verification_token_id;
     e.data["verification_expires_at_us"] = c.verification_expires_at_us;
   }
+  if (!c.referred_by.empty()) e.data["referred_by"] = c.referred_by;
   e.subjects = {c.user_id};
   d.events.push_back(std::move(e));
   d.reservations.push_back({"email:" + c.email_index, stream_of(c.user_id), "/email"});
+  if (!c.referral_code.empty()) d.reservations.push_back({"referral:" + c.referral_code, stream_of(c.user_id), "/referral_code"});
   return d;
 }
 
@@ -195,6 +197,7 @@ void apply(State& s, const std::string& type, const boost::json::object& data, s
     s.signed_up_at_us = occurred_at_us;
     s.password_changed_at_us = occurred_at_us;
     issue(s, data, "verification_token_id", "verification_expires_at_us", "verify_email");
+    s.referred_by = string_field(data, "referred_by");
   } else if (type == "user.verification_requested") {
     issue(s, data, "token_id", "expires_at_us", "verify_email");
   } else if (type == "user.password_reset_requested") {
@@ -233,6 +236,7 @@ void apply(State& s, const std::string& type, const boost::json::object& data, s
     off.password_changed_at_us = s.password_changed_at_us;
     off.email_verified = s.email_verified;
     off.tokens = std::move(s.tokens);
+    off.referred_by = s.referred_by;
     s = std::move(off);
   }
 }

@@ -40,13 +40,14 @@ struct State {
     void serialize(Ar& ar) { ar(id, purpose, expires_at_us, used); }
   };
   std::vector<Token> tokens;
+  std::string referred_by;  // the user whose referral code the signup gave
   template <class Ar>
   void serialize(Ar& ar) {
     ar(exists, signed_up_at_us, failures, totp_pending, totp_enabled, totp_last_step, backup_hashes, backup_used,
-       password_changed_at_us, email_verified, tokens);
+       password_changed_at_us, email_verified, tokens, referred_by);
   }
 };
-inline constexpr std::uint32_t kStateFormat = 5;  // 2: failures, 3: two-factor, 4: password age, 5: tokens
+inline constexpr std::uint32_t kStateFormat = 6;  // 2: failures, 3: two-factor, 4: password age, 5: tokens, 6: referrer
 inline constexpr std::size_t kTokensKept = 20;
 // How long a token of `purpose` stays usable: a verification link 7 days, a
 // password reset link 1 hour, a sign-in link 15 minutes.
@@ -109,6 +110,10 @@ struct Signup {
   // carries it, so the welcome mail needs no second event).
   std::string verification_token_id;
   std::int64_t verification_expires_at_us = 0;
+  // Referrals: this user's own code (reserved "referral:<code>", so it
+  // resolves to them), and the referrer whose code the signup gave, if any.
+  std::string referral_code;
+  std::string referred_by;
 };
 
 Result<Decision> decide(const State& s, const Signup& c, std::int64_t now_us);

@@ -144,6 +144,11 @@ void register_subscription_commands(CommandPipeline& p, const billing::Plans& pl
       pay.period_end_us = *t;
     }
     const bool duplicate = owner->has_value();
+    // A first payment is a conversion, attributed to the owner's referrer.
+    std::string referred_by;
+    if (auto org_state = pipe.aggregates().load<OrganizationAggregate>(org); org_state && org_state->state.exists)
+      if (auto owner_state = pipe.aggregates().load<UserAggregate>(org_state->state.owner_user_id); owner_state)
+        referred_by = owner_state->state.referred_by;
     auto plan = plan_for(pipe, plans, changed, org, body, now,
                          [&](const subscription::State& s, const std::string& org_id,
                              const billing::PlanSpec& current, const json::object&,
@@ -152,7 +157,7 @@ void register_subscription_commands(CommandPipeline& p, const billing::Plans& pl
                            return subscription::decide_payment(s, org_id, pay, current.name,
                                                                plans.default_plan().name,
                                                                pay.plan.empty() || plans.find(pay.plan) != nullptr,
-                                                               plans.grace_days(), plans.period_days(), "", at);
+                                                               plans.grace_days(), plans.period_days(), referred_by, at);
                          });
     if (plan) {
       plan->reply["provider_event_id"] = id;

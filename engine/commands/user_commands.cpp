@@ -9,6 +9,10 @@
 namespace causeway {
 namespace json = boost::json;
 
+std::string referral_code_of(const KeyVault& vault, const std::string& user_id) {
+  return "ref_" + vault.blind_index("referral_code", user_id).substr(0, 12);
+}
+
 void register_user_commands(CommandPipeline& p) {
   CommandHandler signup;
   signup.prepare = [](json::object& body, CommandPipeline& pipe) -> Status {
@@ -30,6 +34,13 @@ void register_user_commands(CommandPipeline& p) {
     cmd.email_index = pipe.vault().blind_index("email", cmd.email);
     cmd.display_name = json_string(body, "display_name");
     cmd.password_hash = json_string(body, "password_hash");
+    cmd.referral_code = referral_code_of(pipe.vault(), cmd.user_id);
+    if (const std::string given = json_string(body, "referral_code"); !given.empty()) {
+      auto referrer = pipe.log().reservation_owner("referral:" + given);
+      if (!referrer) return std::move(referrer).error();
+      if (!referrer->has_value()) return Error::invalid("no user has this referral code", "/referral_code");
+      cmd.referred_by = **referrer;
+    }
     cmd.verification_token_id = new_id(now);
     cmd.verification_expires_at_us = now + user::token_ttl_us("verify_email");
     user::State fresh;  // a new id has no history

@@ -66,7 +66,27 @@ Outbox::Outbox(EventLog& log, KeyVault& vault, const Clock& clock, std::unique_p
 
 Outbox::~Outbox() { stop(); }
 
-bool Outbox::asks_for_mail(std::string_view type) { return kind_of(type) != nullptr; }
+bool Outbox::asks_for_mail(std::string_view type) {
+  return kind_of(type) != nullptr || type == "run.event_emitted";  // a workflow's email action: email.queued
+}
+
+Result<std::optional<Message>> Outbox::render_workflow_email(const Event& e) {
+  auto data = opened_data(vault_, e);
+  if (!data) return std::move(data).error();
+  if (string_field(*data, "event_type") != "email.queued") return std::optional<Message>();
+  const auto* payload = data->if_contains("payload");
+  if (!payload || !payload->is_object()) return std::optional<Message>();  // erased or expired: "[erased]"
+  const auto& p = payload->as_object();
+  Message m;
+  m.id = e.id;
+  m.from = o_.from;
+  m.to = string_field(p, "to");
+  m.subject = string_field(p, "subject");
+  m.text = string_field(p, "text");
+  // The copy belongs to the run's data subject when it has one, else to its organization.
+  m.owner = e.subjects.empty() ? string_field(*data, "org_id") : e.subjects.front();
+  return std::optional<Message>(std::move(m));
+}
 
 void Outbox::start() {
   save_checkpoint(from_);
@@ -88,6 +108,7 @@ void Outbox::stop() {
 }
 
 Result<std::optional<Message>> Outbox::render(const Event& e) {
+  if (e.type == "run.event_emitted") return render_workflow_email(e);
   const Kind* kind = kind_of(e.type);
   if (!kind) return std::optional<Message>();
   auto data = opened_data(vault_, e);

@@ -7,6 +7,7 @@
 //   user.verification_requested   -> the same, again
 //   user.password_reset_requested  -> "Reset your password"
 //   user.magic_link_requested      -> "Your sign-in link"
+//   run.event_emitted (email.queued) -> a workflow's email action: its to, subject and text
 //
 // The sender follows the log (CatchUpSubscription) from its checkpoint
 // (`<data>/mail-outbox.json`; absent: the head, so a first start sends no
@@ -77,6 +78,7 @@ class Outbox {
 
  private:
   Status handle(const std::vector<Event>& batch);
+  Result<std::optional<Message>> render_workflow_email(const Event& e);
   void deliver(const Message& m);
   void save_checkpoint(std::uint64_t next);
 

@@ -247,3 +247,28 @@ TEST_CASE("the outbox resumes from its checkpoint: a restart sends no mail twice
   node->stop();
   CHECK(count() == 1);  // Ida's only
 }
+
+TEST_CASE("a referral code resolves to its user: a signup with it records the referrer, an unknown one is 422") {
+  NodeFixture f;
+  f.signup("ref@example.com");
+  auto login = f.http->post("/v1/sessions", R"({"email":"ref@example.com","password":"a long password"})");
+  REQUIRE(login.status == 201);
+  const std::string access = str(login.json().at("access_token"));
+  auto me = f.http->get("/v1/me/referral", {{"Authorization", "Bearer " + access}});
+  REQUIRE(me.status == 200);
+  const std::string code = str(me.json().at("referral_code"));
+  CHECK(me.json().at("active").as_bool());
+  CHECK(code.rfind("ref_", 0) == 0);
+  CHECK(str(f.http->get("/v1/me/referral", {{"Authorization", "Bearer " + access}}).json().at("referral_code")) == code);
+  auto referred = f.http->post("/v1/users", R"({"email":"new@example.com","display_name":"New","password":"a long password",
+                                               "referral_code":")" + code + R"("})");
+  REQUIRE(referred.status == 201);
+  const std::string new_user = str(referred.json().at("user_id"));
+  auto events = f.http->get("/v1/admin/streams/" + new_user + "/events",
+                            {{"Authorization", "Bearer " + f.node->admin_token()}});
+  REQUIRE(events.status == 200);
+  CHECK(events.body.find(R"("referred_by":")" + str(login.json().at("user_id"))) != std::string::npos);
+  CHECK(pointer_of(problem_of(f.http->post("/v1/users", R"({"email":"x@example.com","display_name":"X",
+      "password":"a long password","referral_code":"ref_000000000000"})"), 422)) == "/referral_code");
+  problem_of(f.http->get("/v1/me/referral"), 401);
+}

@@ -461,3 +461,22 @@ TEST_CASE("renaming an organization takes the operator or its own owner or admin
   CHECK(ok.status == 200);
   CHECK(b.f.http->request(http::verb::patch, path, R"({"name":"Ours"})", b.admin()).status == 200);
 }
+
+TEST_CASE("a conversion to paid is attributed to the owner's referrer") {
+  BillingFixture b;
+  const std::string referrer = b.f.signup("referrer@example.com");
+  auto login = b.f.http->post("/v1/sessions", R"({"email":"referrer@example.com","password":"a long password"})");
+  REQUIRE(login.status == 201);
+  auto me = b.f.http->get("/v1/me/referral", {{"Authorization", "Bearer " + str(login.json().at("access_token"))}});
+  REQUIRE(me.status == 200);
+  auto owner = b.f.http->post("/v1/users", R"({"email":"owner@example.com","display_name":"O","password":"a long password",
+      "referral_code":")" + str(me.json().at("referral_code")) + R"("})");
+  REQUIRE(owner.status == 201);
+  auto org = b.f.create_org(str(owner.json().at("user_id")), "referred", b.admin());
+  REQUIRE(org.status == 201);
+  const std::string org_id = str(org.json().at("org_id"));
+  REQUIRE(b.webhook(BillingFixture::payment("evt_ref", org_id, true, R"(,"plan":"pro")")).status == 201);
+  auto events = b.f.http->get("/v1/admin/streams/subscription-" + org_id + "/events", b.admin());
+  REQUIRE(events.status == 200);
+  CHECK(events.body.find(R"("referred_by":")" + referrer + "\"") != std::string::npos);
+}

@@ -7,6 +7,9 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "api/node_fixture.h"
@@ -636,4 +639,34 @@ TEST_CASE("a start_workflow action starts the child run once and the parent goes
   auto rows = runs_view(w, token, child, [](const json::array& r) { return !r.empty(); });
   CHECK(rows.size() == 1);
   CHECK(str(rows[0].at("trigger_kind")) == "workflow");
+}
+
+TEST_CASE("an email action goes through the outbox: the mail is delivered with the run's rendered subject and text") {
+  WorkflowFixture w;
+  const std::string token = w.key("mailer");
+  const std::string id = w.create(token, R"({"format": 1, "name": "welcome", "input": {"email": "string", "name": "string"},
+    "nodes": [
+      {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+      {"id": "mail", "type": "action", "action": {"kind": "email", "to": "input.email",
+        "subject": "Welcome, {{ input.name }}", "text": "Your workspace is ready, {{ input.name }}."}},
+      {"id": "done", "type": "end"}],
+    "edges": [{"from": "start", "to": "mail"}, {"from": "mail", "to": "done"}]})");
+  w.publish(token, id);
+  const std::string run_id = w.start(token, id, R"({"email":"kim@example.com","name":"Kim"})");
+  w.until(token, run_id, "completed");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string found;
+  while (found.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(w.f.dir.str() + "/mail", ec)) {
+      std::ifstream in(e.path());
+      std::stringstream ss;
+      ss << in.rdbuf();
+      if (ss.str().find("Subject: Welcome, Kim") != std::string::npos) found = ss.str();
+    }
+    if (found.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE_FALSE(found.empty());
+  CHECK(found.find("To: kim@example.com") != std::string::npos);
+  CHECK(found.find("Your workspace is ready, Kim.") != std::string::npos);
 }
