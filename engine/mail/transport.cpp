@@ -124,6 +124,14 @@ class FileTransport final : public Transport {
   std::mutex mu_;
 };
 
+// "<address>" for the SMTP envelope.
+std::string angle_addr(const std::string& mailbox) {
+  std::string out(1, '<');
+  out.append(address_of(mailbox));
+  out.push_back('>');
+  return out;
+}
+
 struct Upload {
   const std::string* text;
   std::size_t offset = 0;
@@ -150,8 +158,9 @@ class SmtpTransport final : public Transport {
     if (!text) return std::move(text).error();
     CURL* c = curl_easy_init();
     if (!c) return Error::unavailable("libcurl could not start");
-    const std::string from = "<" + address_of(m.from) + ">";
-    curl_slist* rcpt = curl_slist_append(nullptr, ("<" + address_of(m.to) + ">").c_str());
+    const std::string from = angle_addr(m.from);
+    const std::string to = angle_addr(m.to);
+    curl_slist* rcpt = curl_slist_append(nullptr, to.c_str());
     Upload up{&*text};
     curl_easy_setopt(c, CURLOPT_URL, o_.url.c_str());
     curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
