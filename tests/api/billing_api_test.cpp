@@ -175,8 +175,8 @@ TEST_CASE("a trial's deadline survives a restart: the timers recover it from the
                 .status == 200);
   }
   clock.advance_us(15 * kDayUs);
+  // The timers learnt the deadline from the log at start-up (the timer loop may fire it before we tick).
   BillingFixture b(&clock, "", data.str());
-  CHECK(b.f.node->billing().pending() == 1);
   auto s = b.tick_until(org, "active");
   CHECK(str(s.at("plan")) == "free");
   CHECK(b.count_events(org, "subscription.trial_expired") == 1);
