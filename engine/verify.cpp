@@ -69,6 +69,27 @@ struct Refold : A {
 };
 }  // namespace
 
+namespace {
+// Every aggregate kind by its stream prefix. A new aggregate must be added
+// here, or `causeway log verify` reports its streams as an unknown kind.
+struct AggregateKind {
+  const char* prefix;
+  Result<std::string> (*refold)(AggregateStore&, const std::string&);
+  std::uint32_t format;
+};
+template <class A>
+constexpr AggregateKind kind(const char* prefix) {
+  return {prefix, &refold<Refold<A>>, A::kStateFormat};
+}
+constexpr AggregateKind kAggregateKinds[] = {
+    kind<UserAggregate>("user-"),          kind<OrganizationAggregate>("org-"),
+    kind<ApiKeyAggregate>("key-"),         kind<SubjectAggregate>("subject-"),
+    kind<DsrAggregate>("dsr-"),            kind<SessionAggregate>("session-"),
+    kind<RetentionAggregate>("retention-"), kind<WorkflowAggregate>("workflow-"),
+    kind<RunAggregate>("run-"),            kind<SubscriptionAggregate>("subscription-"),
+};
+}  // namespace
+
 VerifyReport verify_aggregates(EventLog& log, const Upcaster& upcaster,
                                const std::vector<std::pair<std::string, AggregateSnapshot>>& records,
                                const Progress& progress) {
@@ -77,34 +98,12 @@ VerifyReport verify_aggregates(EventLog& log, const Upcaster& upcaster,
   for (const auto& [stream, snap] : records) {
     Result<std::string> folded = Error::invalid("unknown aggregate kind");
     std::uint32_t format = 0;
-    if (stream.rfind("user-", 0) == 0) {
-      folded = refold<Refold<UserAggregate>>(store, stream);
-      format = UserAggregate::kStateFormat;
-    } else if (stream.rfind("org-", 0) == 0) {
-      folded = refold<Refold<OrganizationAggregate>>(store, stream);
-      format = OrganizationAggregate::kStateFormat;
-    } else if (stream.rfind("key-", 0) == 0) {
-      folded = refold<Refold<ApiKeyAggregate>>(store, stream);
-      format = ApiKeyAggregate::kStateFormat;
-    } else if (stream.rfind("subject-", 0) == 0) {
-      folded = refold<Refold<SubjectAggregate>>(store, stream);
-      format = SubjectAggregate::kStateFormat;
-    } else if (stream.rfind("dsr-", 0) == 0) {
-      folded = refold<Refold<DsrAggregate>>(store, stream);
-      format = DsrAggregate::kStateFormat;
-    } else if (stream.rfind("session-", 0) == 0) {
-      folded = refold<Refold<SessionAggregate>>(store, stream);
-      format = SessionAggregate::kStateFormat;
-    } else if (stream.rfind("retention-", 0) == 0) {
-      folded = refold<Refold<RetentionAggregate>>(store, stream);
-      format = RetentionAggregate::kStateFormat;
-    } else if (stream.rfind("workflow-", 0) == 0) {
-      folded = refold<Refold<WorkflowAggregate>>(store, stream);
-      format = WorkflowAggregate::kStateFormat;
-    } else if (stream.rfind("run-", 0) == 0) {
-      folded = refold<Refold<RunAggregate>>(store, stream);
-      format = RunAggregate::kStateFormat;
-    }
+    for (const auto& kind : kAggregateKinds)
+      if (stream.rfind(kind.prefix, 0) == 0) {
+        folded = kind.refold(store, stream);
+        format = kind.format;
+        break;
+      }
     if (!folded) {
       r.problem = fmt::format("{}: {}", stream, folded.error().message);
       return r;

@@ -93,6 +93,9 @@ class FileTransport final : public Transport {
     std::error_code ec;
     std::filesystem::create_directories(folder, ec);
     if (ec) return Error::unavailable(fmt::format("cannot create the mail folder {}", folder));
+    // Mail holds addresses and sign-in links: only the server's user may list or read it.
+    std::filesystem::permissions(dir_, std::filesystem::perms::owner_all, ec);
+    std::filesystem::permissions(folder, std::filesystem::perms::owner_all, ec);
     const std::string final_path = folder + "/" + m.id + ".eml";
     const std::string tmp = final_path + ".tmp";
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -12,6 +12,7 @@
 #include <future>
 
 #include "api/node_fixture.h"
+#include "engine/verify.h"
 #include "engine/workflow/http_call.h"
 
 using namespace causeway;
@@ -227,6 +228,14 @@ TEST_CASE("payment webhooks are verified, recorded once per provider event id, a
   CHECK(b.count_events(org, "subscription.restored") == 1);
   CHECK(b.f.http->post("/v1/workflows", R"({"name":"w","definition":)" + manual_workflow() + "}", b.bearer(member))
             .status == 201);
+  // `causeway log verify` refolds the subscription aggregates like every other.
+  auto& log = b.f.node->log();
+  auto records = log.all_aggregates();
+  REQUIRE(records.ok());
+  Upcaster none;
+  auto folded = verify_aggregates(log, none, *records, nullptr);
+  CAPTURE(folded.problem.value_or(""));
+  CHECK_FALSE(folded.problem);
 }
 
 TEST_CASE("bad webhook and subscription bodies are 422 with a pointer and write nothing") {
