@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 
 #include "api/node_fixture.h"
+#include "support/verify_aggregates.h"
 #include "engine/verify.h"
 #include "events/codec.h"
 
@@ -108,12 +109,7 @@ TEST_CASE("dsr: open, extend once, close once; the view tracks the deadline") {
 
   // `log verify` folds the dsr- stream like any other aggregate.
   auto& log = f.node->log();
-  auto records = log.all_aggregates();
-  REQUIRE(records.ok());
-  Upcaster none;
-  auto folded = verify_aggregates(log, none, *records, nullptr);
-  CAPTURE(folded.problem.value_or(""));
-  CHECK_FALSE(folded.problem);
+  auto folded = verified_aggregates(log);
   CHECK(folded.aggregates == 2);  // the user and the request
 
   // Sortable by due_at and opened_at.
