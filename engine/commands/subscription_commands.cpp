@@ -145,19 +145,26 @@ void register_subscription_commands(CommandPipeline& p, const billing::Plans& pl
     }
     const bool duplicate = owner->has_value();
     // A first payment is a conversion, attributed to the owner's referrer.
-    std::string referred_by;
-    if (auto org_state = pipe.aggregates().load<OrganizationAggregate>(org); org_state && org_state->state.exists)
-      if (auto owner_state = pipe.aggregates().load<UserAggregate>(org_state->state.owner_user_id); owner_state)
+    std::string referred_by, owner_user_id;
+    if (auto org_state = pipe.aggregates().load<OrganizationAggregate>(org); org_state && org_state->state.exists) {
+      owner_user_id = org_state->state.owner_user_id;
+      if (auto owner_state = pipe.aggregates().load<UserAggregate>(owner_user_id); owner_state)
         referred_by = owner_state->state.referred_by;
+    }
     auto plan = plan_for(pipe, plans, changed, org, body, now,
                          [&](const subscription::State& s, const std::string& org_id,
                              const billing::PlanSpec& current, const json::object&,
                              std::int64_t at) -> Result<Decision> {
                            if (duplicate) return Decision{};
-                           return subscription::decide_payment(s, org_id, pay, current.name,
-                                                               plans.default_plan().name,
-                                                               pay.plan.empty() || plans.find(pay.plan) != nullptr,
-                                                               plans.grace_days(), plans.period_days(), referred_by, at);
+                           auto d = subscription::decide_payment(s, org_id, pay, current.name,
+                                                                 plans.default_plan().name,
+                                                                 pay.plan.empty() || plans.find(pay.plan) != nullptr,
+                                                                 plans.grace_days(), plans.period_days(), referred_by, at);
+                           if (d)
+                             for (auto& e : d->events)
+                               if (e.type == "subscription.converted" && !owner_user_id.empty())
+                                 e.data["owner_user_id"] = owner_user_id;
+                           return d;
                          });
     if (plan) {
       plan->reply["provider_event_id"] = id;

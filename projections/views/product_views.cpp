@@ -124,7 +124,7 @@ std::unique_ptr<Projection> usage() {
 
 std::unique_ptr<Projection> funnel() {
   return std::make_unique<RuleProjection>(
-      "funnel", 1, std::vector<std::string>{"signup_funnel"},
+      "funnel", 2, std::vector<std::string>{"signup_funnel"},
       std::vector<Rule>{
           {"user.signed_up", "INSERT INTO signup_funnel(user_id, signed_up_at, cohort_week) VALUES (?,?,?)",
            [](sql::Stmt& s, const E& e, const json& d) {
@@ -132,6 +132,13 @@ std::unique_ptr<Projection> funnel() {
            }},
           {"organization.created",
            "UPDATE signup_funnel SET first_org_at = ? WHERE user_id = ? AND first_org_at IS NULL",
+           [](sql::Stmt& s, const E& e, const json& d) { s.bind_all(e.occurred_at_us, field(d, "owner_user_id")); }},
+          {"user.email_verified",
+           "UPDATE signup_funnel SET verified_at = ? WHERE user_id = ? AND verified_at IS NULL",
+           [](sql::Stmt& s, const E& e, const json& d) { s.bind_all(e.occurred_at_us, field(d, "user_id")); }},
+          // The organization's first payment, credited to its owner.
+          {"subscription.converted",
+           "UPDATE signup_funnel SET paid_at = ? WHERE user_id = ? AND paid_at IS NULL",
            [](sql::Stmt& s, const E& e, const json& d) { s.bind_all(e.occurred_at_us, field(d, "owner_user_id")); }}});
 }
 

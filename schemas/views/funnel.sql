@@ -1,7 +1,9 @@
 -- signup_funnel: one row per user with the time each funnel step was first
 -- reached (NULL = not yet): signed up -> verified -> created an organization
--- -> first workflow -> first run -> paid. Steps whose events the engine does
--- not emit yet stay NULL.
+-- -> first workflow -> first run -> paid (the first payment of an
+-- organization the user owns). first_workflow_at and first_run_at stay NULL:
+-- workflows and runs belong to organizations, not users, and their events do
+-- not name the owner yet.
 CREATE TABLE signup_funnel (
   user_id            TEXT PRIMARY KEY,
   signed_up_at       INTEGER NOT NULL,

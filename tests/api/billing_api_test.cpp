@@ -9,7 +9,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
+#include <filesystem>
 #include <future>
+#include <sstream>
 
 #include "api/node_fixture.h"
 #include "support/verify_aggregates.h"
@@ -484,4 +486,37 @@ TEST_CASE("a conversion to paid is attributed to the owner's referrer") {
   auto events = b.f.http->get("/v1/admin/streams/subscription-" + org_id + "/events", b.admin());
   REQUIRE(events.status == 200);
   CHECK(events.body.find(R"("referred_by":")" + referrer + "\"") != std::string::npos);
+}
+
+TEST_CASE("the signup funnel shows when a user verified their address and when their organization first paid") {
+  BillingFixture b;
+  const std::string owner = b.f.signup("funnel@example.com");
+  // The verification link, from the outbox's file sink.
+  std::string token;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (token.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(b.f.dir.str() + "/mail", ec)) {
+      std::ifstream in(e.path());
+      std::stringstream ss;
+      ss << in.rdbuf();
+      const std::string text = ss.str();
+      if (auto at = text.find("token="); at != std::string::npos) token = text.substr(at + 6, 4 + 32 + 1 + 32 + 1 + 64);
+    }
+  }
+  REQUIRE(b.f.http->post("/v1/users/verification", R"({"token":")" + token + R"("})").status == 200);
+  auto org = b.f.create_org(owner, "funnel", b.admin());
+  REQUIRE(org.status == 201);
+  auto paid = b.webhook(BillingFixture::payment("evt_funnel", str(org.json().at("org_id")), true, R"(,"plan":"pro")"));
+  REQUIRE(paid.status == 201);
+  auto row = b.f.http->get("/v1/views/signup_funnel?user_id=" + owner + "&position=" + str(paid.json().at("position")),
+                           b.admin());
+  CAPTURE(row.body);
+  REQUIRE(row.status == 200);
+  const auto body = row.json();
+  REQUIRE(body.at("rows").as_array().size() == 1);
+  const auto& r = body.at("rows").as_array()[0];
+  CHECK(r.at("verified_at").is_string());
+  CHECK(r.at("first_org_at").is_string());
+  CHECK(r.at("paid_at").is_string());
 }
