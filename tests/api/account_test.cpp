@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "api/node_fixture.h"
+#include "support/mail_files.h"
 #include "support/smtp_receiver.h"
 
 using namespace causeway;
@@ -25,24 +26,7 @@ const char* kPassword = "a long password";
 
 std::string str(const json::value& v) { return std::string(v.as_string()); }
 
-// The .eml files the file sink wrote, once there are at least `n`.
-std::vector<std::string> mails(const NodeFixture& f, std::size_t n) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  for (;;) {
-    std::vector<std::string> out;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(f.dir.str() + "/mail", ec)) {
-      if (e.path().extension() != ".eml") continue;
-      std::ifstream in(e.path());
-      std::stringstream ss;
-      ss << in.rdbuf();
-      out.push_back(ss.str());
-    }
-    if (out.size() >= n) return out;
-    if (std::chrono::steady_clock::now() > deadline) return out;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
+std::vector<std::string> mails(const NodeFixture& f, std::size_t n) { return mail_files(f.dir.str(), n); }
 
 // The one mail whose subject is `subject`.
 std::string mail_with(const NodeFixture& f, std::size_t n, const std::string& subject) {

@@ -14,6 +14,8 @@
 #include <sstream>
 
 #include "api/node_fixture.h"
+#include "support/mail_files.h"
+#include "support/smtp_receiver.h"
 #include "support/verify_aggregates.h"
 #include "engine/verify.h"
 #include "engine/workflow/http_call.h"
@@ -492,18 +494,9 @@ TEST_CASE("the signup funnel shows when a user verified their address and when t
   BillingFixture b;
   const std::string owner = b.f.signup("funnel@example.com");
   // The verification link, from the outbox's file sink.
-  std::string token;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (token.empty() && std::chrono::steady_clock::now() < deadline) {
-    std::error_code ec;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(b.f.dir.str() + "/mail", ec)) {
-      std::ifstream in(e.path());
-      std::stringstream ss;
-      ss << in.rdbuf();
-      const std::string text = ss.str();
-      if (auto at = text.find("token="); at != std::string::npos) token = text.substr(at + 6, 4 + 32 + 1 + 32 + 1 + 64);
-    }
-  }
+  auto delivered = mail_files(b.f.dir.str(), 1);
+  REQUIRE(delivered.size() == 1);
+  const std::string token = token_in(delivered[0]);
   REQUIRE(b.f.http->post("/v1/users/verification", R"({"token":")" + token + R"("})").status == 200);
   auto org = b.f.create_org(owner, "funnel", b.admin());
   REQUIRE(org.status == 201);
