@@ -201,6 +201,23 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
     if (seg.size() == 2 && seg[1] == "organizations") {
       route_name = "organizations.create";
       if (method != http::verb::post) co_return not_allowed("POST");
+      // The operator names the owner; a signed-in user creates an organization they own.
+      if (!is_admin(req)) {
+        auto who = authenticate_session(req);
+        if (!who)
+          co_return problem(401, "the admin token or a session access token is required", "", instance, request_id,
+                            ver);
+        auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
+        if (auto* err = std::get_if<BodyError>(&parsed))
+          co_return problem(err->status, err->detail, "", instance, request_id, ver);
+        auto* o = std::get<json::value>(parsed).if_object();
+        if (!o) co_return problem(Error::invalid("the body must be a JSON object", ""), instance, request_id, ver);
+        if (auto* given = o->if_contains("owner_user_id"); given && *given != json::value(who->user_id))
+          co_return problem(Error::invalid("a signed-in user creates organizations that they own", "/owner_user_id"),
+                            instance, request_id, ver);
+        (*o)["owner_user_id"] = who->user_id;
+        req.body() = json::serialize(*o);
+      }
       co_return co_await command(req, request_id, "organization.create", "");
     }
     if (seg.size() == 3 && seg[1] == "organizations") {

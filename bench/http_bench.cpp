@@ -25,8 +25,8 @@ namespace http = boost::beast::http;
 namespace {
 
 // Unique slug per (run, connection, n): "s<run>-<c>-<n>".
-LoadSpec org_load(const Settings& s, unsigned short port, int run, const std::string& owner, double rate,
-                  unsigned expect) {
+LoadSpec org_load(const Settings& s, unsigned short port, int run, const std::string& owner,
+                  const std::string& admin_token, double rate, unsigned expect) {
   LoadSpec spec;
   spec.port = port;
   spec.connections = s.connections;
@@ -35,10 +35,12 @@ LoadSpec org_load(const Settings& s, unsigned short port, int run, const std::st
   spec.measure_s = s.seconds;
   spec.rate = rate;
   spec.expect_status = expect;
-  spec.make_request = [run, owner](int c, std::uint64_t n) {
-    return json_post("/v1/organizations",
-                     fmt::format(R"({{"slug":"s{}-{}-{}","name":"Bench organization {}","owner_user_id":"{}"}})", run,
-                                 c, n, n, owner));
+  spec.make_request = [run, owner, bearer = "Bearer " + admin_token](int c, std::uint64_t n) {
+    auto req = json_post("/v1/organizations",
+                         fmt::format(R"({{"slug":"s{}-{}-{}","name":"Bench organization {}","owner_user_id":"{}"}})",
+                                     run, c, n, n, owner));
+    req.set(http::field::authorization, bearer);  // the operator names the owner
+    return req;
   };
   return spec;
 }
@@ -65,6 +67,7 @@ void run_http_bench(const Settings& s) {
       s.server_threads ? s.server_threads : api::default_io_threads();  // the product's default
   ServerConfig cfg = bench_node_config(s);
   cfg.sync = true;
+  cfg.admin_token = random_token_hex();  // the operator creates the organizations
 
   CpuProbe cpu;
   LoadResult full, half;
@@ -89,13 +92,13 @@ void run_http_bench(const Settings& s) {
       std::lock_guard lk(lag_mu);
       for (const auto& e : events) lag.add(static_cast<std::uint32_t>(std::max<std::int64_t>(0, now_us - e.recorded_at_us)));
     });
-    full = run_load(org_load(s, port, 1, owner, 0, 201));
+    full = run_load(org_load(s, port, 1, owner, (*node)->admin_token(), 0, 201));
     (*node)->views().observe(nullptr);
     check(full, "http_commands (full load)");
 
     half_rate = full.per_second * s.low_load;
     note(fmt::format("http_commands: Node at {:.0f}% load, {:.0f} commands/s open loop", s.low_load * 100, half_rate));
-    half = run_load(org_load(s, port, 2, owner, half_rate, 201));
+    half = run_load(org_load(s, port, 2, owner, (*node)->admin_token(), half_rate, 201));
     check(half, "http_commands (half load)");
     (*node)->stop();
   }
@@ -112,11 +115,13 @@ void run_http_bench(const Settings& s) {
     });
     auto port = server.start();
     if (!port) throw std::runtime_error("starting the baseline server: " + port.error().message);
-    base = run_load(org_load(s, *port, 1, "user-00000000000000000000000000000000", 0, 200));
+    // The same requests, the same Authorization header's bytes.
+    base = run_load(org_load(s, *port, 1, "user-00000000000000000000000000000000", cfg.admin_token, 0, 200));
     check(base, "http_commands baseline");
     // The same open-loop rate against the empty handler: the load generator's
     // and the machine's own tail at that rate, to set the Node's against.
-    base_half = run_load(org_load(s, *port, 2, "user-00000000000000000000000000000000", half_rate, 200));
+    base_half =
+        run_load(org_load(s, *port, 2, "user-00000000000000000000000000000000", cfg.admin_token, half_rate, 200));
     check(base_half, "http_commands baseline (half load)");
     server.stop();
     server.wait();

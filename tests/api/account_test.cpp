@@ -256,3 +256,25 @@ TEST_CASE("a referral code resolves to its user: a signup with it records the re
       "password":"a long password","referral_code":"ref_000000000000"})"), 422)) == "/referral_code");
   problem_of(f.http->get("/v1/me/referral"), 401);
 }
+
+TEST_CASE("creating an organization takes the operator or a session, whose user becomes its owner") {
+  NodeFixture f;
+  const std::string ann = f.signup("owner-ann@example.com");
+  const std::string bob = f.signup("owner-bob@example.com");
+  const std::string head = f.head();
+  problem_of(f.http->post("/v1/organizations", R"({"slug":"anon","name":"A","owner_user_id":")" + ann + R"("})"), 401);
+  CHECK(f.head() == head);
+  auto login = f.http->post("/v1/sessions", R"({"email":"owner-ann@example.com","password":"a long password"})");
+  REQUIRE(login.status == 201);
+  const std::map<std::string, std::string> as_ann{{"Authorization", "Bearer " + str(login.json().at("access_token"))}};
+  // A session creates organizations its own user owns, never someone else's.
+  CHECK(pointer_of(problem_of(f.http->post("/v1/organizations",
+                                           R"({"slug":"theirs","name":"B","owner_user_id":")" + bob + R"("})", as_ann),
+                              422)) == "/owner_user_id");
+  auto mine = f.http->post("/v1/organizations", R"({"slug":"mine","name":"Mine"})", as_ann);
+  CAPTURE(mine.body);
+  REQUIRE(mine.status == 201);
+  auto org = f.http->get("/v1/admin/streams/" + str(mine.json().at("org_id")) + "/events",
+                         {{"Authorization", "Bearer " + f.node->admin_token()}});
+  CHECK(org.body.find(R"("owner_user_id":")" + ann + "\"") != std::string::npos);
+}

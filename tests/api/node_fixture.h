@@ -42,7 +42,9 @@ struct NodeFixture {
     REQUIRE(r.status == 201);
     return std::string(r.json().at("user_id").as_string());
   }
+  // As the operator (the admin token) unless `h` brings its own Authorization.
   HttpResult create_org(const std::string& owner, const std::string& slug, std::map<std::string, std::string> h = {}) {
+    if (!h.contains("Authorization")) h["Authorization"] = "Bearer " + node->admin_token();
     return http->post("/v1/organizations",
                       R"({"slug":")" + slug + R"(","name":"Acme","owner_user_id":")" + owner + R"("})", std::move(h));
   }

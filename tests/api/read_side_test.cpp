@@ -91,7 +91,7 @@ struct ReadSide : NodeFixture {
 
   std::string org(const std::string& owner, const std::string& slug, const std::string& name = "Acme") {
     auto r = http->post("/v1/organizations",
-                        json::serialize(json::object{{"slug", slug}, {"name", name}, {"owner_user_id", owner}}));
+                        json::serialize(json::object{{"slug", slug}, {"name", name}, {"owner_user_id", owner}}), admin());
     REQUIRE(r.status == 201);
     last_position = str(r.json().at("position"));
     return str(r.json().at("org_id"));

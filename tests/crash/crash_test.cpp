@@ -67,7 +67,8 @@ TEST_CASE("kill -9 during a stream of commands loses and duplicates nothing ackn
             attempted.insert(key);
           }
           try {
-            auto r = c.post("/v1/organizations", org_body(owner, "s-" + key), {{"Idempotency-Key", key}});
+            auto r = c.post("/v1/organizations", org_body(owner, "s-" + key),
+                                {{"Idempotency-Key", key}, {"Authorization", "Bearer " + admin_token_of(dir.str())}});
             if (r.status != 201) return;
             std::lock_guard lk(mu);
             acked[key] = std::string(r.json().at("org_id").as_string());
@@ -90,7 +91,8 @@ TEST_CASE("kill -9 during a stream of commands loses and duplicates nothing ackn
   HttpClient c(server.port());
   // Every acknowledged command is there, and retrying it changes nothing.
   for (const auto& [key, org] : acked) {
-    auto r = c.post("/v1/organizations", org_body(owner, "s-" + key), {{"Idempotency-Key", key}});
+    auto r = c.post("/v1/organizations", org_body(owner, "s-" + key),
+                                {{"Idempotency-Key", key}, {"Authorization", "Bearer " + admin_token_of(dir.str())}});
     REQUIRE(r.status == 201);
     CHECK(r.header("idempotent-replayed") == "true");
     CHECK(r.json().at("org_id").as_string() == org);
@@ -98,7 +100,8 @@ TEST_CASE("kill -9 during a stream of commands loses and duplicates nothing ackn
   // Unacknowledged ones may or may not have landed; a retry settles each exactly once.
   for (const auto& key : attempted) {
     if (acked.count(key)) continue;
-    auto r = c.post("/v1/organizations", org_body(owner, "s-" + key), {{"Idempotency-Key", key}});
+    auto r = c.post("/v1/organizations", org_body(owner, "s-" + key),
+                                {{"Idempotency-Key", key}, {"Authorization", "Bearer " + admin_token_of(dir.str())}});
     CHECK(r.status == 201);
   }
   auto stats = log_stats(dir);

@@ -51,7 +51,8 @@ TEST_CASE("views equal a fresh replay after kill -9 at any point, with every eve
           std::string slug = "r" + std::to_string(round) + "-c" + std::to_string(t) + "-n" + std::to_string(n);
           try {
             auto r = c.post("/v1/organizations",
-                            R"({"slug":")" + slug + R"(","name":"Acme","owner_user_id":")" + owner + R"("})");
+                            R"({"slug":")" + slug + R"(","name":"Acme","owner_user_id":")" + owner + R"("})",
+                            {{"Authorization", "Bearer " + admin_token(dir)}});
             if (r.status != 201) return;
           } catch (const std::exception&) {
             return;  // the server died mid-request

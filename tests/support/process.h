@@ -19,6 +19,18 @@
 
 namespace causeway::testing {
 
+// The admin token a server generated in its data folder (`<data>/admin.token`).
+inline std::string admin_token_of(const std::string& data_dir) {
+  std::FILE* f = std::fopen((data_dir + "/admin.token").c_str(), "r");
+  if (!f) return {};
+  char buf[256] = {};
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  std::string t(buf, n);
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  return t;
+}
+
 class ServerProcess {
  public:
   explicit ServerProcess(std::vector<std::string> args) {

@@ -49,14 +49,16 @@ std::pair<int, std::string> run_cli(const std::string& args) {
 }
 
 // A user and `orgs` organizations; returns the user id.
-std::string write_some(unsigned short port, int orgs, const std::string& tag) {
+std::string write_some(unsigned short port, const std::string& data_dir, int orgs, const std::string& tag) {
   HttpClient c(port);
   auto r = c.post("/v1/users", R"({"email":"owner-)" + tag + R"(@example.com","display_name":"O","password":"a long password"})");
   REQUIRE(r.status == 201);
   std::string owner(r.json().at("user_id").as_string());
   for (int i = 0; i < orgs; ++i) {
-    auto o = c.post("/v1/organizations", R"({"slug":")" + tag + "-" + std::to_string(i) +
-                                             R"(","name":"Acme","owner_user_id":")" + owner + R"("})");
+    auto o = c.post("/v1/organizations",
+                    R"({"slug":")" + tag + "-" + std::to_string(i) + R"(","name":"Acme","owner_user_id":")" + owner +
+                        R"("})",
+                    admin(data_dir));
     REQUIRE(o.status == 201);
   }
   return owner;
@@ -69,7 +71,7 @@ struct StoppedData {
   std::string head;
   StoppedData() {
     ServerProcess server(serve_args(dir.str()));
-    owner = write_some(server.port(), 5, "s");
+    owner = write_some(server.port(), dir.str(), 5, "s");
     HttpClient c(server.port());
     head = std::string(c.get("/healthz").json().at("position").as_string());
     REQUIRE(c.get("/v1/views/usage?limit=1&position=" + head, admin(dir.str())).status == 200);
@@ -120,7 +122,7 @@ TEST_CASE("an online backup taken while commands are written restores to a log t
   std::string owner;
   {
     ServerProcess server(serve_args(live.str()));
-    owner = write_some(server.port(), 1, "o");
+    owner = write_some(server.port(), live.str(), 1, "o");
     std::atomic<bool> stop{false};
     std::atomic<int> acks{0};
     std::vector<std::thread> writers;
@@ -128,8 +130,10 @@ TEST_CASE("an online backup taken while commands are written restores to a log t
       writers.emplace_back([&, t] {
         HttpClient c(server.port());
         for (int n = 0; !stop; ++n) {
-          auto r = c.post("/v1/organizations", R"({"slug":"w)" + std::to_string(t) + "-" + std::to_string(n) +
-                                                   R"(","name":"Acme","owner_user_id":")" + owner + R"("})");
+          auto r = c.post("/v1/organizations",
+                          R"({"slug":"w)" + std::to_string(t) + "-" + std::to_string(n) +
+                              R"(","name":"Acme","owner_user_id":")" + owner + R"("})",
+                          admin(live.str()));
           if (r.status != 201) return;
           ++acks;
         }
@@ -210,7 +214,7 @@ TEST_CASE("an offline CLI backup restores to an identical log and views") {
 TEST_CASE("the offline backup refuses while a server holds the data folder and names the route") {
   TempDir live, out;
   ServerProcess server(serve_args(live.str()));
-  write_some(server.port(), 1, "h");
+  write_some(server.port(), live.str(), 1, "h");
   auto [rc, text] = run_cli("backup --data-dir " + live.str() + " --to " + (out / "b"));
   CAPTURE(text);
   CHECK(rc == 2);
