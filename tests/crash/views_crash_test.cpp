@@ -19,13 +19,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string admin_token(const TempDir& dir) {
-  std::ifstream in(dir / "admin.token");
-  std::string t;
-  std::getline(in, t);
-  return t;
-}
-
 }  // namespace
 
 TEST_CASE("views equal a fresh replay after kill -9 at any point, with every event applied once") {
@@ -52,7 +45,7 @@ TEST_CASE("views equal a fresh replay after kill -9 at any point, with every eve
           try {
             auto r = c.post("/v1/organizations",
                             R"({"slug":")" + slug + R"(","name":"Acme","owner_user_id":")" + owner + R"("})",
-                            {{"Authorization", "Bearer " + admin_token(dir)}});
+                            {{"Authorization", "Bearer " + admin_token_of(dir.str())}});
             if (r.status != 201) return;
           } catch (const std::exception&) {
             return;  // the server died mid-request
@@ -75,7 +68,7 @@ TEST_CASE("views equal a fresh replay after kill -9 at any point, with every eve
   HttpClient c(server.port());
   auto health = c.get("/healthz").json();
   const std::string head(health.at("position").as_string());
-  auto caught_up = c.get("/v1/views/usage?limit=1&position=" + head, {{"Authorization", "Bearer " + admin_token(dir)}});
+  auto caught_up = c.get("/v1/views/usage?limit=1&position=" + head, {{"Authorization", "Bearer " + admin_token_of(dir.str())}});
   REQUIRE(caught_up.status == 200);
   REQUIRE(server.terminate() == 0);
 
@@ -102,7 +95,7 @@ TEST_CASE("no plaintext personal data reaches the views files") {
                     R"({"email":"very-private-mail@example.com","display_name":"Zebulon Quux","password":"a long password"})");
     REQUIRE(r.status == 201);
     const std::string pos = r.header("causeway-position");
-    auto seen = c.get("/v1/views/users?position=" + pos, {{"Authorization", "Bearer " + admin_token(dir)}});
+    auto seen = c.get("/v1/views/users?position=" + pos, {{"Authorization", "Bearer " + admin_token_of(dir.str())}});
     REQUIRE(seen.status == 200);
     CHECK(seen.body.find("very-private-mail@example.com") != std::string::npos);  // the API opens it
     REQUIRE(server.terminate() == 0);

@@ -22,13 +22,6 @@ namespace {
 
 std::string str(const json::value& v) { return std::string(v.as_string()); }
 
-std::string admin_token(const TempDir& dir) {
-  std::ifstream in(dir.str() + "/admin.token");
-  std::string t;
-  std::getline(in, t);
-  return t;
-}
-
 // A member's API key of a new organization.
 std::string member_key(HttpClient& c, const std::string& admin) {
   std::map<std::string, std::string> h{{"Authorization", "Bearer " + admin}};
@@ -84,7 +77,7 @@ TEST_CASE("kill -9 while a webhook is in flight: after restart it is sent again 
   {
     ServerProcess server(serve_args(dir.str()));
     HttpClient c(server.port());
-    key = member_key(c, admin_token(dir));
+    key = member_key(c, admin_token_of(dir.str()));
     const std::string id = published(c, key, R"({"format": 1, "name": "hook", "nodes": [
         {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
         {"id": "hook", "type": "action", "action": {"kind": "http", "method": "POST", "url": ")" +
@@ -122,7 +115,7 @@ TEST_CASE("kill -9 while runs wait on durable timers: after restart every timer 
   {
     ServerProcess server(serve_args(dir.str()));
     HttpClient c(server.port());
-    key = member_key(c, admin_token(dir));
+    key = member_key(c, admin_token_of(dir.str()));
     const std::string id = published(c, key, R"({"format": 1, "name": "pause", "nodes": [
         {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
         {"id": "pause", "type": "delay", "duration_ms": 400},
