@@ -33,39 +33,10 @@ namespace json = boost::json;
 using boost::asio::awaitable;
 
 namespace {
-
-struct Fields {
-  std::map<std::string, std::string> text;  // the named string fields
-  json::object factor;                      // {"otp"} or {"backup_code"}, when allowed and given
-};
-
-// The body as string fields: exactly `allowed` (plus otp/backup_code when
-// `factor`), each 1 to 1024 characters.
 // (Named arrays, not braced lists: GCC 12 cannot keep a braced list's array in a coroutine frame.)
 constexpr const char* kEmail[] = {"email"};
 constexpr const char* kToken[] = {"token"};
 constexpr const char* kReset[] = {"token", "new_password"};
-
-Result<Fields> fields_of(const json::value& body, std::span<const char* const> allowed, bool factor) {
-  const auto required = allowed;  // every named field is required
-  if (!body.is_object()) return Error::invalid("the body must be a JSON object", "");
-  Fields out;
-  for (const auto& [k, v] : body.as_object()) {
-    const std::string key(k);
-    const bool is_factor = factor && (key == "otp" || key == "backup_code");
-    bool known = is_factor;
-    for (const char* a : allowed) known = known || key == a;
-    if (!known) return Error::invalid(fmt::format("unknown field {}", key), "/" + key);
-    if (!v.is_string() || v.as_string().empty() || v.as_string().size() > 1024)
-      return Error::invalid(fmt::format("{} must be a string of 1 to 1024 characters", key), "/" + key);
-    if (is_factor) out.factor[key] = v;
-    else out.text[key] = std::string(v.as_string());
-  }
-  if (out.factor.size() > 1) return Error::invalid("give otp or backup_code, not both", "/backup_code");
-  for (const char* r : required)
-    if (!out.text.contains(r)) return Error::invalid(fmt::format("{} is required", r), fmt::format("/{}", r));
-  return out;
-}
 
 }  // namespace
 
@@ -103,7 +74,7 @@ awaitable<Response> Api::account_route(Request& req, const std::string& request_
   };
 
   if (link_request) {
-    auto f = fields_of(body, kEmail, false);
+    auto f = string_fields(body, kEmail, false);
     if (!f) co_return problem(f.error(), instance, request_id, ver);
     const char* purpose = seg.back() == "password-resets" ? "password_reset"
                           : seg.back() == "magic-links"   ? "magic_link"
@@ -128,7 +99,7 @@ awaitable<Response> Api::account_route(Request& req, const std::string& request_
   }
 
   if (seg.size() == 3 && seg[1] == "users") {  // verification
-    auto f = fields_of(body, kToken, false);
+    auto f = string_fields(body, kToken, false);
     if (!f) co_return problem(f.error(), instance, request_id, ver);
     auto ref = mail::check_account_token(vault_, "verify_email", f->text["token"]);
     if (!ref) co_return invalid_link(ref.error());
@@ -144,7 +115,7 @@ awaitable<Response> Api::account_route(Request& req, const std::string& request_
   }
 
   const bool reset = seg[1] == "password-resets";
-  auto f = fields_of(body, reset ? std::span<const char* const>(kReset) : std::span<const char* const>(kToken), true);
+  auto f = string_fields(body, reset ? std::span<const char* const>(kReset) : std::span<const char* const>(kToken), true);
   if (!f) co_return problem(f.error(), instance, request_id, ver);
   const char* purpose = reset ? "password_reset" : "magic_link";
   auto ref = mail::check_account_token(vault_, purpose, f->text["token"]);

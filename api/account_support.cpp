@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "engine/aggregates/user.h"
 
 namespace causeway::api {
@@ -52,6 +54,26 @@ Result<Credentials> credentials_of(EventLog& log, KeyVault& vault, const std::st
     if (auto* m = o.if_contains("email"); m && m->is_string()) out.email = std::string(m->as_string());
   }
   std::reverse(out.hashes.begin(), out.hashes.end());
+  return out;
+}
+
+Result<Fields> string_fields(const json::value& body, std::span<const char* const> fields, bool factor) {
+  if (!body.is_object()) return Error::invalid("the body must be a JSON object", "");
+  Fields out;
+  for (const auto& [k, v] : body.as_object()) {
+    const std::string key(k);
+    const bool is_factor = factor && (key == "otp" || key == "backup_code");
+    bool known = is_factor;
+    for (const char* a : fields) known = known || key == a;
+    if (!known) return Error::invalid(fmt::format("unknown field {}", key), "/" + key);
+    if (!v.is_string() || v.as_string().empty() || v.as_string().size() > 1024)
+      return Error::invalid(fmt::format("{} must be a string of 1 to 1024 characters", key), "/" + key);
+    if (is_factor) out.factor[key] = v;
+    else out.text[key] = std::string(v.as_string());
+  }
+  if (out.factor.size() > 1) return Error::invalid("give otp or backup_code, not both", "/backup_code");
+  for (const char* r : fields)
+    if (!out.text.contains(r)) return Error::invalid(fmt::format("{} is required", r), fmt::format("/{}", r));
   return out;
 }
 

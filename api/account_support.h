@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <boost/json/object.hpp>
+#include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,5 +37,18 @@ struct Credentials {
   std::string display_name;
 };
 Result<Credentials> credentials_of(EventLog& log, KeyVault& vault, const std::string& user_id);
+
+struct Fields {
+  std::map<std::string, std::string> text;  // the named string fields
+  boost::json::object factor;               // {"otp"} or {"backup_code"}, when allowed and given
+};
+
+// The body as string fields, for the routes whose bodies hold credentials
+// (they are checked here, not by a schema, so no value reaches an error or a
+// log): exactly `fields` (plus otp or backup_code when `factor`), each a
+// string of 1 to 1024 characters, all of `fields` present; else 422 with the
+// pointer of the first problem.
+Result<Fields> string_fields(const boost::json::value& body, std::span<const char* const> fields, bool factor);
+
 
 }  // namespace causeway::api

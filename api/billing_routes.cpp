@@ -30,14 +30,9 @@ namespace {
 constexpr std::int64_t kSignatureToleranceS = 300;
 
 json::object plan_json(const billing::PlanSpec& p) {
-  json::object limits;
-  for (billing::Metric m : billing::kMetrics) {
-    const std::int64_t l = p.limits.of(m);
-    limits[billing::limit_name(m)] = l < 0 ? json::value(nullptr) : json::value(l);
-  }
   json::array features;
   for (const auto& f : p.features) features.emplace_back(f);
-  return json::object{{"name", p.name}, {"tier", p.tier}, {"trial", p.trial}, {"limits", std::move(limits)},
+  return json::object{{"name", p.name}, {"tier", p.tier}, {"trial", p.trial}, {"limits", billing::limits_json(p.limits)},
                       {"features", std::move(features)}};
 }
 }  // namespace

@@ -22,6 +22,13 @@
 namespace causeway {
 
 namespace {
+// The configured secret, else the one in `path`, generated (random hex, 0600) at the first start.
+Result<std::string> configured_or_generated(const std::string& configured, const std::string& path, bool& created) {
+  created = false;
+  if (!configured.empty()) return configured;
+  return load_or_create_secret(path, [] { return random_token_hex(); }, created);
+}
+
 Result<billing::Plans> load_plans(const std::string& path, const SchemaRegistry& schemas) {
   if (path.empty()) return billing::Plans::builtin(schemas);
   std::ifstream in(path);
@@ -84,26 +91,17 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
                  {{"path", path}});
   }
 
-  if (!cfg.admin_token.empty()) {
-    n->admin_token_ = cfg.admin_token;
-  } else {
-    bool created = false;
-    auto t = load_or_create_secret(cfg.data_dir + "/admin.token", [] { return random_token_hex(); }, created);
-    if (!t) return std::move(t).error();
-    n->admin_token_ = *t;
-    if (created)
-      log_fields(spdlog::level::warn, "generated an admin token", {{"path", cfg.data_dir + "/admin.token"}});
-  }
+  bool created = false;
+  auto admin = configured_or_generated(cfg.admin_token, cfg.data_dir + "/admin.token", created);
+  if (!admin) return std::move(admin).error();
+  n->admin_token_ = std::move(admin).value();
+  if (created) log_fields(spdlog::level::warn, "generated an admin token", {{"path", cfg.data_dir + "/admin.token"}});
 
   if (auto meta = api::load_gdpr_metadata(cfg.gdpr_metadata_file); !meta) return std::move(meta).error();
-  if (!cfg.billing_webhook_secret.empty()) {
-    n->billing_secret_ = cfg.billing_webhook_secret;
-  } else {
-    bool created = false;
-    auto t = load_or_create_secret(cfg.data_dir + "/billing-webhook.secret", [] { return random_token_hex(); }, created);
-    if (!t) return std::move(t).error();
-    n->billing_secret_ = *t;
-  }
+  auto billing_secret =
+      configured_or_generated(cfg.billing_webhook_secret, cfg.data_dir + "/billing-webhook.secret", created);
+  if (!billing_secret) return std::move(billing_secret).error();
+  n->billing_secret_ = std::move(billing_secret).value();
   if (auto allow = api::CidrList::parse(cfg.admin_allow); !allow)
     return Error::invalid(fmt::format("--admin-allow: {}", allow.error().message));
 

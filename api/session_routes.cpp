@@ -38,6 +38,12 @@ namespace json = boost::json;
 using boost::asio::awaitable;
 
 
+namespace {
+// The fields of the login and password-change bodies (named arrays: see account_routes.cpp).
+constexpr const char* kLogin[] = {"email", "password"};
+constexpr const char* kPasswordChange[] = {"email", "current_password", "new_password"};
+}  // namespace
+
 Result<SessionPrincipal> Api::authenticate_session(const Request& req) {
   auto it = req.find(http::field::authorization);
   if (it == req.end()) return Error::unauthorized("a bearer access token is required");
@@ -94,23 +100,10 @@ awaitable<Response> Api::session_route(Request& req, const std::string& request_
     route_name = "sessions.login";
     json::value body;
     if (auto bad = body_of(body)) co_return std::move(*bad);
-    std::string email, password;
-    json::object factor;  // {"otp"} or {"backup_code"}: the second factor, when two-factor is on
-    if (!body.is_object()) co_return problem(Error::invalid("the body must be a JSON object", ""), instance, request_id, ver);
-    for (auto& [k, v] : body.as_object()) {
-      const std::string key(k);
-      if (key != "email" && key != "password" && key != "otp" && key != "backup_code")
-        co_return problem(Error::invalid(fmt::format("unknown field {}", key), "/" + key), instance, request_id, ver);
-      if (!v.is_string() || v.as_string().empty() || v.as_string().size() > 1024)
-        co_return problem(Error::invalid(fmt::format("{} must be a string of 1 to 1024 characters", key), "/" + key),
-                          instance, request_id, ver);
-      if (key == "otp" || key == "backup_code") factor[key] = v;
-      else (key == "email" ? email : password) = std::string(v.as_string());
-    }
-    if (factor.size() > 1)
-      co_return problem(Error::invalid("give otp or backup_code, not both", "/backup_code"), instance, request_id, ver);
-    if (email.empty()) co_return problem(Error::invalid("email is required", "/email"), instance, request_id, ver);
-    if (password.empty()) co_return problem(Error::invalid("password is required", "/password"), instance, request_id, ver);
+    auto fields = string_fields(body, kLogin, true);
+    if (!fields) co_return problem(fields.error(), instance, request_id, ver);
+    const std::string email = fields->text["email"], password = fields->text["password"];
+    const json::object& factor = fields->factor;  // the second factor, when two-factor is on
 
     // The user of the email, their lockout, and their password hash.
     std::string user_id;
@@ -267,22 +260,10 @@ awaitable<Response> Api::password_route(Request& req, const std::string& request
     co_return too_many("too many login attempts from this address", wait, instance, request_id, ver);
   auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
   if (auto* err = std::get_if<BodyError>(&parsed)) co_return problem(err->status, err->detail, "", instance, request_id, ver);
-  std::map<std::string, std::string> f;
-  json::object factor;
-  for (auto& [k, v] : std::get<json::value>(parsed).as_object()) {
-    const std::string key(k);
-    if (key != "email" && key != "current_password" && key != "new_password" && key != "otp" && key != "backup_code")
-      co_return problem(Error::invalid(fmt::format("unknown field {}", key), "/" + key), instance, request_id, ver);
-    if (!v.is_string() || v.as_string().empty() || v.as_string().size() > 1024)
-      co_return problem(Error::invalid(fmt::format("{} must be a string of 1 to 1024 characters", key), "/" + key),
-                        instance, request_id, ver);
-    if (key == "otp" || key == "backup_code") factor[key] = v;
-    else f[key] = std::string(v.as_string());
-  }
-  for (const char* required : {"email", "current_password", "new_password"})
-    if (!f.contains(required))
-      co_return problem(Error::invalid(fmt::format("{} is required", required), fmt::format("/{}", required)),
-                        instance, request_id, ver);
+  auto fields = string_fields(std::get<json::value>(parsed), kPasswordChange, true);
+  if (!fields) co_return problem(fields.error(), instance, request_id, ver);
+  auto& f = fields->text;
+  const json::object& factor = fields->factor;
   const std::string& fresh = f["new_password"];
   if (fresh.size() < 12 || fresh.size() > 256)
     co_return problem(Error::invalid("new_password must be 12 to 256 characters", "/new_password"), instance,

@@ -23,4 +23,11 @@ struct Decision {
   std::vector<Reservation> reservations;
 };
 
+// A decision of one event and no reservation: the common case.
+inline Decision decision_of(DraftEvent e) {
+  Decision d;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
 }  // namespace causeway

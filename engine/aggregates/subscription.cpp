@@ -17,12 +17,6 @@ DraftEvent event(const char* type, const std::string& org_id, json::object data)
   return DraftEvent{type, 1, std::move(data), {}};
 }
 
-Decision one(DraftEvent e) {
-  Decision d;
-  d.events.push_back(std::move(e));
-  return d;
-}
-
 Status not_suspended(const State& s) {
   if (s.status == "suspended")
     return Error::conflict("the organization is suspended for non-payment; a successful payment restores it");
@@ -54,7 +48,7 @@ Result<Decision> decide_start_trial(const State& s, const std::string& org_id, c
     return Error::conflict(fmt::format("the organization is on the paid plan {}; a trial is for new plans", current.name));
   if (target.tier <= current.tier)
     return Error::invalid(fmt::format("a trial must be of a plan above {}", current.name), "/plan");
-  return one(event("subscription.trial_started", org_id,
+  return decision_of(event("subscription.trial_started", org_id,
                    {{"plan", target.name}, {"ends_at_us", now_us + trial_days * kDayUs}}));
 }
 
@@ -69,7 +63,7 @@ Result<Decision> decide_change_plan(const State& s, const std::string& org_id, c
                                       "first",
                                       target.name, target.seats, seats_used),
                           "/plan");
-  return one(event("subscription.plan_changed", org_id,
+  return decision_of(event("subscription.plan_changed", org_id,
                    {{"from", current.name},
                     {"to", target.name},
                     {"direction", target.tier > current.tier ? "upgrade" : "downgrade"}}));
@@ -80,17 +74,17 @@ Result<Decision> decide_cancel(const State& s, const std::string& org_id, const 
   if (current_plan == default_plan) return Error::conflict(fmt::format("the organization is on {}: nothing to cancel", default_plan));
   if (s.cancel_at_period_end) return Decision{};  // already scheduled
   if (s.status == "trialing")
-    return one(event("subscription.canceled", org_id, {{"plan", current_plan}, {"reason", "trial_cancelled"}}));
+    return decision_of(event("subscription.canceled", org_id, {{"plan", current_plan}, {"reason", "trial_cancelled"}}));
   if (s.period_end_us > now_us)
-    return one(event("subscription.cancel_scheduled", org_id, {{"plan", current_plan}, {"at_us", s.period_end_us}}));
-  return one(event("subscription.canceled", org_id, {{"plan", current_plan}, {"reason", "cancelled"}}));
+    return decision_of(event("subscription.cancel_scheduled", org_id, {{"plan", current_plan}, {"at_us", s.period_end_us}}));
+  return decision_of(event("subscription.canceled", org_id, {{"plan", current_plan}, {"reason", "cancelled"}}));
 }
 
 Result<Decision> decide_reactivate(const State& s, const std::string& org_id, const std::string& current_plan,
                                    std::int64_t now_us) {
   if (!s.cancel_at_period_end) return Error::conflict("no cancellation is scheduled");
   if (s.period_end_us <= now_us) return Error::conflict("the period has ended; choose a plan again");
-  return one(event("subscription.reactivated", org_id, {{"plan", current_plan}}));
+  return decision_of(event("subscription.reactivated", org_id, {{"plan", current_plan}}));
 }
 
 Result<Decision> decide_tick(const State& s, const std::string& org_id, const std::string& current_plan,
@@ -152,7 +146,7 @@ Result<Decision> decide_override_flag(const State& s, const std::string& org_id,
   json::object data{{"flag", flag}};
   if (value) data["value"] = *value;
   else data["value"] = nullptr;
-  return one(event("subscription.flag_overridden", org_id, std::move(data)));
+  return decision_of(event("subscription.flag_overridden", org_id, std::move(data)));
 }
 
 void apply(State& s, const std::string& type, const json::object& data, std::int64_t) {

@@ -60,9 +60,7 @@ Result<Decision> decide_login_failure(const State& s, const std::string& user_id
   if (!s.exists) return Error::not_found("no such user");
   auto e = user_event("user.login_failed", user_id);
   e.data["ip"] = ip;
-  Decision d;
-  d.events.push_back(std::move(e));
-  return d;
+  return decision_of(std::move(e));
 }
 
 Result<Decision> decide_totp_enroll(const State& s, const std::string& user_id, const std::string& secret_b32) {
@@ -70,9 +68,7 @@ Result<Decision> decide_totp_enroll(const State& s, const std::string& user_id, 
   if (s.totp_enabled) return Error::conflict("two-factor is already on: turn it off first");
   auto e = user_event("user.totp_enrolled", user_id);
   e.data["secret"] = secret_b32;
-  Decision d;
-  d.events.push_back(std::move(e));
-  return d;
+  return decision_of(std::move(e));
 }
 
 Result<Decision> decide_totp_enable(const State& s, const std::string& user_id, std::int64_t step,
@@ -83,9 +79,7 @@ Result<Decision> decide_totp_enable(const State& s, const std::string& user_id, 
   auto e = user_event("user.totp_enabled", user_id);
   e.data["step"] = step;
   e.data["backup_code_hashes"] = boost::json::array(backup_code_hashes.begin(), backup_code_hashes.end());
-  Decision d;
-  d.events.push_back(std::move(e));
-  return d;
+  return decision_of(std::move(e));
 }
 
 Result<Decision> decide_second_factor(const State& s, const std::string& user_id, std::int64_t step, int index) {
@@ -101,18 +95,14 @@ Result<Decision> decide_second_factor(const State& s, const std::string& user_id
     e.data["method"] = "backup_code";
     e.data["index"] = index;
   }
-  Decision d;
-  d.events.push_back(std::move(e));
-  return d;
+  return decision_of(std::move(e));
 }
 
 Result<Decision> decide_password_change(const State& s, const std::string& user_id, const std::string& password_hash) {
   if (!s.exists) return Error::not_found("no such user");
   auto e = user_event("user.password_changed", user_id);
   e.data["password_hash"] = password_hash;
-  Decision d;
-  d.events.push_back(std::move(e));
-  return d;
+  return decision_of(std::move(e));
 }
 
 Result<Decision> decide_request_token(const State& s, const std::string& user_id, const std::string& purpose,

@@ -128,32 +128,38 @@ Result<json::object> Entitlements::describe(const std::string& org_id, std::int6
   if (!st) return std::move(st).error();
   auto used = usage(org_id, now_us);
   if (!used) return std::move(used).error();
-  const auto& s = st->state;
-  auto time_or_null = [](std::int64_t us) -> json::value { return us > 0 ? json::value(rfc3339_us(us)) : nullptr; };
-  json::object limits, usage;
-  for (Metric m : kMetrics) {
-    const std::int64_t l = st->plan->limits.of(m);
-    limits[limit_name(m)] = l < 0 ? json::value(nullptr) : json::value(l);
-    usage[metric_name(m)] = (*used)[m];
-  }
+  json::object out = subscription_json(st->state, st->plan->name, org_id);
+  json::object usage;
+  for (Metric m : kMetrics) usage[metric_name(m)] = (*used)[m];
   json::array features;
   for (const auto& f : st->plan->features) features.emplace_back(f);
   json::object overrides;
-  for (const auto& [flag, v] : s.overrides) overrides[flag] = v;
+  for (const auto& [flag, v] : st->state.overrides) overrides[flag] = v;
+  out["tier"] = st->plan->tier;
+  out["trial_used"] = st->state.trial_used;
+  out["limits"] = limits_json(st->plan->limits);
+  out["usage"] = std::move(usage);
+  out["features"] = std::move(features);
+  out["flag_overrides"] = std::move(overrides);
+  out["version"] = st->version;
+  return out;
+}
+
+json::object subscription_json(const subscription::State& s, const std::string& plan, const std::string& org_id) {
+  auto time_or_null = [](std::int64_t us) -> json::value { return us > 0 ? json::value(rfc3339_us(us)) : nullptr; };
   return json::object{{"org_id", org_id},
-                      {"plan", st->plan->name},
-                      {"tier", st->plan->tier},
+                      {"plan", plan},
                       {"status", s.status},
-                      {"trial_used", s.trial_used},
-                      {"trial_ends_at", s.status == "trialing" ? time_or_null(s.trial_ends_at_us) : json::value(nullptr)},
+                      {"trial_ends_at", s.status == "trialing" ? time_or_null(s.trial_ends_at_us) : nullptr},
                       {"period_end", time_or_null(s.period_end_us)},
                       {"cancel_at_period_end", s.cancel_at_period_end},
-                      {"grace_ends_at", s.status == "past_due" ? time_or_null(s.grace_ends_at_us) : json::value(nullptr)},
-                      {"limits", std::move(limits)},
-                      {"usage", std::move(usage)},
-                      {"features", std::move(features)},
-                      {"flag_overrides", std::move(overrides)},
-                      {"version", st->version}};
+                      {"grace_ends_at", s.status == "past_due" ? time_or_null(s.grace_ends_at_us) : nullptr}};
+}
+
+json::object limits_json(const Limits& l) {
+  json::object out;
+  for (Metric m : kMetrics) out[limit_name(m)] = l.of(m) < 0 ? json::value(nullptr) : json::value(l.of(m));
+  return out;
 }
 
 }  // namespace causeway::billing

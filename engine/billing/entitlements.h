@@ -37,6 +37,13 @@ std::int64_t seats_used(const std::string& org_id);
 
 subscription::PlanRef plan_ref(const PlanSpec& p);
 
+// As replies show them: the subscription's plan, status and the dates that
+// apply to its status (RFC 3339, or null); and limits by their configuration
+// names (null: unlimited).
+boost::json::object subscription_json(const subscription::State& s, const std::string& plan,
+                                      const std::string& org_id);
+boost::json::object limits_json(const Limits& l);
+
 class Entitlements {
  public:
   Entitlements(const Plans& plans, CommandPipeline& pipe) : plans_(plans), pipe_(pipe) {}

@@ -18,17 +18,6 @@ using Decide = std::function<Result<Decision>(const subscription::State&, const 
                                               const billing::PlanSpec& current, const json::object& body,
                                               std::int64_t now)>;
 
-json::object reply_of(const subscription::State& s, const billing::Plans& plans, const std::string& org_id) {
-  auto time_or_null = [](std::int64_t us) -> json::value { return us > 0 ? json::value(rfc3339_us(us)) : nullptr; };
-  return json::object{{"org_id", org_id},
-                      {"plan", subscription::plan_in_force(s, plans.default_plan().name)},
-                      {"status", s.status},
-                      {"trial_ends_at", s.status == "trialing" ? time_or_null(s.trial_ends_at_us) : nullptr},
-                      {"period_end", time_or_null(s.period_end_us)},
-                      {"cancel_at_period_end", s.cancel_at_period_end},
-                      {"grace_ends_at", s.status == "past_due" ? time_or_null(s.grace_ends_at_us) : nullptr}};
-}
-
 using Changed = std::function<void(const std::string& org_id)>;
 
 Result<Plan> plan_for(CommandPipeline& pipe, const billing::Plans& plans, const Changed& changed,
@@ -41,7 +30,10 @@ Result<Plan> plan_for(CommandPipeline& pipe, const billing::Plans& plans, const 
         const billing::PlanSpec* current = plans.find(subscription::plan_in_force(s, plans.default_plan().name));
         return decide(s, org_id, current ? *current : plans.default_plan(), body, now);
       },
-      [&](Plan& p, const subscription::State& after) { p.reply = reply_of(after, plans, org_id); });
+      [&](Plan& p, const subscription::State& after) {
+        p.reply = billing::subscription_json(after, subscription::plan_in_force(after, plans.default_plan().name),
+                                             org_id);
+      });
   if (plan) {
     plan->tenant = org_id;
     if (changed) plan->on_committed = [changed, org_id](std::uint64_t) { changed(org_id); };

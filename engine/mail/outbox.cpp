@@ -39,12 +39,22 @@ const Kind* kind_of(std::string_view type) {
   return nullptr;
 }
 
-Result<json::object> opened_data(KeyVault& vault, const Event& e) {
+Result<json::value> parsed_data(const Event& e) {
   boost::system::error_code ec;
   json::value v = json::parse(e.data, ec);
   if (ec || !v.is_object()) return Error::corruption("an event payload is not a JSON object");
+  return v;
+}
+
+Result<json::object> open_data(KeyVault& vault, json::value v) {
   if (auto st = vault.open_all(v); !st) return std::move(st).error();
   return std::move(v.as_object());
+}
+
+Result<json::object> opened_data(KeyVault& vault, const Event& e) {
+  auto v = parsed_data(e);
+  if (!v) return std::move(v).error();
+  return open_data(vault, std::move(v).value());
 }
 
 bool readable(const std::string& s) { return !s.empty() && s.front() != '['; }  // not "[erased]" / "[expired]"
@@ -71,9 +81,12 @@ bool Outbox::asks_for_mail(std::string_view type) {
 }
 
 Result<std::optional<Message>> Outbox::render_workflow_email(const Event& e) {
-  auto data = opened_data(vault_, e);
+  // Most emitted events are not mail: their type is not sealed, so look before decrypting anything.
+  auto raw = parsed_data(e);
+  if (!raw) return std::move(raw).error();
+  if (string_field(raw->as_object(), "event_type") != "email.queued") return std::optional<Message>();
+  auto data = open_data(vault_, std::move(raw).value());
   if (!data) return std::move(data).error();
-  if (string_field(*data, "event_type") != "email.queued") return std::optional<Message>();
   const auto* payload = data->if_contains("payload");
   if (!payload || !payload->is_object()) return std::optional<Message>();  // erased or expired: "[erased]"
   const auto& p = payload->as_object();

@@ -69,6 +69,14 @@ struct BillingFixture {
     REQUIRE(r.status == 201);
     return str(r.json().at("token"));
   }
+  // A manual workflow, published, of the organization of `key`; its id.
+  std::string published_workflow(const std::string& key) {
+    auto wf = f.http->post("/v1/workflows", R"({"name":"w","definition":)" + manual_workflow() + "}", bearer(key));
+    REQUIRE(wf.status == 201);
+    const std::string id = str(wf.json().at("workflow_id"));
+    REQUIRE(f.http->post("/v1/workflows/" + id + "/versions", "", bearer(key)).status == 200);
+    return id;
+  }
   json::object subscription(const std::string& org_id) {
     auto r = f.http->get("/v1/organizations/" + org_id + "/subscription", admin());
     CAPTURE(r.body);
@@ -271,10 +279,7 @@ TEST_CASE("plan limits refuse the run or the batch that would pass them, with th
   BillingFixture b(nullptr, plans.path);
   const std::string org = b.org("limits");
   const std::string key = b.key(org, "member");
-  auto wf = b.f.http->post("/v1/workflows", R"({"name":"w","definition":)" + manual_workflow() + "}", b.bearer(key));
-  REQUIRE(wf.status == 201);
-  const std::string id = str(wf.json().at("workflow_id"));
-  REQUIRE(b.f.http->post("/v1/workflows/" + id + "/versions", "", b.bearer(key)).status == 200);
+  const std::string id = b.published_workflow(key);
   for (int i = 0; i < 2; ++i) REQUIRE(b.f.http->post("/v1/workflows/" + id + "/runs", "{}", b.bearer(key)).status == 201);
   auto over = problem_of(b.f.http->post("/v1/workflows/" + id + "/runs", "{}", b.bearer(key)), 402);
   CHECK(str(over.at("metric")) == "workflow_runs");
@@ -314,10 +319,7 @@ TEST_CASE("concurrent run starts against a limit: exactly the limit starts, and 
   BillingFixture b(nullptr, plans.path);
   const std::string org = b.org("race");
   const std::string key = b.key(org, "member");
-  auto wf = b.f.http->post("/v1/workflows", R"({"name":"w","definition":)" + manual_workflow() + "}", b.bearer(key));
-  REQUIRE(wf.status == 201);
-  const std::string id = str(wf.json().at("workflow_id"));
-  REQUIRE(b.f.http->post("/v1/workflows/" + id + "/versions", "", b.bearer(key)).status == 200);
+  const std::string id = b.published_workflow(key);
   std::vector<std::future<int>> starts;
   for (int i = 0; i < 12; ++i)
     starts.push_back(std::async(std::launch::async, [&, i] {
