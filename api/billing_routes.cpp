@@ -103,10 +103,10 @@ awaitable<Response> Api::billing_route(Request& req, const std::string& request_
   // /v1/organizations/{org}/subscription[/...] and /v1/organizations/{org}/flags[/{flag}]
   const std::string& org = seg[2];
   route_name = seg[3] == "flags" ? "organizations.flags" : "organizations.subscription";
-  auto who = authenticate(req);
+  auto who = authenticate(req, org);
   if (!who) co_return problem(who.error(), instance, request_id, ver);
   auto missing = [&] { return problem(404, "no such organization", "", instance, request_id, ver); };
-  if (!who->admin && who->tenant != org) co_return missing();
+  if (!who->admin && who->tenant != org) co_return tenant_denied(missing());
   if (auto st = require_existing<OrganizationAggregate>(pipeline_, org, "no such organization"); !st)
     co_return problem(st.error(), instance, request_id, ver);
 

@@ -53,6 +53,8 @@ awaitable<Response> Api::me_route(Request& req, const std::string& request_id, c
   }
   auto who = authenticate_session(req);
   if (!who) co_return problem(who.error(), instance, request_id, ver);
+  if (!who->impersonator.empty())
+    co_return problem(403, "two-factor settings are not changed while impersonating", "", instance, request_id, ver);
   if (req.find("Idempotency-Key") != req.end())
     co_return problem(400, "this route takes no Idempotency-Key: its secrets are shown once and never stored", "",
                       instance, request_id, ver);
@@ -64,7 +66,7 @@ awaitable<Response> Api::me_route(Request& req, const std::string& request_id, c
     body = std::move(std::get<json::value>(parsed));
   }
   CommandContext ctx;
-  ctx.actor = Actor{who->user_id, {}};
+  ctx.actor = Actor{who->user_id, who->impersonator};
   ctx.request_id = request_id;
   ctx.target = who->user_id;
   auto out = co_await pipeline_.execute(name, std::move(body), std::move(ctx));

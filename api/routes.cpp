@@ -14,6 +14,8 @@
 
 #include "api/json_body.h"
 #include "api/log.h"
+#include "engine/async.h"
+#include "engine/audit/export.h"
 #include "engine/commands/traits.h"
 #include "engine/ids.h"
 #include "events/codec.h"
@@ -76,7 +78,8 @@ Api::Api(CommandPipeline& pipeline, EventLog& log, KeyVault& vault, const Server
                                                          user::kLockoutWindowUs)),
       account_link_limit_(std::make_unique<RateLimiter>(pipeline.clock(), kLinksPerAccountPerHour,
                                                         3600LL * 1'000'000)),
-      admin_allow_(CidrList::parse_or_deny(cfg.admin_allow)) {}
+      admin_allow_(CidrList::parse_or_deny(cfg.admin_allow)),
+      denied_limit_(std::make_unique<RateLimiter>(pipeline.clock(), kDenialsRecordedPerMinute, 60LL * 1'000'000)) {}
 
 bool Api::is_admin(const Request& req) const {
   auto it = req.find(http::field::authorization);
@@ -93,11 +96,25 @@ bool Api::is_admin(const Request& req) const {
   return sodium_memcmp(presented.data(), admin_hash_.data(), presented.size()) == 0;
 }
 
-Result<Principal> Api::authenticate(const Request& req) {
-  if (is_admin(req)) return Principal{true, {}, "operator", {}};
+Result<Principal> Api::authenticate(const Request& req, std::string_view org) {
+  if (is_admin(req)) return Principal{true, {}, "operator", {}, {}, {}};
   auto it = req.find(http::field::authorization);
   if (it == req.end()) return Error::unauthorized("a bearer token is required");
   std::string_view v = it->value();
+  if (v.size() > 11 && v.substr(7, 4) == "cwa_") {
+    auto session = authenticate_session(req);
+    if (!session) return std::move(session).error();
+    std::string tenant(org);
+    if (auto h = req.find(kOrganizationHeader); h != req.end()) tenant = std::string(h->value());
+    if (tenant.empty())
+      return Error::forbidden("a session acts in an organization: name it in the Causeway-Organization header");
+    if (!is_id(tenant, "org")) return Error::forbidden("you are not a member of this organization");
+    auto loaded = pipeline_.aggregates().load<OrganizationAggregate>(tenant);
+    if (!loaded) return std::move(loaded).error();
+    const std::string role = organization::role_of(loaded->state, session->user_id);
+    if (role.empty()) return Error::forbidden("you are not a member of this organization");
+    return Principal{false, tenant, role, {}, session->user_id, session->impersonator};
+  }
   // "Bearer cwk_<32 hex key id>_<64 hex secret>"
   constexpr std::size_t kLen = 7 + 4 + 32 + 1 + 64;
   auto bearer = [](std::string_view s) {
@@ -117,7 +134,7 @@ Result<Principal> Api::authenticate(const Request& req) {
   std::string stored = s.secret_hash.size() == presented.size() ? s.secret_hash : std::string(presented.size(), 'x');
   bool match = sodium_memcmp(stored.data(), presented.data(), presented.size()) == 0;
   if (!s.exists || s.revoked || !match) return Error::unauthorized("the bearer token is not valid");
-  return Principal{false, s.org_id, s.role, key_id};
+  return Principal{false, s.org_id, s.role, key_id, {}, {}};
 }
 
 awaitable<Response> Api::handle(Request req) {
@@ -125,6 +142,10 @@ awaitable<Response> Api::handle(Request req) {
   const std::string request_id = request_id_of(req);
   std::string route_name = "unmatched";
   Response res = co_await route(req, request_id, route_name);
+  if (res.result_int() == 403 || res.find(kDeniedHeader) != res.end()) {
+    res.erase(kDeniedHeader);
+    co_await record_denied(req, route_name, res.result_int());
+  }
   res.set("X-Request-Id", request_id);
   res.set(http::field::cache_control, "no-store");
   // Security headers on every response. An API serves no documents: nothing
@@ -144,6 +165,33 @@ awaitable<Response> Api::handle(Request req) {
               {"status", res.result_int()},
               {"duration_us", us.count()}});
   co_return res;
+}
+
+Response Api::tenant_denied(Response res) {
+  res.set(kDeniedHeader, "1");
+  return res;
+}
+
+awaitable<void> Api::record_denied(const Request& req, const std::string& route_name, int status) {
+  // Only authenticated callers: recording what anyone sends would let them fill the log.
+  Actor actor;
+  std::string tenant;
+  if (auto who = authenticate(req); who) {
+    actor = actor_of(*who);
+    tenant = who->tenant;
+  } else if (auto user = authenticate_session(req); user) {
+    actor = Actor{user->user_id, user->impersonator};
+  } else {
+    co_return;
+  }
+  if (denied_limit_->acquire(actor.id)) {
+    ++denied_unrecorded_;
+    co_return;
+  }
+  json::object data{{"method", std::string(req.method_string())}, {"route", route_name}, {"status", status}};
+  const std::int64_t now = pipeline_.clock().now_us();
+  auto st = co_await run_on(pipeline_.cpu(), [&]() { return audit::record_denied(log_, actor, tenant, data, now); });
+  if (!st) log_fields(spdlog::level::err, "access denial not recorded", {{"route", route_name}, {"error", st.error().message}});
 }
 
 awaitable<Response> Api::route(Request& req, const std::string& request_id, std::string& route_name) {
@@ -225,14 +273,19 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       if (method != http::verb::patch) co_return not_allowed("PATCH");
       // The operator, or the organization's own owner or admin key; another
       // organization's key is told nothing exists.
-      auto who = authenticate(req);
+      auto who = authenticate(req, seg[2]);
       if (!who) co_return problem(who.error(), instance, request_id, ver);
-      if (!who->admin && who->tenant != seg[2]) co_return problem(404, "no such organization", "", instance, request_id, ver);
+      if (!who->admin && who->tenant != seg[2])
+        co_return tenant_denied(problem(404, "no such organization", "", instance, request_id, ver));
       if (!who->admin && who->role != "owner" && who->role != "admin")
         co_return problem(403, fmt::format("the {} role may not rename the organization", who->role), "", instance,
                           request_id, ver);
       co_return co_await command(req, request_id, "organization.rename", seg[2], who->admin ? nullptr : &*who);
     }
+    if ((seg.size() >= 4 && seg[1] == "organizations" &&
+         (seg[3] == "members" || seg[3] == "invitations" || seg[3] == "ownership-transfer")) ||
+        (seg.size() == 3 && seg[1] == "invitations") || (seg.size() == 3 && seg[1] == "me" && seg[2] == "organizations"))
+      co_return co_await member_route(req, request_id, seg, route_name);
     if ((seg.size() == 2 && seg[1] == "plans") || (seg.size() == 3 && seg[1] == "billing") ||
         (seg.size() >= 4 && seg[1] == "organizations" && (seg[3] == "subscription" || seg[3] == "flags")) ||
         (seg.size() == 6 && seg[1] == "admin" && seg[2] == "organizations" && seg[4] == "flags"))
@@ -312,6 +365,10 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       if (method != http::verb::post) co_return not_allowed("POST");
       co_return co_await backup_route(req, request_id);
     }
+    if (seg.size() == 3 && seg[1] == "admin" && seg[2] == "impersonations") {
+      route_name = "admin.impersonations";
+      co_return co_await impersonate(req, request_id);
+    }
     if (seg.size() == 5 && seg[1] == "admin" && seg[2] == "subjects")
       co_return co_await gdpr_route(req, request_id, seg, *target, route_name);
     if (seg.size() >= 3 && seg[1] == "admin" && (seg[2] == "retention-policies" || seg[2] == "retention"))
@@ -341,7 +398,7 @@ awaitable<Response> Api::command(Request& req, const std::string& request_id, co
   if (who) {
     ctx.actor = actor_of(*who);
     ctx.tenant = who->tenant;
-    ctx.api_call = !who->admin;
+    ctx.api_call = !who->key_id.empty();
   }
   ctx.request_id = request_id;
   ctx.target = std::move(target);
@@ -400,6 +457,9 @@ Response Api::metrics(const Request& req, const std::string&) {
            "Triggered starts refused (e.g. event fields not matching the declared input types).",
            static_cast<double>(dispatcher_->failed_starts()));
   }
+  metric("causeway_access_denied_unrecorded_total", "counter",
+         "Access denials not recorded as events: past the per-actor limit of a minute.",
+         static_cast<double>(denied_unrecorded_.load()));
   if (views_) {
     out += "# HELP causeway_projection_lag_events Events of the log a projection has not applied yet.\n"
            "# TYPE causeway_projection_lag_events gauge\n";

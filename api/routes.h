@@ -43,6 +43,8 @@
 // Thread safety: handle() may run concurrently on any number of strands.
 #pragma once
 
+#include <atomic>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -72,21 +74,34 @@ using Request = boost::beast::http::request<boost::beast::http::string_body>;
 struct Credentials;  // account_support.h
 
 // Who is calling: the operator, or one organization's API key with a role.
+// Who calls a tenant route: the operator, an organization's API key, or a
+// signed-in user acting in an organization they are a member of.
 struct Principal {
   bool admin = false;
   std::string tenant;  // org id; empty for the operator
   std::string role;
-  std::string key_id;
+  std::string key_id;        // the API key, when the caller used one
+  std::string user_id;       // the signed-in user, when the caller used a session
+  std::string impersonator;  // "admin" when that session is an impersonation
 };
 
 // A user's session, from its access token ("Bearer cwa_...").
 struct SessionPrincipal {
   std::string user_id;
   std::string session_id;
+  std::string impersonator;  // "admin" when the operator is acting as the user
 };
 
-// The actor recorded for what a principal does: "admin", or the API key's id.
-inline Actor actor_of(const Principal& p) { return p.admin ? Actor{"admin", {}} : Actor{p.key_id, {}}; }
+// The actor recorded for what a principal does: "admin", the user (with the
+// impersonating admin beside them), or the API key's id.
+inline Actor actor_of(const Principal& p) {
+  if (p.admin) return Actor{"admin", {}};
+  if (!p.user_id.empty()) return Actor{p.user_id, p.impersonator};
+  return Actor{p.key_id, {}};
+}
+
+// The header naming the organization a session acts in (tenant routes).
+inline constexpr const char* kOrganizationHeader = "Causeway-Organization";
 
 class Api {
  public:
@@ -138,8 +153,18 @@ class Api {
   Response stream_events(const Request& req, const std::string& request_id, const std::string& stream,
                          const boost::urls::url_view& url);
   bool is_admin(const Request& req) const;
-  // The caller, or Errc::unauthorized (no, malformed, unknown or revoked credentials).
-  Result<Principal> authenticate(const Request& req);
+  // A 404 for another organization's resource, marked so handle() records the
+  // denial (a 403 is recorded without a mark); the mark never leaves the server.
+  static Response tenant_denied(Response res);
+  static constexpr const char* kDeniedHeader = "Causeway-Internal-Denied";
+  // Records access.denied for an authenticated caller (engine/audit/export.h).
+  boost::asio::awaitable<void> record_denied(const Request& req, const std::string& route_name, int status);
+  // The caller, or Errc::unauthorized (no, malformed, unknown or revoked
+  // credentials). A session's access token acts in the organization named by
+  // the Causeway-Organization header, else `org` (the route's own, when it
+  // has one), with the user's role there; Errc::forbidden when it names none
+  // or one the user is not a member of.
+  Result<Principal> authenticate(const Request& req, std::string_view org = {});
 
   // read_routes.cpp
   boost::asio::awaitable<Response> read_view(Request& req, const std::string& request_id, const std::string& view,
@@ -174,6 +199,8 @@ class Api {
   boost::asio::awaitable<Response> session_route(Request& req, const std::string& request_id,
                                                  const std::vector<std::string>& seg, std::string& route_name);
   Result<SessionPrincipal> authenticate_session(const Request& req);
+  // POST /v1/admin/impersonations {user_id, reason, minutes?} (session_routes.cpp)
+  boost::asio::awaitable<Response> impersonate(Request& req, const std::string& request_id);
   // POST /v1/users/password (session_routes.cpp): change a password, with the current one.
   boost::asio::awaitable<Response> password_route(Request& req, const std::string& request_id);
   // When `user_id` has two-factor on: checks and spends `factor` ({"otp"} or
@@ -204,6 +231,10 @@ class Api {
   // retention_routes.cpp: /v1/admin/retention-policies/..., /v1/admin/retention/sweeps
   boost::asio::awaitable<Response> retention_route(Request& req, const std::string& request_id,
                                                    const std::vector<std::string>& seg, std::string& route_name);
+  // member_routes.cpp: /v1/organizations/{org}/members|invitations|ownership-transfer[...],
+  // /v1/invitations/acceptance|declination, /v1/me/organizations
+  boost::asio::awaitable<Response> member_route(Request& req, const std::string& request_id,
+                                                const std::vector<std::string>& seg, std::string& route_name);
   // billing_routes.cpp: /v1/plans, /v1/organizations/{org}/subscription[...],
   // /v1/organizations/{org}/flags[...], /v1/admin/organizations/{org}/flags/{flag},
   // /v1/billing/webhooks
@@ -239,7 +270,12 @@ class Api {
   // Per email and purpose: verification, reset and sign-in links asked for.
   static constexpr std::size_t kLinksPerAccountPerHour = 5;
   std::unique_ptr<RateLimiter> account_link_limit_;
-  CidrList admin_allow_;  // parsed from cfg.admin_allow (Node::open refuses a bad list)
+  CidrList admin_allow_;
+  // Access denials recorded as events (access.denied), per actor and minute;
+  // the rest are counted (GET /v1/admin/metrics).
+  static constexpr std::size_t kDenialsRecordedPerMinute = 30;
+  std::unique_ptr<RateLimiter> denied_limit_;
+  std::atomic<std::uint64_t> denied_unrecorded_{0};  // parsed from cfg.admin_allow (Node::open refuses a bad list)
 };
 
 }  // namespace causeway::api

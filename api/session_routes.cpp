@@ -28,6 +28,7 @@
 #include "engine/async.h"
 #include "engine/audit/export.h"
 #include "engine/commands/traits.h"
+#include "engine/ids.h"
 #include "engine/password.h"
 #include "engine/password_policy.h"
 #include "events/codec.h"
@@ -60,7 +61,7 @@ Result<SessionPrincipal> Api::authenticate_session(const Request& req) {
   const bool match = session::same_hash(s.exists ? s.access_hash : std::string(presented.size(), 'x'), presented);
   if (!s.exists || s.revoked || !match || pipeline_.clock().now_us() >= s.access_expires_at_us)
     return Error::unauthorized("the access token is not valid (expired, revoked or unknown)");
-  return SessionPrincipal{s.user_id, session_id};
+  return SessionPrincipal{s.user_id, session_id, s.impersonator};
 }
 
 awaitable<Response> Api::session_route(Request& req, const std::string& request_id,
@@ -202,6 +203,10 @@ awaitable<Response> Api::session_route(Request& req, const std::string& request_
                             ver);
   }
   std::vector<std::string> targets;
+  // An impersonation ends itself; it does not sign the user out elsewhere.
+  if (!who->impersonator.empty() && (seg.size() == 2 || (seg[2] != "current" && seg[2] != who->session_id)))
+    co_return problem(403, "an impersonation session revokes only itself (DELETE /v1/sessions/current)", "",
+                      instance, request_id, ver);
   if (seg.size() == 2) {
     for (const auto& s : *sessions)
       if (!s.at("revoked").as_bool()) targets.emplace_back(s.at("session_id").as_string());
@@ -224,6 +229,43 @@ awaitable<Response> Api::session_route(Request& req, const std::string& request_
   auto res = json_response(http::status::ok,
                            json::serialize(json::object{{"revoked", std::move(revoked)}, {"position", last.str()}}), ver);
   res.set("Causeway-Position", last.str());
+  co_return res;
+}
+
+awaitable<Response> Api::impersonate(Request& req, const std::string& request_id) {
+  const unsigned ver = req.version();
+  const std::string instance(req.target());
+  if (req.method() != http::verb::post) co_return method_not_allowed("POST", instance, request_id, ver);
+  if (!is_admin(req)) co_return problem(401, "an admin bearer token is required", "", instance, request_id, ver);
+  if (req.find("Idempotency-Key") != req.end())
+    co_return problem(400, "this route takes no Idempotency-Key: its token is shown once and never stored", "",
+                      instance, request_id, ver);
+  auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
+  if (auto* err = std::get_if<BodyError>(&parsed)) co_return problem(err->status, err->detail, "", instance, request_id, ver);
+  auto* body = std::get<json::value>(parsed).if_object();
+  if (!body) co_return problem(Error::invalid("the body must be a JSON object", ""), instance, request_id, ver);
+  const auto* user = body->if_contains("user_id");
+  if (!user || !user->is_string() || !is_id(user->as_string(), "user"))
+    co_return problem(Error::invalid("user_id must be a user id (user-<32 hex>)", "/user_id"), instance, request_id,
+                      ver);
+  const std::string user_id(user->as_string());
+  body->erase("user_id");
+  if (!body->contains("minutes")) (*body)["minutes"] = 30;
+  // Given by the server, not the caller: the operator's device.
+  if (body->contains("user_agent") || body->contains("ip"))
+    co_return problem(Error::invalid("unknown field", body->contains("ip") ? "/ip" : "/user_agent"), instance,
+                      request_id, ver);
+  (*body)["user_agent"] = user_agent_of(req);
+  (*body)["ip"] = peer_of(req);
+  CommandContext ctx;
+  ctx.actor = Actor{"admin", {}};
+  ctx.request_id = request_id;
+  ctx.target = user_id;
+  const std::string name = "session.impersonate";
+  auto out = co_await pipeline_.execute(name, std::move(std::get<json::value>(parsed)), std::move(ctx));
+  if (!out) co_return problem(out.error(), instance, request_id, ver);
+  Response res = json_response(static_cast<http::status>(out->status), std::move(out->body), ver);
+  res.set("Causeway-Position", out->token.str());
   co_return res;
 }
 
@@ -390,6 +432,11 @@ Result<std::vector<json::object>> Api::sessions_of(const std::string& user_id) {
                        {"access_expires_at", rfc3339_us(d.at("access_expires_at_us").to_number<std::int64_t>())},
                        {"refresh_expires_at", rfc3339_us(d.at("refresh_expires_at_us").to_number<std::int64_t>())},
                        {"revoked", false}};
+      if (auto* m = d.if_contains("method")) s["method"] = *m;
+      if (auto* by = d.if_contains("impersonator")) {
+        s["impersonator"] = *by;
+        s["reason"] = d.at("reason");
+      }
     } else if (e.type == "session.refreshed") {
       s["last_refreshed_at"] = rfc3339_us(e.occurred_at_us);
       s["access_expires_at"] = rfc3339_us(d.at("access_expires_at_us").to_number<std::int64_t>());

@@ -206,7 +206,7 @@ awaitable<Response> Api::workflow_route(Request& req, const std::string& request
     std::string run_id = new_id("run", pipeline_.clock().now_us());
     if (auto key = req.find("Idempotency-Key"); key != req.end())
       run_id = "run-" +
-               blake2b_hex(who->tenant + "\n" + who->key_id + "\n" + std::string(key->value())).substr(0, 32);
+               blake2b_hex(who->tenant + "\n" + actor_of(*who).id + "\n" + std::string(key->value())).substr(0, 32);
     auto res = co_await command(req, request_id, "run.start", run_id, &*who);
     if (res.result_int() < 300) executor_->kick(run_id);
     co_return res;

@@ -1,15 +1,13 @@
 #include "engine/aggregates/api_key.h"
 
-namespace causeway::api_key {
+#include "engine/aggregates/organization.h"
 
-bool valid_role(const std::string& role) {
-  return role == "owner" || role == "admin" || role == "member" || role == "analyst" || role == "compliance_officer";
-}
+namespace causeway::api_key {
 
 Result<Decision> decide(const State& s, const Create& c, std::int64_t) {
   if (s.exists) return Error::conflict("the API key already exists");
   if (!c.org_exists) return Error::not_found("no such organization");
-  if (!valid_role(c.role)) return Error::invalid("unknown role", "/role");
+  if (!organization::valid_role(c.role)) return Error::invalid("unknown role", "/role");
   Decision d;
   DraftEvent e;
   e.type = "api_key.created";

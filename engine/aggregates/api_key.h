@@ -25,9 +25,7 @@ struct State {
 };
 inline constexpr std::uint32_t kStateFormat = 1;
 
-// Roles a tenant credential can hold (the identity issue adds users with the same roles).
-bool valid_role(const std::string& role);
-
+// A key's role is one of organization::valid_role's, as a member's is.
 struct Create {
   std::string key_id;  // "key-<32 hex>", chosen by the caller
   std::string org_id;

@@ -37,6 +37,23 @@ Result<Decision> decide_start(const std::string& session_id, const std::string& 
   return d;
 }
 
+Result<Decision> decide_impersonate(const std::string& session_id, const std::string& user_id, bool user_exists,
+                                    const std::string& access_hash, const std::string& impersonator,
+                                    const std::string& reason, std::int64_t now_us, std::int64_t ends_at_us,
+                                    const std::string& user_agent, const std::string& ip) {
+  if (reason.size() < 10) return Error::invalid("say why, in at least 10 characters", "/reason");
+  if (ends_at_us <= now_us || ends_at_us - now_us > kImpersonationMaxUs)
+    return Error::invalid("an impersonation lasts 1 to 60 minutes", "/minutes");
+  auto d = decide_start(session_id, user_id, user_exists, Tokens{access_hash, "", ends_at_us, ends_at_us},
+                        user_agent, ip);
+  if (!d) return d;
+  auto& data = d->events.front().data;
+  data["method"] = "impersonation";
+  data["impersonator"] = impersonator;
+  data["reason"] = reason;
+  return d;
+}
+
 Result<Decision> decide_refresh(const State& s, const std::string& session_id, const std::string& presented_hash,
                                 const Tokens& next, std::int64_t now_us, bool& reused) {
   reused = false;
@@ -92,6 +109,7 @@ void apply(State& s, const std::string& type, const boost::json::object& data, s
   if (type == "session.started") {
     s.exists = true;
     s.user_id = string_field(data, "user_id");
+    s.impersonator = string_field(data, "impersonator");
     take_tokens();
   } else if (type == "session.refreshed") {
     s.rotated.push_back(s.refresh_hash);

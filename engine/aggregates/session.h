@@ -18,6 +18,13 @@
 //                           refresh_expires_at_us}
 //   session.refresh_reused {session_id}
 //   session.revoked        {session_id, reason}   reason: logout | revoked | refresh_reuse
+//
+// Impersonation: the operator acts as a user. session.started then has method
+// "impersonation", the impersonator ("admin") and a reason (personal, shown
+// to the user in their session list), an access token that lasts the whole
+// window (at most kImpersonationMaxUs) and no refresh token: it cannot be
+// extended. Everything done with it records the user as actor and the admin
+// as impersonator (Actor::impersonator).
 #pragma once
 
 #include <cereal/types/string.hpp>
@@ -40,12 +47,15 @@ struct State {
   std::string refresh_hash;
   std::int64_t refresh_expires_at_us = 0;
   std::vector<std::string> rotated;  // refresh hashes rotated away (the last kRotatedKept)
+  std::string impersonator;          // "admin" for an impersonation session
   template <class Ar>
   void serialize(Ar& ar) {
-    ar(exists, revoked, user_id, access_hash, access_expires_at_us, refresh_hash, refresh_expires_at_us, rotated);
+    ar(exists, revoked, user_id, access_hash, access_expires_at_us, refresh_hash, refresh_expires_at_us, rotated,
+       impersonator);
   }
 };
-inline constexpr std::uint32_t kStateFormat = 1;
+inline constexpr std::uint32_t kStateFormat = 2;  // 2: impersonator
+inline constexpr std::int64_t kImpersonationMaxUs = 60LL * 60 * 1'000'000;
 inline constexpr std::size_t kRotatedKept = 1000;
 
 struct Tokens {
@@ -56,6 +66,12 @@ struct Tokens {
 // `user_exists` is looked up by the caller (after the password was checked).
 Result<Decision> decide_start(const std::string& session_id, const std::string& user_id, bool user_exists,
                               const Tokens& t, const std::string& user_agent, const std::string& ip);
+// An impersonation of `user_id` by `impersonator` until `ends_at_us` (at most
+// kImpersonationMaxUs after `now_us`); `reason` is required.
+Result<Decision> decide_impersonate(const std::string& session_id, const std::string& user_id, bool user_exists,
+                                    const std::string& access_hash, const std::string& impersonator,
+                                    const std::string& reason, std::int64_t now_us, std::int64_t ends_at_us,
+                                    const std::string& user_agent, const std::string& ip);
 // `presented_hash` is the hash of the refresh token presented. Reuse of a
 // rotated token decides session.refresh_reused + session.revoked and the caller
 // answers 401 after recording them (see `reused`).

@@ -62,11 +62,11 @@ json::object ExportQuery::filters_json() const {
 
 namespace {
 
-// One durable audit-read record on "audit-reads-<tenant or global>".
+// One durable record on "<prefix><tenant or global>" (default: the audit reads).
 Status append_read_record(EventLog& log, const Actor& actor, const std::string& tenant, const char* type,
-                          const json::object& data, std::int64_t now_us) {
+                          const json::object& data, std::int64_t now_us, const char* prefix = "audit-reads-") {
   NewEvent e;
-  e.stream = "audit-reads-" + (tenant.empty() ? std::string("global") : tenant);
+  e.stream = prefix + (tenant.empty() ? std::string("global") : tenant);
   e.id = new_id(now_us);
   e.type = type;
   e.occurred_at_us = now_us;
@@ -100,6 +100,11 @@ Status record_export(EventLog& log, const Actor& actor, const ExportQuery& q, co
 Status record_read(EventLog& log, const Actor& actor, const std::string& tenant, json::object data,
                    std::int64_t now_us) {
   return append_read_record(log, actor, tenant, "audit.read", data, now_us);
+}
+
+Status record_denied(EventLog& log, const Actor& actor, const std::string& tenant, json::object data,
+                     std::int64_t now_us) {
+  return append_read_record(log, actor, tenant, "access.denied", data, now_us, "access-denied-");
 }
 
 Result<std::vector<Event>> events_about(EventLog& log, const std::string& subject) {

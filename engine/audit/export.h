@@ -61,6 +61,11 @@ Status record_export(EventLog& log, const Actor& actor, const ExportQuery& q, co
 // Records, durably, that `actor` read the audit log of `tenant` (empty: every
 // tenant) through a view or SQL: "audit.read" with `data` ({reason, via, ...},
 // schemas/events/audit.read.v1.json), on the same stream as exports.
+// Records access.denied {method, route, status} on "access-denied-<tenant or
+// global>": an authenticated caller was refused (403) or told another
+// organization's resource does not exist (404). Durable before it returns.
+Status record_denied(EventLog& log, const Actor& actor, const std::string& tenant, boost::json::object data,
+                     std::int64_t now_us);
 Status record_read(EventLog& log, const Actor& actor, const std::string& tenant, boost::json::object data,
                    std::int64_t now_us);
 

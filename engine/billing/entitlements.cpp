@@ -18,7 +18,11 @@ std::string counter_key(const std::string& org_id, Metric m, std::int64_t now_us
   return fmt::format("usage:{}:{}:{:04}-{:02}", org_id, metric_name(m), tm.tm_year + 1900, tm.tm_mon + 1);
 }
 
-std::int64_t seats_used(const std::string&) { return 1; }
+Result<std::int64_t> seats_used(AggregateStore& aggregates, const std::string& org_id, std::int64_t now_us) {
+  auto org = aggregates.load<OrganizationAggregate>(org_id);
+  if (!org) return std::move(org).error();
+  return organization::seats_taken(org->state, now_us);
+}
 
 subscription::PlanRef plan_ref(const PlanSpec& p) { return {p.name, p.tier, p.trial, p.limits.seats}; }
 
@@ -87,9 +91,11 @@ Status Entitlements::meter(const CommandContext& ctx, const std::string& command
     return Error::limit_exceeded(
         "the organization is suspended for non-payment; a successful payment restores it",
         json::serialize(json::object{{"plan", st->plan->name}, {"subscription_status", "suspended"}}));
-  std::int64_t runs = 0, events = 0;
+  std::int64_t runs = 0, events = 0, invites = 0;
   for (const auto& e : plan.decision.events) {
-    if (e.type == "run.started") {
+    if (e.type == "organization.member_invited") {
+      ++invites;
+    } else if (e.type == "run.started") {
       ++runs;
     } else if (e.type == "event.ingested") {
       ++events;
@@ -103,17 +109,43 @@ Status Entitlements::meter(const CommandContext& ctx, const std::string& command
                    json::serialize(ext)};
     }
   }
+  if (invites) {
+    if (auto st_seats = seats(org, *st->plan, invites, now_us); !st_seats) return st_seats;
+  }
   if (ctx.api_call) plan.counters.push_back(counted(org, *st->plan, Metric::api_calls, 1, now_us));
   if (runs) plan.counters.push_back(counted(org, *st->plan, Metric::workflow_runs, runs, now_us));
   if (events) plan.counters.push_back(counted(org, *st->plan, Metric::events, events, now_us));
   return ok_status();
 }
 
+Status Entitlements::seats(const std::string& org_id, const PlanSpec& plan, std::int64_t more, std::int64_t now_us) {
+  const std::int64_t limit = plan.limits.seats;
+  if (limit < 0) return ok_status();
+  auto used = seats_used(pipe_.aggregates(), org_id, now_us);
+  if (!used) return std::move(used).error();
+  if (*used + more <= limit) return ok_status();
+  const PlanSpec* up = plans_.upgrade_for(plan, Metric::seats);
+  json::object ext{{"plan", plan.name}, {"metric", "seats"}, {"limit", limit}, {"usage", *used}};
+  if (up) {
+    ext["upgrade_to"] = up->name;
+    ext["upgrade_hint"] = upgrade_text(up, up->limits.seats < 0 ? std::string("unlimited seats")
+                                                                 : fmt::format("{} seats", up->limits.seats));
+  } else {
+    ext["upgrade_hint"] = upgrade_text(nullptr, "");
+  }
+  return Error::limit_exceeded(
+      fmt::format("plan {} allows {} seats and {} are taken by members and pending invitations", plan.name, limit,
+                  *used),
+      json::serialize(ext));
+}
+
 Result<std::map<Metric, std::int64_t>> Entitlements::usage(const std::string& org_id, std::int64_t now_us) {
   std::map<Metric, std::int64_t> out;
   for (Metric m : kMetrics) {
     if (m == Metric::seats) {
-      out[m] = seats_used(org_id);
+      auto seats = seats_used(pipe_.aggregates(), org_id, now_us);
+      if (!seats) return std::move(seats).error();
+      out[m] = *seats;
       continue;
     }
     auto v = pipe_.log().counter(counter_key(org_id, m, now_us));

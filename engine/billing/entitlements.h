@@ -7,6 +7,9 @@
 //     the subscription.* commands that can restore it;
 //   - refuses a feature the plan lacks (403; today: cron schedules in a
 //     published workflow need "workflow_schedules"), naming the plan to upgrade to;
+//   - refuses an invitation past the plan's seats (402), counting members
+//     and pending invitations from the organization's state; the commit's
+//     expected version makes concurrent invitations decide one at a time;
 //   - adds usage counters to the commit, checked against the plan's limits by
 //     the log writer in the same atomic batch as the events (CounterAdd), so
 //     each run, ingested event and API call counts exactly once and a limit
@@ -31,9 +34,9 @@ namespace causeway::billing {
 // "usage:<org>:<metric>:<yyyy-mm>" for the month holding `now_us`.
 std::string counter_key(const std::string& org_id, Metric m, std::int64_t now_us);
 
-// The organization's members, which count against the plan's seats. An
-// organization has one member, its owner, until invitations exist.
-std::int64_t seats_used(const std::string& org_id);
+// The seats an organization takes at `now_us`: its members and its pending
+// invitations (organization::seats_taken).
+Result<std::int64_t> seats_used(AggregateStore& aggregates, const std::string& org_id, std::int64_t now_us);
 
 subscription::PlanRef plan_ref(const PlanSpec& p);
 
@@ -67,6 +70,8 @@ class Entitlements {
  private:
   CounterAdd counted(const std::string& org_id, const PlanSpec& plan, Metric m, std::int64_t delta,
                      std::int64_t now_us) const;
+  // Ok when `more` seats fit the plan beside those taken; else 402 with the limit, usage and upgrade hint.
+  Status seats(const std::string& org_id, const PlanSpec& plan, std::int64_t more, std::int64_t now_us);
 
   const Plans& plans_;
   CommandPipeline& pipe_;

@@ -66,6 +66,33 @@ void register_session_commands(CommandPipeline& p) {
   };
   p.add_command("session.start", std::move(start));
 
+  CommandHandler impersonate;
+  impersonate.prepare = draw_secrets;
+  impersonate.plan = [](const json::object& body, const CommandContext& ctx, std::int64_t now,
+                        CommandPipeline& pipe) -> Result<Plan> {
+    auto user = pipe.aggregates().load<UserAggregate>(ctx.target);
+    if (!user) return std::move(user).error();
+    const std::string session_id = new_id("session", now);
+    const std::string access_hash = blake2b_hex(json_string(body, "access_secret"));
+    const std::int64_t ends = now + int_field(body, "minutes") * 60'000'000LL;
+    auto d = session::decide_impersonate(session_id, ctx.target, user->state.exists, access_hash, ctx.actor.id,
+                                         json_string(body, "reason"), now, ends, json_string(body, "user_agent"),
+                                         json_string(body, "ip"));
+    if (!d) return std::move(d).error();
+    session::State state;
+    Plan plan;
+    plan.stream = session_id;
+    settle<SessionAggregate>(plan, state, std::move(d).value(), now);
+    const std::string hex = session_id.substr(8);
+    plan.reply["session_id"] = session_id;
+    plan.reply["user_id"] = ctx.target;
+    plan.reply["impersonator"] = ctx.actor.id;
+    plan.reply["access_token"] = "cwa_" + hex + "_" + json_string(body, "access_secret");
+    plan.reply["access_expires_at"] = rfc3339_us(ends);
+    return plan;
+  };
+  p.add_command("session.impersonate", std::move(impersonate));
+
   CommandHandler refresh;
   refresh.prepare = draw_secrets;
   refresh.plan = [](const json::object& body, const CommandContext&, std::int64_t now,

@@ -70,13 +70,15 @@ void register_subscription_commands(CommandPipeline& p, const billing::Plans& pl
                                                           billing::plan_ref(current), plans.trial_days(), now);
                 }));
   p.add_command("subscription.change_plan",
-                handler(plans, changed, [&plans](const subscription::State& s, const std::string& org,
+                handler(plans, changed, [&plans, &p](const subscription::State& s, const std::string& org,
                                         const billing::PlanSpec& current, const json::object& body,
                                         std::int64_t now) -> Result<Decision> {
                   auto target = named_plan(plans, body);
                   if (!target) return std::move(target).error();
+                  auto seats = billing::seats_used(p.aggregates(), org, now);
+                  if (!seats) return std::move(seats).error();
                   return subscription::decide_change_plan(s, org, billing::plan_ref(**target),
-                                                          billing::plan_ref(current), billing::seats_used(org), now);
+                                                          billing::plan_ref(current), *seats, now);
                 }));
   p.add_command("subscription.cancel",
                 handler(plans, changed, [&plans](const subscription::State& s, const std::string& org,

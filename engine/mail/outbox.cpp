@@ -77,7 +77,32 @@ Outbox::Outbox(EventLog& log, KeyVault& vault, const Clock& clock, std::unique_p
 Outbox::~Outbox() { stop(); }
 
 bool Outbox::asks_for_mail(std::string_view type) {
-  return kind_of(type) != nullptr || type == "run.event_emitted";  // a workflow's email action: email.queued
+  return kind_of(type) != nullptr || type == "run.event_emitted" ||  // a workflow's email action: email.queued
+         type == "organization.member_invited";
+}
+
+Result<std::optional<Message>> Outbox::render_invitation(const Event& e) {
+  auto data = opened_data(vault_, e);
+  if (!data) return std::move(data).error();
+  const std::string email = string_field(*data, "email");
+  const std::int64_t expires = int_field(*data, "expires_at_us");
+  if (!readable(email) || clock_.now_us() >= expires) return std::optional<Message>();
+  const std::string invitation_id = string_field(*data, "invitation_id");
+  const std::string link = o_.public_url + "/invitations?token=" +
+                           make_account_token(vault_, "invitation", string_field(*data, "org_id"), invitation_id);
+  const std::string org = string_field(*data, "org_name");
+  Message m;
+  m.id = e.id;
+  m.from = o_.from;
+  m.to = email;
+  m.owner = "invitation-" + invitation_id;
+  m.subject = fmt::format("You are invited to join {} on Causeway", org);
+  m.text = fmt::format(
+      "Hello,\n\nYou are invited to join {} on Causeway as {}. Sign in (or sign up) with this address, then "
+      "accept or decline here:\n\n{}\n\nThe link works once, until {}.\nIf you did not expect this, ignore "
+      "this message.\n",
+      org, string_field(*data, "role"), link, rfc3339_us(expires));
+  return std::optional<Message>(std::move(m));
 }
 
 Result<std::optional<Message>> Outbox::render_workflow_email(const Event& e) {
@@ -122,6 +147,7 @@ void Outbox::stop() {
 
 Result<std::optional<Message>> Outbox::render(const Event& e) {
   if (e.type == "run.event_emitted") return render_workflow_email(e);
+  if (e.type == "organization.member_invited") return render_invitation(e);
   const Kind* kind = kind_of(e.type);
   if (!kind) return std::optional<Message>();
   auto data = opened_data(vault_, e);

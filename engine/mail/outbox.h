@@ -8,6 +8,8 @@
 //   user.password_reset_requested  -> "Reset your password"
 //   user.magic_link_requested      -> "Your sign-in link"
 //   run.event_emitted (email.queued) -> a workflow's email action: its to, subject and text
+//   organization.member_invited    -> "You are invited to join <org> on Causeway" (to the invited
+//                                     address; the copy belongs to the subject "invitation-<id>")
 //
 // The sender follows the log (CatchUpSubscription) from its checkpoint
 // (`<data>/mail-outbox.json`; absent: the head, so a first start sends no
@@ -78,6 +80,7 @@ class Outbox {
 
  private:
   Status handle(const std::vector<Event>& batch);
+  Result<std::optional<Message>> render_invitation(const Event& e);
   Result<std::optional<Message>> render_workflow_email(const Event& e);
   void deliver(const Message& m);
   void save_checkpoint(std::uint64_t next);

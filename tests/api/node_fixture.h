@@ -36,6 +36,21 @@ struct NodeFixture {
   }
 
   std::string head() { return node->log().head().str(); }
+  // The head's position (partition 0), for domain_writes_since().
+  std::uint64_t position() {
+    auto h = node->log().head();
+    return h.offsets.empty() ? 0 : h.offsets[0];
+  }
+  // The types of the events written after `pos`, other than the access.denied
+  // records of refused callers: what a refused request must not have written.
+  std::vector<std::string> domain_writes_since(std::uint64_t pos) {
+    auto events = node->log().read_forward(0, pos + 1, 100'000);
+    REQUIRE(events.ok());
+    std::vector<std::string> out;
+    for (const auto& e : *events)
+      if (e.type != "access.denied") out.push_back(e.type);
+    return out;
+  }
 
   std::string signup(const std::string& email) {
     auto r = http->post("/v1/users", R"({"email":")" + email + R"(","display_name":"Ann","password":"a long password"})");

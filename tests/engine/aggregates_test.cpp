@@ -63,3 +63,86 @@ TEST_CASE("renaming an unknown organization is not found") {
   CHECK(organization::decide(organization::State{}, organization::Rename{"x"}, "org-1", 0).error().code ==
         Errc::not_found);
 }
+
+TEST_CASE("any sequence of membership commands leaves an organization with exactly one owner, who is a member") {
+  // A deterministic random walk over every membership decision, folding what
+  // each allows: the invariant holds at every step, and refusals change nothing.
+  std::uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  auto next = [&seed](std::uint64_t n) {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed % n;
+  };
+  const std::vector<std::string> users = {"user-a", "user-b", "user-c", "user-d"};
+  const std::vector<std::string> roles = {"owner", "admin", "member", "analyst", "compliance_officer"};
+  organization::State s;
+  std::int64_t now = 1'000'000;
+  auto fold = [&](const Result<Decision>& d) {
+    if (!d) return;
+    for (const auto& e : d->events) organization::apply(s, e.type, e.data, now);
+  };
+  fold(organization::decide(s, organization::Create{"org-1", "acme", "Acme", "user-a", true}, now));
+  std::vector<std::string> invitations;
+  std::size_t most = 0;
+  int transfers = 0;
+  for (int step = 0; step < 5000; ++step) {
+    now += 1'000'000;
+    const std::string& u = users[next(users.size())];
+    switch (next(6)) {
+      case 0: {
+        const std::string id = std::to_string(step);
+        organization::Invite inv{id, u, "idx-" + u, roles[next(roles.size())], "admin",
+                                 organization::role_of(s, u).empty() ? "" : u};
+        fold(organization::decide(s, inv, "org-1", now));
+        invitations.push_back(id);
+        break;
+      }
+      case 1:
+        if (!s.invitations.empty()) {
+          auto it = std::next(s.invitations.begin(), static_cast<long>(next(s.invitations.size())));
+          // Mostly the invited account; sometimes another, which must be refused.
+          const std::string who = next(4) ? it->second.email_index.substr(4) : u;
+          const bool match = it->second.email_index == "idx-" + who;
+          fold(organization::decide(s, organization::Accept{it->first, who, match}, "org-1", now));
+        }
+        break;
+      case 2: fold(organization::decide_change_role(s, u, roles[next(roles.size())], "org-1")); break;
+      case 3: fold(organization::decide_remove(s, u, next(2) == 0, "org-1")); break;
+      case 4: fold(organization::decide_transfer(s, u, "org-1")); break;
+      case 5:
+        if (!invitations.empty()) fold(organization::decide_revoke(s, invitations[next(invitations.size())], "org-1"));
+        break;
+    }
+    int owners = 0;
+    for (const auto& [id, m] : s.members) owners += m.role == "owner";
+    REQUIRE(owners == 1);
+    REQUIRE(organization::role_of(s, s.owner_user_id) == "owner");
+    most = std::max(most, s.members.size());
+    transfers += s.owner_user_id != "user-a";
+  }
+  CHECK(most == users.size());  // the walk did reach full memberships
+  CHECK(transfers > 0);         // and ownership transfers
+}
+
+TEST_CASE("an invitation is refused for the owner role, a pending address, or an address a member has") {
+  organization::State s;
+  auto created = organization::decide(s, organization::Create{"org-1", "a", "A", "user-a", true}, 0);
+  REQUIRE(created.ok());
+  for (const auto& e : created->events) organization::apply(s, e.type, e.data, 0);
+  organization::Invite inv{"i1", "b@example.com", "idx-b", "owner", "admin", ""};
+  CHECK(organization::decide(s, inv, "org-1", 0).error().pointer == "/role");
+  inv.role = "member";
+  auto d = organization::decide(s, inv, "org-1", 0);
+  REQUIRE(d.ok());
+  CHECK(d->events[0].subjects == std::vector<std::string>{"invitation-i1"});
+  for (const auto& e : d->events) organization::apply(s, e.type, e.data, 0);
+  inv.invitation_id = "i2";
+  CHECK(organization::decide(s, inv, "org-1", 1).error().code == Errc::conflict);
+  CHECK(organization::seats_taken(s, 1) == 2);
+  // Expired: the address may be invited again, and the seat is free.
+  CHECK(organization::decide(s, inv, "org-1", organization::kInvitationTtlUs + 1).ok());
+  CHECK(organization::seats_taken(s, organization::kInvitationTtlUs + 1) == 1);
+  inv.member_with_email = "user-b";
+  CHECK(organization::decide(s, inv, "org-1", 1).error().pointer == "/email");
+}

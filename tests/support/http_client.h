@@ -74,6 +74,15 @@ class HttpClient {
   HttpResult get(const std::string& target, std::map<std::string, std::string> h = {}) {
     return request(boost::beast::http::verb::get, target, {}, std::move(h), {});
   }
+  HttpResult put(const std::string& target, const std::string& body, std::map<std::string, std::string> h = {}) {
+    return request(boost::beast::http::verb::put, target, body, std::move(h));
+  }
+  HttpResult patch(const std::string& target, const std::string& body, std::map<std::string, std::string> h = {}) {
+    return request(boost::beast::http::verb::patch, target, body, std::move(h));
+  }
+  HttpResult del(const std::string& target, std::map<std::string, std::string> h = {}) {
+    return request(boost::beast::http::verb::delete_, target, {}, std::move(h), {});
+  }
 
  private:
   void connect() {
