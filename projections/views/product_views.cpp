@@ -38,7 +38,7 @@ std::unique_ptr<Projection> users() {
 
 std::unique_ptr<Projection> organizations() {
   return std::make_unique<RuleProjection>(
-      "organizations", 1, std::vector<std::string>{"organizations"},
+      "organizations", 2, std::vector<std::string>{"organizations"},
       std::vector<Rule>{
           {"organization.created",
            "INSERT INTO organizations(org_id, slug, name, owner_user_id, created_at, updated_at, version, position) "
@@ -51,17 +51,43 @@ std::unique_ptr<Projection> organizations() {
            "UPDATE organizations SET name = ?, updated_at = ?, version = ?, position = ? WHERE org_id = ?",
            [](sql::Stmt& s, const E& e, const json& d) {
              s.bind_all(field(d, "name"), e.occurred_at_us, e.stream_version, e.position, field(d, "org_id"));
+           }},
+          // Version 2: the owner moves with a transfer.
+          {"organization.ownership_transferred",
+           "UPDATE organizations SET owner_user_id = ?, updated_at = ?, version = ?, position = ? WHERE org_id = ?",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(field(d, "to_user_id"), e.occurred_at_us, e.stream_version, e.position, field(d, "org_id"));
            }}});
 }
 
 std::unique_ptr<Projection> memberships() {
+  // Version 2: invitations accepted, role changes, removals and transfers.
   return std::make_unique<RuleProjection>(
-      "memberships", 1, std::vector<std::string>{"memberships"},
-      std::vector<Rule>{{"organization.created",
-                         "INSERT INTO memberships(org_id, user_id, role, joined_at, position) VALUES (?,?,'owner',?,?)",
-                         [](sql::Stmt& s, const E& e, const json& d) {
-                           s.bind_all(field(d, "org_id"), field(d, "owner_user_id"), e.occurred_at_us, e.position);
-                         }}});
+      "memberships", 2, std::vector<std::string>{"memberships"},
+      std::vector<Rule>{
+          {"organization.created",
+           "INSERT INTO memberships(org_id, user_id, role, joined_at, position) VALUES (?,?,'owner',?,?)",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(field(d, "org_id"), field(d, "owner_user_id"), e.occurred_at_us, e.position);
+           }},
+          {"organization.invitation_accepted",
+           "INSERT OR REPLACE INTO memberships(org_id, user_id, role, joined_at, position) VALUES (?,?,?,?,?)",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(field(d, "org_id"), field(d, "user_id"), field(d, "role"), e.occurred_at_us, e.position);
+           }},
+          {"organization.member_role_changed",
+           "UPDATE memberships SET role = ?, position = ? WHERE org_id = ? AND user_id = ?",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(field(d, "role"), e.position, field(d, "org_id"), field(d, "user_id"));
+           }},
+          {"organization.member_removed", "DELETE FROM memberships WHERE org_id = ? AND user_id = ?",
+           [](sql::Stmt& s, const E&, const json& d) { s.bind_all(field(d, "org_id"), field(d, "user_id")); }},
+          {"organization.ownership_transferred",
+           "UPDATE memberships SET role = CASE user_id WHEN ?1 THEN 'owner' ELSE 'admin' END, position = ?3 "
+           "WHERE org_id = ?4 AND user_id IN (?1, ?2)",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(field(d, "to_user_id"), field(d, "from_user_id"), e.position, field(d, "org_id"));
+           }}});
 }
 
 std::unique_ptr<Projection> api_keys() {
@@ -191,6 +217,31 @@ std::unique_ptr<Projection> retention() {
            }}});
 }
 
+std::unique_ptr<Projection> notifications() {
+  return std::make_unique<RuleProjection>(
+      "notifications", 1, std::vector<std::string>{"notifications"},
+      std::vector<Rule>{
+          {"run.event_emitted",
+           "INSERT OR IGNORE INTO notifications(notification_id, org_id, user_id, run_id, payload, created_at, "
+           "read_at, position) SELECT ?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7 WHERE ?8 = 'notification.created' AND ?3 <> ''",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             const std::string run = field(d, "run_id");
+             const std::string id = fmt::format("{}.{}.{}", run, field(d, "node"), int_field(d, "visit"));
+             s.bind_all(id, field(d, "org_id"), field(d, "recipient"), run, sealed_field(d, "payload"),
+                        e.occurred_at_us, e.position, field(d, "event_type"));
+           }},
+          {"notification.read",
+           "UPDATE notifications SET read_at = ? WHERE notification_id = ? AND user_id = ? AND read_at IS NULL",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(e.occurred_at_us, field(d, "notification_id"), field(d, "user_id"));
+           }},
+          {"notification.all_read",
+           "UPDATE notifications SET read_at = ? WHERE user_id = ? AND position <= ? AND read_at IS NULL",
+           [](sql::Stmt& s, const E& e, const json& d) {
+             s.bind_all(e.occurred_at_us, field(d, "user_id"), int_field(d, "through_position"));
+           }}});
+}
+
 }  // namespace
 
 ProjectionSet make_projections() {
@@ -205,6 +256,7 @@ ProjectionSet make_projections() {
   out.push_back(dsr());
   out.push_back(retention());
   out.push_back(workflows_projection());
+  out.push_back(notifications());
   return out;
 }
 

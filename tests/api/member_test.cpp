@@ -211,6 +211,17 @@ TEST_CASE("roles change, members leave or are removed, and the ownership moves b
   CHECK(owners == 1);
   // `causeway log verify` refolds the organization, members and all, to the stored state.
   verified_aggregates(f.node->log());
+  // The memberships view agrees with the aggregate, read by the new owner's session as of the head.
+  auto view = f.http->get("/v1/views/memberships?position=" + f.head(), Team::as(m1_access, org));
+  CAPTURE(view.body);
+  REQUIRE(view.status == 200);
+  const auto rows = view.json();
+  std::map<std::string, std::string> viewed;
+  for (const auto& r : rows.at("rows").as_array()) viewed[str(r.at("user_id"))] = str(r.at("role"));
+  CHECK(viewed == std::map<std::string, std::string>{{m1, "owner"}});
+  auto orgs = f.http->get("/v1/views/organizations?position=" + f.head(), Team::as(m1_access, org));
+  REQUIRE(orgs.status == 200);
+  CHECK(str(orgs.json().at("rows").at(0).at("owner_user_id")) == m1);
 }
 
 TEST_CASE("seats count members and pending invitations: past the plan's seats an invitation is 402 with the hint") {
