@@ -128,6 +128,7 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
                                                    clock ? *clock : n->system_clock_, n->cpu_->get_executor(), po);
   register_user_commands(*n->pipeline_);
   register_organization_commands(*n->pipeline_);
+  register_inbox_commands(*n->pipeline_);
   register_api_key_commands(*n->pipeline_);
   register_subject_commands(*n->pipeline_);
   register_retention_commands(*n->pipeline_);

@@ -28,6 +28,14 @@ bool wants_csv(const Request& req) {
   return it != req.end() && it->value().find("text/csv") != std::string_view::npos;
 }
 
+// Query parameters are not a JSON body: a bad one is a 400, not a 422.
+Response bad_parameter_or(const Error& e, const std::string& instance, const std::string& request_id, unsigned ver) {
+  if (e.code == Errc::invalid) return problem(400, e.message, "", instance, request_id, ver);
+  return problem(e, instance, request_id, ver);
+}
+
+}  // namespace
+
 // The position token a read must observe: ?position= or Causeway-Position.
 Result<std::optional<PositionToken>> requested_position(const Request& req, const boost::urls::url_view& url) {
   std::string text;
@@ -39,14 +47,6 @@ Result<std::optional<PositionToken>> requested_position(const Request& req, cons
   if (!t) return Error::invalid("position must be a position token such as \"42\"");
   return std::optional<PositionToken>(std::move(t).value());
 }
-
-// Query parameters are not a JSON body: a bad one is a 400, not a 422.
-Response bad_parameter_or(const Error& e, const std::string& instance, const std::string& request_id, unsigned ver) {
-  if (e.code == Errc::invalid) return problem(400, e.message, "", instance, request_id, ver);
-  return problem(e, instance, request_id, ver);
-}
-
-}  // namespace
 
 awaitable<Status> Api::wait_applied(const std::string& projection, const PositionToken& token) {
   if (token.offsets.size() != log_.partitions())

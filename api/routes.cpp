@@ -308,6 +308,8 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       req.body() = "{}";
       co_return co_await command(req, request_id, "api_key.revoke", seg[3]);
     }
+    if (views_ && seg[1] == "me" && seg.size() >= 3 && seg[2] == "notifications")
+      co_return co_await inbox_route(req, request_id, seg, route_name);
     if (seg[1] == "me" && seg.size() >= 3) co_return co_await me_route(req, request_id, seg, route_name);
     if (executor_ && seg.size() == 2 && seg[1] == "events") {
       route_name = "events.ingest";

@@ -100,6 +100,10 @@ inline Actor actor_of(const Principal& p) {
   return Actor{p.key_id, {}};
 }
 
+// The position token a read must observe: ?position= or Causeway-Position
+// (read_routes.cpp); nullopt when neither is given.
+Result<std::optional<PositionToken>> requested_position(const Request& req, const boost::urls::url_view& url);
+
 // The header naming the organization a session acts in (tenant routes).
 inline constexpr const char* kOrganizationHeader = "Causeway-Organization";
 
@@ -231,6 +235,9 @@ class Api {
   // retention_routes.cpp: /v1/admin/retention-policies/..., /v1/admin/retention/sweeps
   boost::asio::awaitable<Response> retention_route(Request& req, const std::string& request_id,
                                                    const std::vector<std::string>& seg, std::string& route_name);
+  // inbox_routes.cpp: /v1/me/notifications[/read-all|/{id}/read]
+  boost::asio::awaitable<Response> inbox_route(Request& req, const std::string& request_id,
+                                               const std::vector<std::string>& seg, std::string& route_name);
   // member_routes.cpp: /v1/organizations/{org}/members|invitations|ownership-transfer[...],
   // /v1/invitations/acceptance|declination, /v1/me/organizations
   boost::asio::awaitable<Response> member_route(Request& req, const std::string& request_id,

@@ -132,6 +132,8 @@ class CommandPipeline {
 // Registers the product's commands (engine/commands/).
 void register_user_commands(CommandPipeline& p);
 void register_organization_commands(CommandPipeline& p);
+// notification.mark_read, notification.mark_all_read (the target is the user id).
+void register_inbox_commands(CommandPipeline& p);
 void register_api_key_commands(CommandPipeline& p);
 // subject.place_hold, subject.release_hold, subject.erase, subject.complete_erasure,
 // subject.export (the target is the user id; see engine/aggregates/subject.h).

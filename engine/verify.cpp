@@ -87,6 +87,7 @@ constexpr AggregateKind kAggregateKinds[] = {
     kind<DsrAggregate>("dsr-"),            kind<SessionAggregate>("session-"),
     kind<RetentionAggregate>("retention-"), kind<WorkflowAggregate>("workflow-"),
     kind<RunAggregate>("run-"),            kind<SubscriptionAggregate>("subscription-"),
+    kind<InboxAggregate>("inbox-"),
 };
 }  // namespace
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "engine/aggregates/api_key.h"
+#include "engine/aggregates/inbox.h"
 #include "engine/aggregates/organization.h"
 #include "engine/aggregates/retention.h"
 #include "engine/aggregates/run.h"
@@ -36,6 +37,7 @@ using SessionAggregate = AggregateTraits<session::State, session::kStateFormat, 
 using RetentionAggregate = AggregateTraits<retention::State, retention::kStateFormat, &retention::apply>;
 using WorkflowAggregate = AggregateTraits<workflow_agg::State, workflow_agg::kStateFormat, &workflow_agg::apply>;
 using RunAggregate = AggregateTraits<run::State, run::kStateFormat, &run::apply>;
+using InboxAggregate = AggregateTraits<inbox::State, inbox::kStateFormat, &inbox::apply>;
 using SubscriptionAggregate =
     AggregateTraits<subscription::State, subscription::kStateFormat, &subscription::apply>;
 

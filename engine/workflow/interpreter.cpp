@@ -419,7 +419,8 @@ class Decider {
         payload["notification_id"] = id;
         payload["user_id"] = as_text(*user);
         payload["message"] = *message;
-        emitted(n, p.visit, "notification.created", std::move(payload));
+        const std::string recipient = as_text(*user);
+        emitted(n, p.visit, "notification.created", std::move(payload), recipient);
         json::object output;
         output["notification_id"] = id;
         succeed(n, p.visit, 1, std::move(output));
@@ -447,12 +448,15 @@ class Decider {
     }
   }
 
-  void emitted(const Node& n, std::int32_t visit, const std::string& type, json::object payload) {
+  // `recipient`: a notification's user, outside the (maybe sealed) payload for the inbox view.
+  void emitted(const Node& n, std::int32_t visit, const std::string& type, json::object payload,
+               const std::string& recipient = {}) {
     json::object d;
     d["node"] = n.id;
     d["visit"] = visit;
     d["event_type"] = type;
     d["payload"] = std::move(payload);
+    if (!recipient.empty()) d["recipient"] = recipient;
     emit("run.event_emitted", std::move(d));
   }
 

@@ -752,7 +752,7 @@ TEST_CASE("every projection reports running with no lag once caught up, and rebu
   }
   CHECK(names ==
         std::set<std::string>{"users", "organizations", "memberships", "api_keys", "audit", "usage", "funnel", "dsr",
-                              "retention", "workflows"});
+                              "retention", "workflows", "notifications"});
 
   problem_of(f.http->get("/v1/admin/projections"), 401);
   problem_of(f.http->post("/v1/admin/projections/rebuild", R"({"projections":["nope"]})", f.admin()), 404);
