@@ -67,9 +67,13 @@ awaitable<Response> Api::inbox_route(Request& req, const std::string& request_id
   }
   auto wanted = requested_position(req, *url);
   if (!wanted) co_return problem(400, wanted.error().message, "", instance, request_id, ver);
-  if (*wanted)
-    if (auto st = co_await wait_applied("notifications", **wanted); !st)
-      co_return problem(st.error(), instance, request_id, ver);
+  if (*wanted) {
+    const std::string view = "notifications";
+    if (auto st = co_await wait_applied(view, **wanted); !st) co_return problem(st.error(), instance, request_id, ver);
+  }
+  // The marking routes take no body: the path says everything.
+  if (!list && !req.body().empty() && req.body() != "{}")
+    co_return problem(Error::invalid("this route takes no body", ""), instance, request_id, ver);
 
   if (list) {
     auto out = co_await run_on(pipeline_.cpu(), [&]() -> Result<json::object> {

@@ -176,6 +176,10 @@ awaitable<Response> Api::member_route(Request& req, const std::string& request_i
   if (seg[3] == "invitations" && seg.size() == 4) {
     if (method != http::verb::post) co_return not_allowed("POST");
     if (!manager(*who)) co_return forbidden("invite members");
+    // Each invitation sends a mail: bounded per organization and per inviter.
+    std::int64_t wait = invite_limit_->acquire("org:" + org);
+    if (!wait) wait = invite_limit_->acquire("actor:" + actor_of(*who).id);
+    if (wait) co_return too_many("too many invitations: try again later", wait, instance, request_id, ver);
     co_return co_await command(req, request_id, "organization.invite", org, &*who);
   }
   if (seg[3] == "invitations" && seg.size() == 5) {
@@ -199,6 +203,9 @@ awaitable<Response> Api::member_route(Request& req, const std::string& request_i
     if (method != http::verb::delete_) co_return not_allowed("DELETE");
     const bool leaving = !who->user_id.empty() && who->user_id == user;
     if (!leaving && !manager(*who)) co_return forbidden("remove members");
+    if (!req.body().empty() && req.body() != "{}")
+      co_return problem(Error::invalid("this route takes no body: the path names the member", ""), instance,
+                        request_id, ver);
     json::object body{{"user_id", user}};
     if (leaving) body["left"] = true;
     req.set(http::field::content_type, "application/json");

@@ -17,6 +17,7 @@
 #include "api/log.h"
 #include "engine/ids.h"
 #include "engine/billing/timers.h"
+#include "engine/commands/traits.h"
 #include "engine/workflow/recovery.h"
 
 namespace causeway {
@@ -207,6 +208,17 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   mo.from = cfg.mail_from;
   mo.public_url = cfg.public_url;
   mo.checkpoint_path = cfg.data_dir + "/mail-outbox.json";
+  // An invitation revoked, declined or accepted before its mail went out gets none.
+  mo.invitation_pending = [pipe = n->pipeline_.get()](const std::string& org, const std::string& invitation,
+                                                      std::uint64_t invited_at_version,
+                                                      std::int64_t now_us) -> Result<bool> {
+    auto loaded = pipe->aggregates().load<OrganizationAggregate>(org);
+    if (!loaded) return std::move(loaded).error();
+    // The cache may not have caught up with the invitation itself yet: nothing can have ended it then.
+    if (loaded->version < invited_at_version) return true;
+    auto it = loaded->state.invitations.find(invitation);
+    return it != loaded->state.invitations.end() && it->second.expires_at_us > now_us;
+  };
   mo.report = [](const char* what, const std::string& event_id, const std::string& error) {
     log_fields(spdlog::level::warn, what, {{"event_id", event_id}, {"error", error}});
   };

@@ -78,6 +78,7 @@ Api::Api(CommandPipeline& pipeline, EventLog& log, KeyVault& vault, const Server
                                                          user::kLockoutWindowUs)),
       account_link_limit_(std::make_unique<RateLimiter>(pipeline.clock(), kLinksPerAccountPerHour,
                                                         3600LL * 1'000'000)),
+      invite_limit_(std::make_unique<RateLimiter>(pipeline.clock(), kInvitationsPerHour, 3600LL * 1'000'000)),
       admin_allow_(CidrList::parse_or_deny(cfg.admin_allow)),
       denied_limit_(std::make_unique<RateLimiter>(pipeline.clock(), kDenialsRecordedPerMinute, 60LL * 1'000'000)) {}
 
@@ -176,7 +177,14 @@ awaitable<void> Api::record_denied(const Request& req, const std::string& route_
   // Only authenticated callers: recording what anyone sends would let them fill the log.
   Actor actor;
   std::string tenant;
-  if (auto who = authenticate(req); who) {
+  // A session may act in the organization its path names (no header): find it as the route did.
+  std::string path_org;
+  if (auto target = boost::urls::parse_origin_form(req.target())) {
+    auto segs = target->segments();
+    auto it = segs.begin();
+    if (segs.size() >= 3 && *it == "v1" && *++it == "organizations") path_org = *++it;
+  }
+  if (auto who = authenticate(req, path_org); who) {
     actor = actor_of(*who);
     tenant = who->tenant;
   } else if (auto user = authenticate_session(req); user) {

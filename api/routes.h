@@ -277,6 +277,9 @@ class Api {
   // Per email and purpose: verification, reset and sign-in links asked for.
   static constexpr std::size_t kLinksPerAccountPerHour = 5;
   std::unique_ptr<RateLimiter> account_link_limit_;
+  // Invitations (each sends a mail), per organization and per inviter.
+  static constexpr std::size_t kInvitationsPerHour = 50;
+  std::unique_ptr<RateLimiter> invite_limit_;
   CidrList admin_allow_;
   // Access denials recorded as events (access.denied), per actor and minute;
   // the rest are counted (GET /v1/admin/metrics).

@@ -105,6 +105,9 @@ Result<Decision> decide(const State& s, const Accept& c, const std::string& org_
   if (!inv) return std::move(inv).error();
   if (!c.address_matches)
     return Error::forbidden("the invitation was sent to another address; sign in with the account that has it");
+  if (!c.address_verified)
+    return Error::forbidden(
+        "verify your email address first (the link in the welcome mail, or POST /v1/users/verification-requests)");
   if (member(s, c.user_id)) return Error::conflict("you are already a member of the organization");
   DraftEvent e = event("organization.invitation_accepted", org_id);
   e.data["invitation_id"] = c.invitation_id;
@@ -123,8 +126,10 @@ Result<Decision> decide_decline(const State& s, const std::string& invitation_id
   return decision_of(std::move(e));
 }
 
-Result<Decision> decide_revoke(const State& s, const std::string& invitation_id, const std::string& org_id) {
-  if (!s.exists || !s.invitations.contains(invitation_id)) return Error::not_found("no such pending invitation");
+Result<Decision> decide_revoke(const State& s, const std::string& invitation_id, const std::string& org_id,
+                               std::int64_t now_us) {
+  auto inv = pending(s, invitation_id, now_us);
+  if (!inv) return Error::not_found("no such pending invitation");
   DraftEvent e = event("organization.invitation_revoked", org_id);
   e.data["invitation_id"] = invitation_id;
   return decision_of(std::move(e));

@@ -15,7 +15,8 @@
 // state keeps only the address's blind index (the same keyed hash as the
 // "email:" reservation of sign-up), which is what acceptance compares: an
 // invitation is accepted by the signed-in user whose account has that
-// address, so a forwarded link is no use to anyone else. The invitation mail
+// address and has verified it, so a forwarded link is no use to anyone else
+// (not even to someone who signs up with the address but cannot read its mail). The invitation mail
 // carries a token (engine/mail/tokens.h, purpose "invitation") whose secret
 // part is stored nowhere. A pending invitation holds a seat until it is
 // accepted, declined, revoked or expires.
@@ -107,7 +108,8 @@ struct Invite {
 struct Accept {
   std::string invitation_id;
   std::string user_id;
-  bool address_matches = false;  // the user's account has the invited address (looked up by the caller)
+  bool address_matches = false;   // the user's account has the invited address (looked up by the caller)
+  bool address_verified = false;  // and has proven it (email verification), so the account is the address's owner
 };
 
 Result<Decision> decide(const State& s, const Create& c, std::int64_t now_us);
@@ -118,7 +120,8 @@ Result<Decision> decide(const State& s, const Accept& c, const std::string& org_
 // invitation that is no longer pending is Errc::not_found.
 Result<Decision> decide_decline(const State& s, const std::string& invitation_id, const std::string& org_id,
                                 std::int64_t now_us);
-Result<Decision> decide_revoke(const State& s, const std::string& invitation_id, const std::string& org_id);
+Result<Decision> decide_revoke(const State& s, const std::string& invitation_id, const std::string& org_id,
+                               std::int64_t now_us);
 // The owner's role changes only by a transfer; nobody becomes owner otherwise.
 // Setting the role a member already has writes nothing.
 Result<Decision> decide_change_role(const State& s, const std::string& user_id, const std::string& role,

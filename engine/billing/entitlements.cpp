@@ -87,7 +87,11 @@ Status Entitlements::meter(const CommandContext& ctx, const std::string& command
   if (org.empty() || command.starts_with("subscription.")) return ok_status();
   auto st = standing(org);
   if (!st) return std::move(st).error();
-  if (st->state.status == "suspended")
+  // A suspended organization's people can still leave it and turn invitations down.
+  const bool way_out = command == "organization.decline_invitation" || command == "organization.revoke_invitation" ||
+                       (command == "organization.remove_member" && !plan.decision.events.empty() &&
+                        string_field(plan.decision.events.front().data, "reason") == "left");
+  if (st->state.status == "suspended" && !way_out)
     return Error::limit_exceeded(
         "the organization is suspended for non-payment; a successful payment restores it",
         json::serialize(json::object{{"plan", st->plan->name}, {"subscription_status", "suspended"}}));

@@ -4,7 +4,8 @@
 // Installed as the pipeline's meter (CommandPipeline::set_meter), it sees every
 // plan that writes events for a tenant and
 //   - refuses it while the tenant is suspended for non-payment (402), except
-//     the subscription.* commands that can restore it;
+//     the subscription.* commands that can restore it and the ways out
+//     (leaving, declining or revoking an invitation);
 //   - refuses a feature the plan lacks (403; today: cron schedules in a
 //     published workflow need "workflow_schedules"), naming the plan to upgrade to;
 //   - refuses an invitation past the plan's seats (402), counting members

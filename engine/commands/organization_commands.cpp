@@ -123,6 +123,11 @@ void register_organization_commands(CommandPipeline& p) {
                     if (!account) return std::move(account).error();
                     cmd.address_matches = *account && **account == cmd.user_id;
                   }
+                  if (cmd.address_matches) {
+                    auto user = pipe.aggregates().load<UserAggregate>(cmd.user_id);
+                    if (!user) return std::move(user).error();
+                    cmd.address_verified = user->state.email_verified;
+                  }
                   return organization::decide(s, cmd, ctx.target, now);
                 }));
   p.add_command("organization.decline_invitation",
@@ -132,8 +137,8 @@ void register_organization_commands(CommandPipeline& p) {
                 }));
   p.add_command("organization.revoke_invitation",
                 on_organization([](const organization::State& s, const json::object& body, const CommandContext& ctx,
-                                   std::int64_t, CommandPipeline&) {
-                  return organization::decide_revoke(s, json_string(body, "invitation_id"), ctx.target);
+                                   std::int64_t now, CommandPipeline&) {
+                  return organization::decide_revoke(s, json_string(body, "invitation_id"), ctx.target, now);
                 }));
   p.add_command("organization.change_role",
                 on_organization([](const organization::State& s, const json::object& body, const CommandContext& ctx,

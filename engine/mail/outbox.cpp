@@ -88,8 +88,14 @@ Result<std::optional<Message>> Outbox::render_invitation(const Event& e) {
   const std::int64_t expires = int_field(*data, "expires_at_us");
   if (!readable(email) || clock_.now_us() >= expires) return std::optional<Message>();
   const std::string invitation_id = string_field(*data, "invitation_id");
-  const std::string link = o_.public_url + "/invitations?token=" +
-                           make_account_token(vault_, "invitation", string_field(*data, "org_id"), invitation_id);
+  const std::string org_id = string_field(*data, "org_id");
+  if (o_.invitation_pending) {
+    auto pending = o_.invitation_pending(org_id, invitation_id, e.stream_version, clock_.now_us());
+    if (!pending) return std::move(pending).error();
+    if (!*pending) return std::optional<Message>();
+  }
+  const std::string link =
+      o_.public_url + "/invitations?token=" + make_account_token(vault_, "invitation", org_id, invitation_id);
   const std::string org = string_field(*data, "org_name");
   Message m;
   m.id = e.id;

@@ -54,6 +54,12 @@ class Outbox {
     int max_attempts = 5;
     std::chrono::milliseconds first_retry{500};
     std::chrono::milliseconds max_retry{30'000};
+    // Whether an invitation is still pending (the organization's state); when
+    // unset, every unexpired invitation is mailed.
+    // `invited_at_version`: the stream version of the invitation's event.
+    std::function<Result<bool>(const std::string& org_id, const std::string& invitation_id,
+                               std::uint64_t invited_at_version, std::int64_t now_us)>
+        invitation_pending;
     // Told of each mail given up: what happened, the event id, the error
     // (never an address or a token). The server logs it.
     std::function<void(const char* what, const std::string& event_id, const std::string& error)> report;

@@ -1,5 +1,7 @@
 #include "engine/workflow/interpreter.h"
 
+#include "engine/ids.h"
+
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
@@ -412,6 +414,11 @@ class Decider {
       case ActionKind::notify: {
         auto user = eval(a.user);
         if (!user) return fail_step(n, p.visit, 1, "expression", user.error().message);
+        // The recipient is recorded outside the sealed payload (for the inbox): only a user id, never
+        // whatever else an expression gave (an address or a name would be personal data in the clear).
+        const std::string recipient = as_text(*user);
+        if (!is_id(recipient, "user"))
+          return fail_step(n, p.visit, 1, "expression", "the notify action's user must be a user id (user-<32 hex>)");
         auto message = render(a.message, context());
         if (!message) return fail_step(n, p.visit, 1, "expression", message.error().message);
         const std::string id = fmt::format("{}.{}.{}", s_.run_id, n.id, p.visit);
@@ -419,7 +426,6 @@ class Decider {
         payload["notification_id"] = id;
         payload["user_id"] = as_text(*user);
         payload["message"] = *message;
-        const std::string recipient = as_text(*user);
         emitted(n, p.visit, "notification.created", std::move(payload), recipient);
         json::object output;
         output["notification_id"] = id;

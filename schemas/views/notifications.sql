@@ -1,6 +1,6 @@
 -- notifications: the in-app notifications workflows send (the notify action),
 -- one row each, for the user's inbox (GET /v1/me/notifications). The message
--- is in `payload` as the log holds it: sealed when the run has a data subject,
+-- is in `payload` as the log holds it: sealed under the run's data subject, else the organization's key,
 -- opened per request by the API. Not in the tenant catalogue: only the
 -- recipient reads their rows, and only while a member of the organization.
 CREATE TABLE notifications (

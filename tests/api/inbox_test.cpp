@@ -1,11 +1,13 @@
 // The in-app notification inbox over HTTP on a real server: a workflow's
-// notify action reaches the recipient's inbox (the message opened, sealed in
-// the log when the run has a data subject), marked read one by one or all at
+// notify action reaches the recipient's inbox (the message opened; sealed in
+// the log), marked read one by one or all at
 // once (writing nothing when already read), only for members of the
 // workflow's organization, and never another user's.
 #include <doctest/doctest.h>
 
 #include "api/node_fixture.h"
+#include "support/mail_files.h"
+#include "support/smtp_receiver.h"
 
 using namespace causeway;
 using namespace causeway::testing;
@@ -61,6 +63,20 @@ struct Inbox {
       REQUIRE(std::chrono::steady_clock::now() < deadline);
     }
   }
+  // The user of `email` (verified, signed in as `a`) accepts the invitation mailed to them.
+  bool join(const std::string& email, const std::string& a) {
+    std::string invitation, proof;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while ((invitation.empty() || proof.empty()) && std::chrono::steady_clock::now() < deadline) {
+      for (const auto& m : mail_files(f.dir.str(), 0)) {
+        if (m.find("To: " + email) == std::string::npos) continue;
+        if (m.find("invited to join") != std::string::npos) invitation = token_in(m);
+        if (m.find("Confirm your email address") != std::string::npos) proof = token_in(m);
+      }
+    }
+    if (f.http->post("/v1/users/verification", R"({"token":")" + proof + R"("})").status != 200) return false;
+    return f.http->post("/v1/invitations/acceptance", R"({"token":")" + invitation + R"("})", as(a)).status == 200;
+  }
   json::object inbox(const std::string& a, const std::string& query = "") {
     auto r = f.http->get("/v1/me/notifications?position=" + f.head() + query, as(a));
     CAPTURE(r.body);
@@ -72,8 +88,20 @@ struct Inbox {
 
 TEST_CASE("a workflow's notification reaches the recipient's inbox, and is marked read once") {
   Inbox b;
-  b.notify(b.owner, "A", b.owner);  // with a data subject: the payload is sealed in the log
-  b.notify(b.owner, "B");
+  b.notify(b.owner, "A", b.owner);  // sealed under the run's data subject
+  b.notify(b.owner, "B");           // no subject: sealed under the organization's key
+  // In the log, the messages are sealed; the recipient (a user id) is not.
+  auto events = b.f.node->log().read_forward(0, 1, 100'000);
+  REQUIRE(events.ok());
+  int sealed = 0, plain = 0;
+  for (const auto& e : *events) {
+    if (e.type != "run.event_emitted") continue;
+    CHECK(e.data.find(R"("recipient":")" + b.owner + "\"") != std::string::npos);
+    if (e.data.find("Your export") != std::string::npos) ++plain;
+    else if (e.data.find("$sealed") != std::string::npos) ++sealed;
+  }
+  CHECK(sealed == 2);
+  CHECK(plain == 0);
   auto box = b.inbox(b.access);
   CHECK(box.at("unread").as_int64() == 2);
   const auto& items = box.at("notifications").as_array();
@@ -93,11 +121,14 @@ TEST_CASE("a workflow's notification reaches the recipient's inbox, and is marke
   REQUIRE(box.at("notifications").as_array().size() == 1);
   CHECK(str(box.at("notifications").at(0).at("message")) == "Your export B is ready");
   REQUIRE(b.f.http->post("/v1/me/notifications/read-all", "", Inbox::as(b.access)).status == 200);
+  CHECK(b.f.head() != head);
   box = b.inbox(b.access);
   CHECK(box.at("unread").as_int64() == 0);
   for (const auto& n : box.at("notifications").as_array()) CHECK(n.at("read").as_bool());
+  const std::string after = b.f.head();
   CHECK(b.f.http->post("/v1/me/notifications/read-all", "", Inbox::as(b.access)).status == 200);
-  CHECK(b.f.head() != head);
+  CHECK(b.f.head() == after);  // nothing new to read: nothing written
+  problem_of(b.f.http->post("/v1/me/notifications/read-all", R"({"x":1})", Inbox::as(b.access)), 422);
   problem_of(b.f.http->post("/v1/me/notifications/nope/read", "", Inbox::as(b.access)), 404);
 }
 
@@ -108,6 +139,30 @@ TEST_CASE("an inbox shows only the user's own notifications, of organizations th
   b.notify(b.owner, "mine");
   b.notify(outsider, "not a member");  // a workflow cannot reach a non-member's inbox
   CHECK(b.inbox(outsider_access).at("notifications").as_array().empty());
+  // Not lost, only not shown: once the outsider joins, it is there (the view joins the memberships).
+  {
+    auto inv = b.f.http->post("/v1/organizations/" + b.org + "/invitations",
+                              R"({"email":"outsider@example.com","role":"member"})", b.in_org());
+    REQUIRE(inv.status == 201);
+    auto joined = b.join("outsider@example.com", outsider_access);
+    REQUIRE(joined);
+    auto box = b.inbox(outsider_access);
+    REQUIRE(box.at("notifications").as_array().size() == 1);
+    CHECK(str(box.at("notifications").at(0).at("message")) == "Your export not a member is ready");
+  }
+  // A notify action whose user is not a user id fails its step: no address or name goes into the clear.
+  {
+    auto run = b.f.http->post("/v1/workflows/" + b.workflow + "/runs",
+                              R"({"input":{"user":"someone@example.com","what":"x"}})", b.in_org());
+    REQUIRE(run.status == 201);
+    const std::string id = str(run.json().at("run_id"));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      auto r = b.f.http->get("/v1/runs/" + id, b.in_org());
+      if (r.status == 200 && r.json().at("status") == "failed") break;
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+    }
+  }
   auto box = b.inbox(b.access);
   REQUIRE(box.at("notifications").as_array().size() == 1);
   const std::string mine = str(box.at("notifications").at(0).at("notification_id"));

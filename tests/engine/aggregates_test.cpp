@@ -104,14 +104,14 @@ TEST_CASE("any sequence of membership commands leaves an organization with exact
           // Mostly the invited account; sometimes another, which must be refused.
           const std::string who = next(4) ? it->second.email_index.substr(4) : u;
           const bool match = it->second.email_index == "idx-" + who;
-          fold(organization::decide(s, organization::Accept{it->first, who, match}, "org-1", now));
+          fold(organization::decide(s, organization::Accept{it->first, who, match, true}, "org-1", now));
         }
         break;
       case 2: fold(organization::decide_change_role(s, u, roles[next(roles.size())], "org-1")); break;
       case 3: fold(organization::decide_remove(s, u, next(2) == 0, "org-1")); break;
       case 4: fold(organization::decide_transfer(s, u, "org-1")); break;
       case 5:
-        if (!invitations.empty()) fold(organization::decide_revoke(s, invitations[next(invitations.size())], "org-1"));
+        if (!invitations.empty()) fold(organization::decide_revoke(s, invitations[next(invitations.size())], "org-1", now));
         break;
     }
     int owners = 0;
@@ -145,4 +145,11 @@ TEST_CASE("an invitation is refused for the owner role, a pending address, or an
   CHECK(organization::seats_taken(s, organization::kInvitationTtlUs + 1) == 1);
   inv.member_with_email = "user-b";
   CHECK(organization::decide(s, inv, "org-1", 1).error().pointer == "/email");
+  // Accepting needs the address, proven: an unverified account with it is refused.
+  CHECK(organization::decide(s, organization::Accept{"i1", "user-b", true, false}, "org-1", 1).error().code ==
+        Errc::forbidden);
+  CHECK(organization::decide(s, organization::Accept{"i1", "user-b", true, true}, "org-1", 1).ok());
+  // An expired invitation is not pending: it cannot be revoked either.
+  CHECK(organization::decide_revoke(s, "i1", "org-1", organization::kInvitationTtlUs + 1).error().code ==
+        Errc::not_found);
 }
