@@ -150,11 +150,12 @@ std::unique_ptr<Projection> usage() {
 
 std::unique_ptr<Projection> funnel() {
   return std::make_unique<RuleProjection>(
-      "funnel", 2, std::vector<std::string>{"signup_funnel"},
+      "funnel", 3, std::vector<std::string>{"signup_funnel"},  // 3: referred_by
       std::vector<Rule>{
-          {"user.signed_up", "INSERT INTO signup_funnel(user_id, signed_up_at, cohort_week) VALUES (?,?,?)",
+          {"user.signed_up",
+           "INSERT INTO signup_funnel(user_id, signed_up_at, cohort_week, referred_by) VALUES (?,?,?,NULLIF(?,''))",
            [](sql::Stmt& s, const E& e, const json& d) {
-             s.bind_all(field(d, "user_id"), e.occurred_at_us, iso_week(e.occurred_at_us));
+             s.bind_all(field(d, "user_id"), e.occurred_at_us, iso_week(e.occurred_at_us), field(d, "referred_by"));
            }},
           {"organization.created",
            "UPDATE signup_funnel SET first_org_at = ? WHERE user_id = ? AND first_org_at IS NULL",

@@ -3,7 +3,8 @@
 -- -> first workflow -> first run -> paid (the first payment of an
 -- organization the user owns). first_workflow_at and first_run_at stay NULL:
 -- workflows and runs belong to organizations, not users, and their events do
--- not name the owner yet.
+-- not name the owner yet. referred_by is the user whose referral code the
+-- signup gave: referral conversions are rows with referred_by and paid_at.
 CREATE TABLE signup_funnel (
   user_id            TEXT PRIMARY KEY,
   signed_up_at       INTEGER NOT NULL,
@@ -12,5 +13,7 @@ CREATE TABLE signup_funnel (
   first_org_at       INTEGER,
   first_workflow_at  INTEGER,
   first_run_at       INTEGER,
-  paid_at            INTEGER
+  paid_at            INTEGER,
+  referred_by        TEXT                  -- the referrer's user id, or NULL
 ) WITHOUT ROWID;
+CREATE INDEX signup_funnel_by_referrer ON signup_funnel (referred_by);

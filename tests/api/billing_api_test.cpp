@@ -490,6 +490,14 @@ TEST_CASE("a conversion to paid is attributed to the owner's referrer") {
   auto events = b.f.http->get("/v1/admin/streams/subscription-" + org_id + "/events", b.admin());
   REQUIRE(events.status == 200);
   CHECK(events.body.find(R"("referred_by":")" + referrer + "\"") != std::string::npos);
+  // The referral report: the funnel's rows of the referrer's signups, with their conversion.
+  auto report = b.f.http->get("/v1/views/signup_funnel?referred_by=" + referrer + "&position=" + b.f.head(), b.admin());
+  CAPTURE(report.body);
+  REQUIRE(report.status == 200);
+  const auto rows = report.json();
+  REQUIRE(rows.at("rows").as_array().size() == 1);
+  CHECK(rows.at("rows").at(0).at("user_id") == owner.json().at("user_id"));
+  CHECK(rows.at("rows").at(0).at("paid_at").is_string());
 }
 
 TEST_CASE("the signup funnel shows when a user verified their address and when their organization first paid") {
