@@ -126,8 +126,9 @@ awaitable<Response> Api::workflow_route(Request& req, const std::string& request
   if (!is_id(id, "workflow")) co_return problem(404, "no such workflow", "", instance, request_id, ver);
   auto wf = pipeline_.aggregates().load<WorkflowAggregate>(workflow_agg::stream_of(id));
   if (!wf) co_return problem(wf.error(), instance, request_id, ver);
-  if (!wf->state.exists || wf->state.org_id != who->tenant)
-    co_return problem(404, "no such workflow", "", instance, request_id, ver);
+  if (!wf->state.exists) co_return problem(404, "no such workflow", "", instance, request_id, ver);
+  if (wf->state.org_id != who->tenant)  // another organization's: the same answer, recorded as a denial
+    co_return tenant_denied(problem(404, "no such workflow", "", instance, request_id, ver));
   const auto& st = wf->state;
 
   if (seg.size() == 3) {
@@ -332,8 +333,9 @@ awaitable<Response> Api::run_route(Request& req, const std::string& request_id, 
   auto loaded = pipeline_.aggregates().load<RunAggregate>(run::stream_of(id));
   if (!loaded) co_return problem(loaded.error(), instance, request_id, ver);
   const run::State& s = loaded->state;
-  if (s.status == run::Status::none || s.org_id != who->tenant)
-    co_return problem(404, "no such run", "", instance, request_id, ver);
+  if (s.status == run::Status::none) co_return problem(404, "no such run", "", instance, request_id, ver);
+  if (s.org_id != who->tenant)  // another organization's: the same answer, recorded as a denial
+    co_return tenant_denied(problem(404, "no such run", "", instance, request_id, ver));
   auto allow = [&](const char* a) { return method_not_allowed(a, instance, request_id, ver); };
 
   if (seg.size() == 3) {

@@ -17,6 +17,8 @@
 #include "support/mail_files.h"
 #include "support/smtp_receiver.h"
 #include "support/verify_aggregates.h"
+#include "support/route_calls.h"
+#include "support/workflows.h"
 #include "engine/verify.h"
 #include "engine/workflow/http_call.h"
 
@@ -30,13 +32,6 @@ constexpr std::int64_t kDayUs = 86'400LL * 1'000'000;
 const char* kSecret = "whsec-test-secret";
 
 std::string str(const json::value& v) { return std::string(v.as_string()); }
-
-std::string manual_workflow() {
-  return R"({"format": 1, "name": "m", "nodes": [
-      {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
-      {"id": "done", "type": "end"}],
-    "edges": [{"from": "start", "to": "done"}]})";
-}
 
 struct BillingFixture {
   NodeFixture f;
@@ -420,20 +415,7 @@ TEST_CASE("tenant matrix: another organization's key never reads or changes a su
   const std::string a_analyst = b.key(a, "analyst");
   const std::string a_member = b.key(a, "member");
   const std::string base = "/v1/organizations/" + a;
-  struct Call {
-    http::verb verb;
-    std::string path;
-    std::string body;
-  };
-  const std::vector<Call> calls = {
-      {http::verb::get, base + "/subscription", ""},
-      {http::verb::post, base + "/subscription/trial", R"({"plan":"pro"})"},
-      {http::verb::put, base + "/subscription/plan", R"({"plan":"pro"})"},
-      {http::verb::post, base + "/subscription/cancellation", "{}"},
-      {http::verb::delete_, base + "/subscription/cancellation", ""},
-      {http::verb::get, base + "/flags", ""},
-      {http::verb::get, base + "/flags/visual_builder_v2", ""},
-  };
+  const std::vector<RouteCall> calls = subscription_calls(base);
   const std::uint64_t before = b.f.position();
   for (const auto& c : calls) {
     CAPTURE(c.path);

@@ -31,6 +31,14 @@ inline std::string five_node_workflow(const std::string& url, int initial_retry_
       {"from": "billing", "to": "note"}, {"from": "note", "to": "done"}]})";
 }
 
+// The smallest workflow: a manual trigger and an end.
+inline std::string manual_workflow() {
+  return R"({"format": 1, "name": "m", "nodes": [
+      {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+      {"id": "done", "type": "end"}],
+    "edges": [{"from": "start", "to": "done"}]})";
+}
+
 // The types of a run's events, in order (GET /v1/runs/{id}/events with `token`);
 // an empty list when the read fails.
 inline std::vector<std::string> run_event_types(HttpClient& http, const std::string& token,
