@@ -20,6 +20,8 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <set>
+
 #include "api/account_support.h"
 #include "api/json_body.h"
 #include "api/routes.h"
@@ -37,26 +39,6 @@ using boost::asio::awaitable;
 namespace {
 
 bool manager(const Principal& p) { return p.admin || p.role == "owner" || p.role == "admin"; }
-
-// The request's JSON object body with `field` set to `value` from the path:
-// a body naming another value is 422 at that field. nullopt: done.
-std::optional<Error> set_field(Request& req, std::size_t max_depth, const char* field, const std::string& value) {
-  json::value body = json::object();
-  if (!req.body().empty()) {
-    auto parsed = parse_json_body(req[http::field::content_type], req.body(), max_depth);
-    if (auto* err = std::get_if<BodyError>(&parsed))
-      return Error{err->status == 413 ? Errc::too_large : Errc::invalid, err->detail, "", ""};
-    body = std::move(std::get<json::value>(parsed));
-  }
-  auto* o = body.if_object();
-  if (!o) return Error::invalid("the body must be a JSON object", "");
-  if (auto* given = o->if_contains(field); given && *given != json::value(value))
-    return Error::invalid(fmt::format("{} is given by the path", field), std::string("/") + field);
-  (*o)[field] = value;
-  req.set(http::field::content_type, "application/json");
-  req.body() = json::serialize(body);
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -108,25 +90,16 @@ awaitable<Response> Api::member_route(Request& req, const std::string& request_i
     if (!who) co_return problem(who.error(), instance, request_id, ver);
     auto about = audit::events_about(log_, who->user_id);
     if (!about) co_return problem(about.error(), instance, request_id, ver);
-    std::map<std::string, std::string> roles;
-    for (const Event& e : *about) {
-      if (!e.type.starts_with("organization.")) continue;
-      boost::system::error_code ec;
-      auto v = json::parse(e.data, ec);
-      if (ec || !v.is_object()) co_return problem(Error::corruption("event payload"), instance, request_id, ver);
-      const auto& d = v.as_object();
-      const std::string org = string_field(d, "org_id");
-      if (e.type == "organization.created") roles[org] = "owner";
-      else if (e.type == "organization.invitation_accepted" || e.type == "organization.member_role_changed")
-        roles[org] = string_field(d, "role");
-      else if (e.type == "organization.member_removed") roles.erase(org);
-      else if (e.type == "organization.ownership_transferred")
-        roles[org] = string_field(d, "to_user_id") == who->user_id ? "owner" : "admin";
-    }
+    // The organizations whose events name the user; the role is the organization's own state's.
+    std::set<std::string> orgs;
+    for (const Event& e : *about)
+      if (e.type.starts_with("organization.")) orgs.insert(e.tenant);
     json::array list;
-    for (const auto& [org, role] : roles) {
+    for (const auto& org : orgs) {
       auto loaded = pipeline_.aggregates().load<OrganizationAggregate>(org);
       if (!loaded) co_return problem(loaded.error(), instance, request_id, ver);
+      const std::string role = organization::role_of(loaded->state, who->user_id);
+      if (role.empty()) continue;  // removed, or left
       list.push_back(json::object{{"org_id", org}, {"slug", loaded->state.slug}, {"name", loaded->state.name},
                                   {"role", role}});
     }
@@ -186,8 +159,8 @@ awaitable<Response> Api::member_route(Request& req, const std::string& request_i
     if (method != http::verb::delete_) co_return not_allowed("DELETE");
     if (!manager(*who)) co_return forbidden("revoke invitations");
     if (!is_lower_hex(seg[4]) || seg[4].size() != 32) co_return problem(404, "no such pending invitation", "", instance, request_id, ver);
-    if (auto bad = set_field(req, cfg_.max_json_depth, "invitation_id", seg[4]))
-      co_return problem(*bad, instance, request_id, ver);
+    if (auto bad = set_body_field(req, request_id, "invitation_id", seg[4], "invitation_id is given by the path", true))
+      co_return std::move(*bad);
     co_return co_await command(req, request_id, "organization.revoke_invitation", org, &*who);
   }
   if (seg[3] == "members" && (seg.size() == 5 || (seg.size() == 6 && seg[5] == "role"))) {
@@ -196,8 +169,8 @@ awaitable<Response> Api::member_route(Request& req, const std::string& request_i
     if (seg.size() == 6) {
       if (method != http::verb::put) co_return not_allowed("PUT");
       if (!manager(*who)) co_return forbidden("change roles");
-      if (auto bad = set_field(req, cfg_.max_json_depth, "user_id", user))
-        co_return problem(*bad, instance, request_id, ver);
+      if (auto bad = set_body_field(req, request_id, "user_id", user, "user_id is given by the path", true))
+        co_return std::move(*bad);
       co_return co_await command(req, request_id, "organization.change_role", org, &*who);
     }
     if (method != http::verb::delete_) co_return not_allowed("DELETE");

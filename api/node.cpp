@@ -216,8 +216,7 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
     if (!loaded) return std::move(loaded).error();
     // The cache may not have caught up with the invitation itself yet: nothing can have ended it then.
     if (loaded->version < invited_at_version) return true;
-    auto it = loaded->state.invitations.find(invitation);
-    return it != loaded->state.invitations.end() && it->second.expires_at_us > now_us;
+    return organization::is_pending(loaded->state, invitation, now_us);
   };
   mo.report = [](const char* what, const std::string& event_id, const std::string& error) {
     log_fields(spdlog::level::warn, what, {{"event_id", event_id}, {"error", error}});

@@ -168,6 +168,25 @@ awaitable<Response> Api::handle(Request req) {
   co_return res;
 }
 
+std::optional<Response> Api::set_body_field(Request& req, const std::string& request_id, const char* field,
+                                            const std::string& value, const std::string& why, bool body_optional) {
+  json::value body = json::object();
+  if (!body_optional || !req.body().empty()) {
+    // parse_json_body answers 422 for anything but an object.
+    auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
+    if (auto* err = std::get_if<BodyError>(&parsed))
+      return problem(err->status, err->detail, "", std::string(req.target()), request_id, req.version());
+    body = std::move(std::get<json::value>(parsed));
+  }
+  auto& o = body.as_object();
+  if (auto* given = o.if_contains(field); given && *given != json::value(value))
+    return problem(Error::invalid(why, std::string("/") + field), std::string(req.target()), request_id, req.version());
+  o[field] = value;
+  req.set(http::field::content_type, "application/json");
+  req.body() = json::serialize(body);
+  return std::nullopt;
+}
+
 Response Api::tenant_denied(Response res) {
   res.set(kDeniedHeader, "1");
   return res;
@@ -263,16 +282,9 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
         if (!who)
           co_return problem(401, "the admin token or a session access token is required", "", instance, request_id,
                             ver);
-        auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
-        if (auto* err = std::get_if<BodyError>(&parsed))
-          co_return problem(err->status, err->detail, "", instance, request_id, ver);
-        auto* o = std::get<json::value>(parsed).if_object();
-        if (!o) co_return problem(Error::invalid("the body must be a JSON object", ""), instance, request_id, ver);
-        if (auto* given = o->if_contains("owner_user_id"); given && *given != json::value(who->user_id))
-          co_return problem(Error::invalid("a signed-in user creates organizations that they own", "/owner_user_id"),
-                            instance, request_id, ver);
-        (*o)["owner_user_id"] = who->user_id;
-        req.body() = json::serialize(*o);
+        if (auto bad = set_body_field(req, request_id, "owner_user_id", who->user_id,
+                                      "a signed-in user creates organizations that they own", false))
+          co_return std::move(*bad);
       }
       co_return co_await command(req, request_id, "organization.create", "");
     }

@@ -73,7 +73,6 @@ using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
 struct Credentials;  // account_support.h
 
-// Who is calling: the operator, or one organization's API key with a role.
 // Who calls a tenant route: the operator, an organization's API key, or a
 // signed-in user acting in an organization they are a member of.
 struct Principal {
@@ -161,6 +160,12 @@ class Api {
   // denial (a 403 is recorded without a mark); the mark never leaves the server.
   static Response tenant_denied(Response res);
   static constexpr const char* kDeniedHeader = "Causeway-Internal-Denied";
+  // Sets `field` of the request's JSON object body to `value`, which the path
+  // or the credentials give, not the caller: a body naming another value is
+  // 422 at the field, with `why`. An empty body counts as {} when
+  // `body_optional`. nullopt: done; else the problem to answer.
+  std::optional<Response> set_body_field(Request& req, const std::string& request_id, const char* field,
+                                         const std::string& value, const std::string& why, bool body_optional);
   // Records access.denied for an authenticated caller (engine/audit/export.h).
   boost::asio::awaitable<void> record_denied(const Request& req, const std::string& route_name, int status);
   // The caller, or Errc::unauthorized (no, malformed, unknown or revoked
@@ -280,12 +285,12 @@ class Api {
   // Invitations (each sends a mail), per organization and per inviter.
   static constexpr std::size_t kInvitationsPerHour = 50;
   std::unique_ptr<RateLimiter> invite_limit_;
-  CidrList admin_allow_;
+  CidrList admin_allow_;  // parsed from cfg.admin_allow (Node::open refuses a bad list)
   // Access denials recorded as events (access.denied), per actor and minute;
   // the rest are counted (GET /v1/admin/metrics).
   static constexpr std::size_t kDenialsRecordedPerMinute = 30;
   std::unique_ptr<RateLimiter> denied_limit_;
-  std::atomic<std::uint64_t> denied_unrecorded_{0};  // parsed from cfg.admin_allow (Node::open refuses a bad list)
+  std::atomic<std::uint64_t> denied_unrecorded_{0};
 };
 
 }  // namespace causeway::api

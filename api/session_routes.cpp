@@ -242,8 +242,7 @@ awaitable<Response> Api::impersonate(Request& req, const std::string& request_id
                       instance, request_id, ver);
   auto parsed = parse_json_body(req[http::field::content_type], req.body(), cfg_.max_json_depth);
   if (auto* err = std::get_if<BodyError>(&parsed)) co_return problem(err->status, err->detail, "", instance, request_id, ver);
-  auto* body = std::get<json::value>(parsed).if_object();
-  if (!body) co_return problem(Error::invalid("the body must be a JSON object", ""), instance, request_id, ver);
+  auto* body = &std::get<json::value>(parsed).as_object();  // parse_json_body admits objects only
   const auto* user = body->if_contains("user_id");
   if (!user || !user->is_string() || !is_id(user->as_string(), "user"))
     co_return problem(Error::invalid("user_id must be a user id (user-<32 hex>)", "/user_id"), instance, request_id,

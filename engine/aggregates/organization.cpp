@@ -42,6 +42,11 @@ std::int64_t seats_taken(const State& s, std::int64_t now_us) {
   return n;
 }
 
+bool is_pending(const State& s, const std::string& invitation_id, std::int64_t now_us) {
+  auto it = s.invitations.find(invitation_id);
+  return it != s.invitations.end() && it->second.expires_at_us > now_us;
+}
+
 std::string role_of(const State& s, const std::string& user_id) {
   const Member* m = member(s, user_id);
   return m ? m->role : std::string();

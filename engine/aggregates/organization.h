@@ -81,6 +81,8 @@ inline constexpr std::int64_t kInvitationTtlUs = 7LL * 86'400 * 1'000'000;
 
 // Seats taken at `now_us`: the members and the pending, unexpired invitations.
 std::int64_t seats_taken(const State& s, std::int64_t now_us);
+// Whether invitation `id` is pending at `now_us`: neither ended nor expired.
+bool is_pending(const State& s, const std::string& invitation_id, std::int64_t now_us);
 // The member's role, or "" when `user_id` is not a member.
 std::string role_of(const State& s, const std::string& user_id);
 

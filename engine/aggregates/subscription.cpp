@@ -102,7 +102,7 @@ Result<Decision> decide_tick(const State& s, const std::string& org_id, const st
 Result<Decision> decide_payment(const State& s, const std::string& org_id, const Payment& p,
                                 const std::string& current_plan, const std::string& default_plan, bool plan_known,
                                 std::int64_t grace_days, std::int64_t period_days, const std::string& referred_by,
-                                std::int64_t now_us) {
+                                std::int64_t now_us, const std::string& owner_user_id) {
   Decision d;
   d.reservations.push_back(Reservation{"billing_event:" + p.provider_event_id, stream_of(org_id), "/id"});
   if (!p.succeeded) {
@@ -131,6 +131,7 @@ Result<Decision> decide_payment(const State& s, const std::string& org_id, const
   if (!s.converted) {
     json::object conv{{"plan", plan}, {"from_trial", s.status == "trialing"}};
     if (!referred_by.empty()) conv["referred_by"] = referred_by;
+    if (!owner_user_id.empty()) conv["owner_user_id"] = owner_user_id;
     d.events.push_back(event("subscription.converted", org_id, std::move(conv)));
   }
   if (s.status == "past_due" || s.status == "suspended")

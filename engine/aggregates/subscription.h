@@ -17,7 +17,7 @@
 //   subscription.canceled          {org_id, plan, reason}         -> the default plan
 //   subscription.payment_succeeded {org_id, provider_event_id, plan, amount_cents, currency, period_end_us}
 //   subscription.payment_failed    {org_id, provider_event_id, amount_cents, currency, grace_ends_at_us}
-//   subscription.converted         {org_id, plan, from_trial, referred_by?}   the first payment
+//   subscription.converted         {org_id, plan, from_trial, owner_user_id?, referred_by?}   the first payment
 //   subscription.suspended         {org_id, plan}
 //   subscription.restored          {org_id, plan}
 //   subscription.flag_overridden   {org_id, flag, value}          value: "on", "off", a variant, or null (cleared)
@@ -93,11 +93,12 @@ struct Payment {
   std::int64_t period_end_us = 0;  // succeeded: end of the paid period
 };
 // `plan_known`: whether payment.plan names a configured plan; `grace_days`,
-// `period_days` from the plans; `referred_by`: the owner's referrer, if any.
+// `period_days` from the plans; `referred_by`: the owner's referrer, if any;
+// `owner_user_id`: the organization's owner, whom a conversion credits.
 Result<Decision> decide_payment(const State& s, const std::string& org_id, const Payment& p,
                                 const std::string& current_plan, const std::string& default_plan, bool plan_known,
                                 std::int64_t grace_days, std::int64_t period_days, const std::string& referred_by,
-                                std::int64_t now_us);
+                                std::int64_t now_us, const std::string& owner_user_id = {});
 // `value`: "on", "off", a variant name (checked by the caller), or nullopt to clear.
 Result<Decision> decide_override_flag(const State& s, const std::string& org_id, const std::string& flag,
                                       const std::optional<std::string>& value);

@@ -150,15 +150,10 @@ void register_subscription_commands(CommandPipeline& p, const billing::Plans& pl
                              const billing::PlanSpec& current, const json::object&,
                              std::int64_t at) -> Result<Decision> {
                            if (duplicate) return Decision{};
-                           auto d = subscription::decide_payment(s, org_id, pay, current.name,
-                                                                 plans.default_plan().name,
-                                                                 pay.plan.empty() || plans.find(pay.plan) != nullptr,
-                                                                 plans.grace_days(), plans.period_days(), referred_by, at);
-                           if (d)
-                             for (auto& e : d->events)
-                               if (e.type == "subscription.converted" && !owner_user_id.empty())
-                                 e.data["owner_user_id"] = owner_user_id;
-                           return d;
+                           return subscription::decide_payment(
+                               s, org_id, pay, current.name, plans.default_plan().name,
+                               pay.plan.empty() || plans.find(pay.plan) != nullptr, plans.grace_days(),
+                               plans.period_days(), referred_by, at, owner_user_id);
                          });
     if (plan) {
       plan->reply["provider_event_id"] = id;

@@ -7,7 +7,6 @@
 
 #include "api/node_fixture.h"
 #include "support/mail_files.h"
-#include "support/smtp_receiver.h"
 
 using namespace causeway;
 using namespace causeway::testing;
@@ -43,11 +42,7 @@ struct Inbox {
   }
   Headers in_org() const { return {{"Authorization", "Bearer " + access}, {"Causeway-Organization", org}}; }
   static Headers as(const std::string& a) { return {{"Authorization", "Bearer " + a}}; }
-  std::string login(const std::string& email) {
-    auto r = f.http->post("/v1/sessions", R"({"email":")" + email + R"(","password":"a long password"})");
-    REQUIRE(r.status == 201);
-    return str(r.json().at("access_token"));
-  }
+  std::string login(const std::string& email) { return f.login(email); }
   // Starts a run notifying `user` and waits until it has completed.
   void notify(const std::string& user, const std::string& what, const std::string& subject = "") {
     const std::string extra = subject.empty() ? "" : R"(,"subject":")" + subject + R"(")";
@@ -65,15 +60,8 @@ struct Inbox {
   }
   // The user of `email` (verified, signed in as `a`) accepts the invitation mailed to them.
   bool join(const std::string& email, const std::string& a) {
-    std::string invitation, proof;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while ((invitation.empty() || proof.empty()) && std::chrono::steady_clock::now() < deadline) {
-      for (const auto& m : mail_files(f.dir.str(), 0)) {
-        if (m.find("To: " + email) == std::string::npos) continue;
-        if (m.find("invited to join") != std::string::npos) invitation = token_in(m);
-        if (m.find("Confirm your email address") != std::string::npos) proof = token_in(m);
-      }
-    }
+    const std::string invitation = token_of_mail(f.dir.str(), email, "invited to join");
+    const std::string proof = token_of_mail(f.dir.str(), email, "Confirm your email address");
     if (f.http->post("/v1/users/verification", R"({"token":")" + proof + R"("})").status != 200) return false;
     return f.http->post("/v1/invitations/acceptance", R"({"token":")" + invitation + R"("})", as(a)).status == 200;
   }

@@ -13,12 +13,10 @@
 #include <boost/json/parse.hpp>
 #include <cctype>
 #include <future>
-#include <thread>
 #include <set>
 
 #include "api/node_fixture.h"
 #include "support/mail_files.h"
-#include "support/smtp_receiver.h"
 #include "support/verify_aggregates.h"
 
 using namespace causeway;
@@ -41,11 +39,7 @@ struct Team {
     if (!org.empty()) h["Causeway-Organization"] = org;
     return h;
   }
-  std::string login(const std::string& email) {
-    auto r = f.http->post("/v1/sessions", R"({"email":")" + email + R"(","password":"a long password"})");
-    REQUIRE(r.status == 201);
-    return str(r.json().at("access_token"));
-  }
+  std::string login(const std::string& email) { return f.login(email); }
   // A user who signed up with `email` and the organization they own.
   struct Owned {
     std::string user, org;
@@ -63,15 +57,8 @@ struct Team {
     return f.http->post("/v1/organizations/" + org + "/invitations",
                         R"({"email":")" + email + R"(","role":")" + role + R"("})", h);
   }
-  // The link's token of the first mail to `email` whose text has `what`; waits for it.
   std::string token_of(const std::string& email, const std::string& what) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      for (const auto& m : mail_files(f.dir.str(), 0))
-        if (m.find("To: " + email) != std::string::npos && m.find(what) != std::string::npos) return token_in(m);
-      if (std::chrono::steady_clock::now() > deadline) return {};
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    return token_of_mail(f.dir.str(), email, what);
   }
   std::string token_for(const std::string& email) { return token_of(email, "invited to join"); }
   // Signs up `email` and verifies the address with the welcome mail's link; the user id.

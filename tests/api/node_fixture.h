@@ -57,6 +57,12 @@ struct NodeFixture {
     REQUIRE(r.status == 201);
     return std::string(r.json().at("user_id").as_string());
   }
+  // A session's access token for `email` (signed up with signup()'s password).
+  std::string login(const std::string& email) {
+    auto r = http->post("/v1/sessions", R"({"email":")" + email + R"(","password":"a long password"})");
+    REQUIRE(r.status == 201);
+    return std::string(r.json().at("access_token").as_string());
+  }
   // As the operator (the admin token) unless `h` brings its own Authorization.
   HttpResult create_org(const std::string& owner, const std::string& slug, std::map<std::string, std::string> h = {}) {
     if (!h.contains("Authorization")) h["Authorization"] = "Bearer " + node->admin_token();

@@ -42,9 +42,7 @@ Tenant tenant(NodeFixture& f, const std::string& name) {
     REQUIRE(k.status == 201);
     *out = str(k.json().at("token"));
   }
-  auto login = f.http->post("/v1/sessions", R"({"email":")" + email + R"(","password":"a long password"})");
-  REQUIRE(login.status == 201);
-  t.access = str(login.json().at("access_token"));
+  t.access = f.login(email);
   return t;
 }
 

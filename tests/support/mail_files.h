@@ -32,4 +32,25 @@ inline std::vector<std::string> mail_files(const std::string& data_dir, std::siz
   }
 }
 
+// The first "token=..." of a mail's text (the link's token), or "".
+inline std::string token_in(const std::string& message) {
+  const auto at = message.find("token=");
+  if (at == std::string::npos) return {};
+  auto end = message.find_first_of("\r\n \t", at);
+  return message.substr(at + 6, end == std::string::npos ? std::string::npos : end - at - 6);
+}
+
+// The link's token of the first delivered mail to `to` whose text has
+// `what`, polled until it is there or the deadline passed ("" then).
+inline std::string token_of_mail(const std::string& data_dir, const std::string& to, const std::string& what,
+                                 std::chrono::seconds timeout = std::chrono::seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    for (const auto& m : mail_files(data_dir, 0))
+      if (m.find("To: " + to) != std::string::npos && m.find(what) != std::string::npos) return token_in(m);
+    if (std::chrono::steady_clock::now() > deadline) return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 }  // namespace causeway::testing

@@ -18,6 +18,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+
+#include "support/mail_files.h"  // token_in
 #include <thread>
 #include <vector>
 
@@ -113,13 +115,5 @@ class SmtpReceiver {
   unsigned short port_ = 0;
   pid_t pid_ = -1;
 };
-
-// The first "token=..." of a mail's text (the link's token), or "".
-inline std::string token_in(const std::string& message) {
-  const auto at = message.find("token=");
-  if (at == std::string::npos) return {};
-  auto end = message.find_first_of("\r\n \t", at);
-  return message.substr(at + 6, end == std::string::npos ? std::string::npos : end - at - 6);
-}
 
 }  // namespace causeway::testing
