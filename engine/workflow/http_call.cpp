@@ -1,6 +1,7 @@
 #include "engine/workflow/http_call.h"
 
 #include <sodium.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -29,6 +30,8 @@
 #include <charconv>
 #include <memory>
 #include <optional>
+
+#include "engine/workflow/http_pool.h"
 
 namespace causeway::workflow {
 namespace {
@@ -139,6 +142,17 @@ std::optional<HttpFailure> check_request(const HttpRequest& r) {
   return std::nullopt;
 }
 
+// Whether sending `r` twice is safe: an idempotent method (RFC 9110, 9.2.2),
+// or a request the receiver can deduplicate by its Idempotency-Key.
+bool may_repeat(const HttpRequest& r) {
+  for (std::string_view m : {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+    if (r.method == m) return true;
+  return std::any_of(r.headers.begin(), r.headers.end(),
+                     [](const auto& h) { return iequals(h.first, "idempotency-key") && !h.second.empty(); });
+}
+
+// Plain http keeps the connection open for the next request (idle ones wait
+// in IdleConnections); TLS connections are used once.
 Request build_request(HttpRequest& r, const Target& t) {
   Request req;
   req.version(11);
@@ -153,7 +167,7 @@ Request build_request(HttpRequest& r, const Target& t) {
     req.insert(name, value);
   }
   if (!has_user_agent) req.set(http::field::user_agent, kUserAgent);
-  req.set(http::field::connection, "close");
+  if (t.tls) req.set(http::field::connection, "close");
   if (!r.body.empty() || verb == http::verb::post || verb == http::verb::put || verb == http::verb::patch)
     req.content_length(r.body.size());
   req.body() = std::move(r.body);
@@ -210,15 +224,33 @@ asio::awaitable<std::variant<std::vector<tcp::endpoint>, HttpFailure>> resolve(c
   co_return endpoints;
 }
 
+// What one request over one connection gave.
+struct Exchanged {
+  Outcome outcome;
+  // Failed without a byte of response back (not by timeout): on a reused
+  // connection, the sign that the peer closed it as the request went out.
+  bool nothing_back = false;
+  // A complete response that allows the connection to carry another request,
+  // with nothing unread after it.
+  bool reusable = false;
+};
+
+Exchanged failed_with(HttpFailure f, bool nothing_back) { return {std::move(f), nothing_back, false}; }
+
 // Writes the request and reads the response over a connected (and, for TLS,
 // handshaken) stream. Interim 1xx responses are skipped.
 template <class Stream>
-asio::awaitable<Outcome> exchange(Stream& stream, Request& req, Clock::time_point deadline, const Target& t) {
+asio::awaitable<Exchanged> exchange(Stream& stream, Request& req, Clock::time_point deadline, const Target& t) {
   auto& tcp_layer = beast::get_lowest_layer(stream);
   tcp_layer.expires_at(deadline);
   auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
-  if (wec) co_return classify(wec, deadline, "send to", t);
+  if (wec) {
+    auto f = classify(wec, deadline, "send to", t);
+    const bool silent = f.error_class != "timeout";
+    co_return failed_with(std::move(f), silent);
+  }
   beast::flat_buffer buffer;
+  bool got_any = false;
   for (;;) {
     http::response_parser<http::string_body> parser;
     parser.header_limit(kMaxResponseHeader);
@@ -231,19 +263,29 @@ asio::awaitable<Outcome> exchange(Stream& stream, Request& req, Clock::time_poin
     if (rec == ssl::error::stream_truncated && parser.got_some() && parser.need_eof() && !parser.is_done())
       parser.put_eof(rec);
     if (rec == http::error::body_limit)
-      co_return fail("too_large",
-                     "the response from " + t.where() + " exceeds " + std::to_string(kMaxResponseBody) + " bytes");
+      co_return failed_with(fail("too_large", "the response from " + t.where() + " exceeds " +
+                                                  std::to_string(kMaxResponseBody) + " bytes"),
+                            false);
     if (rec == http::error::header_limit)
-      co_return fail("too_large", "the response headers from " + t.where() + " are too large");
-    if (rec) co_return classify(rec, deadline, "read from", t);
+      co_return failed_with(fail("too_large", "the response headers from " + t.where() + " are too large"), false);
+    if (rec) {
+      auto f = classify(rec, deadline, "read from", t);
+      const bool silent = !got_any && !parser.got_some() && buffer.size() == 0 && f.error_class != "timeout";
+      co_return failed_with(std::move(f), silent);
+    }
+    got_any = true;
+    const bool keep_alive = parser.keep_alive() && !parser.need_eof();
     auto res = parser.release();
     const int status = res.result_int();
     if (status >= 100 && status < 200 && status != 101) continue;
-    HttpResponse out;
-    out.status = status;
+    Exchanged out;
+    out.reusable = keep_alive && status != 101 && buffer.size() == 0;
+    HttpResponse response;
+    response.status = status;
     for (const auto& field : res)
-      out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    out.body = std::move(res.body());
+      response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    response.body = std::move(res.body());
+    out.outcome = std::move(response);
     co_return out;
   }
 }
@@ -277,17 +319,47 @@ ssl::context* tls_context(std::string& why) {
   return holder.ctx.get();
 }
 
+std::string pool_key(const Target& t) { return "http://" + t.where(); }
+
+// Over an idle connection to the same host and port when there is one, else
+// a new one. A reused connection that fails with nothing back (the peer closed
+// it as the request went out) is replaced by a new one once, if `repeatable`.
 asio::awaitable<Outcome> plain_exchange(const std::vector<tcp::endpoint>& endpoints, Request& req,
-                                        Clock::time_point deadline, const Target& t) {
+                                        Clock::time_point deadline, const Target& t, bool repeatable) {
   const auto ex = co_await asio::this_coro::executor;
-  beast::tcp_stream stream(ex);
-  stream.expires_at(deadline);
-  auto [ec, peer] = co_await stream.async_connect(endpoints, use_tuple);
-  if (ec) co_return classify(ec, deadline, "connect to", t);
-  Outcome out = co_await exchange(stream, req, deadline, t);
-  error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  co_return out;
+  auto& pool = IdleConnections::process();
+  const std::string key = pool_key(t);
+  for (bool may_reuse = true;; may_reuse = false) {
+    beast::tcp_stream stream(ex);
+    bool v6 = false, reused = false;
+    if (may_reuse) {
+      if (auto idle = pool.take(key, Clock::now())) {
+        error_code aec;
+        stream.socket().assign(idle->v6 ? tcp::v6() : tcp::v4(), idle->fd, aec);
+        if (aec) ::close(idle->fd);
+        else reused = true, v6 = idle->v6;
+      }
+    }
+    if (!reused) {
+      stream.expires_at(deadline);
+      auto [ec, peer] = co_await stream.async_connect(endpoints, use_tuple);
+      if (ec) co_return classify(ec, deadline, "connect to", t);
+      v6 = peer.protocol() == tcp::v6();
+    }
+    Exchanged done = co_await exchange(stream, req, deadline, t);
+    if (reused && done.nothing_back && repeatable && Clock::now() < deadline) continue;
+    error_code ignored;
+    if (done.reusable) {
+      stream.expires_never();
+      const int fd = stream.socket().release(ignored);
+      if (!ignored) {
+        pool.give(key, IdleConnections::Connection{fd, v6}, Clock::now());
+        co_return std::move(done.outcome);
+      }
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_return std::move(done.outcome);
+  }
 }
 
 asio::awaitable<Outcome> tls_exchange(const std::vector<tcp::endpoint>& endpoints, Request& req,
@@ -311,12 +383,12 @@ asio::awaitable<Outcome> tls_exchange(const std::vector<tcp::endpoint>& endpoint
   tcp_layer.expires_at(deadline);
   auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, use_tuple);
   if (hec) co_return classify(hec, deadline, "TLS handshake with", t);
-  Outcome out = co_await exchange(stream, req, deadline, t);
+  Exchanged out = co_await exchange(stream, req, deadline, t);
   // No close_notify: the request said Connection: close and the response is
   // read, so nothing is left to protect from truncation. Just close.
   error_code ignored;
   tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  co_return out;
+  co_return std::move(out.outcome);
 }
 
 // Runs on a strand (see http_call).
@@ -325,9 +397,10 @@ asio::awaitable<Outcome> send(HttpRequest request, Target t) {
   auto resolved = co_await resolve(t, deadline);
   if (auto* failure = std::get_if<HttpFailure>(&resolved)) co_return std::move(*failure);
   const auto& endpoints = std::get<std::vector<tcp::endpoint>>(resolved);
+  const bool repeatable = may_repeat(request);
   Request req = build_request(request, t);
   if (t.tls) co_return co_await tls_exchange(endpoints, req, deadline, t);
-  co_return co_await plain_exchange(endpoints, req, deadline, t);
+  co_return co_await plain_exchange(endpoints, req, deadline, t, repeatable);
 }
 
 std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac_of(std::string_view secret, std::string_view t,

@@ -1,4 +1,4 @@
-// The HTTP action's wire: one request over a fresh connection, and the
+// The HTTP action's wire: one request and its response, and the
 // Causeway-Signature header that lets a receiver check a request came from us
 // (docs/workflows.md, "Actions").
 //
@@ -54,11 +54,17 @@ struct HttpFailure {
 
 inline constexpr std::size_t kMaxResponseBody = 1024 * 1024;
 
-// Sends `request` over a new connection (HTTP/1.1, Connection: close) and
-// reads one response. https:// goes through OpenSSL with the system trust
-// store, certificate and host name verification, and SNI. Sets Host,
-// User-Agent ("causeway-workflows/1") and, when there is a body or the method
-// is POST, PUT or PATCH, Content-Length.
+// Sends `request` (HTTP/1.1) and reads one response. https:// goes through
+// OpenSSL with the system trust store, certificate and host name
+// verification, and SNI, over a new connection each time (Connection: close).
+// http:// reuses an idle keep-alive connection to the same host and port when
+// there is one (http_pool.h) and leaves the connection idle again after a
+// complete response that allows it. If a reused connection fails before any
+// byte of response arrives (the peer closed it as the request went out), the
+// request is sent once more over a new connection, but only when repeating
+// it is safe: an idempotent method, or a non-empty Idempotency-Key header.
+// Sets Host, User-Agent ("causeway-workflows/1") and, when there is a body or
+// the method is POST, PUT or PATCH, Content-Length.
 //
 // Resolve, connect, TLS handshake, write and read together take at most
 // request.timeout (plus scheduling slack). If the deadline passes while the

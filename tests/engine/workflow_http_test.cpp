@@ -198,6 +198,67 @@ TEST_CASE("the webhook receiver serves concurrent http_calls and keep-alive requ
   CHECK(hook.received().size() == 6);
 }
 
+namespace {
+HttpRequest keyed(std::string url, std::string key) {
+  HttpRequest r = post(std::move(url));
+  r.headers = {{"Idempotency-Key", std::move(key)}};
+  return r;
+}
+}  // namespace
+
+TEST_CASE("plain http_calls to one receiver, one after another, share one keep-alive connection") {
+  WebhookReceiver hook;
+  for (int i = 0; i < 3; ++i) CHECK(response(call(post(hook.url()))).status == 200);
+  CHECK(hook.connections() == 1);
+  REQUIRE(hook.received().size() == 3);
+  for (const auto& r : hook.received()) CHECK(r.headers.count("connection") == 0);
+}
+
+TEST_CASE("a connection the receiver closed after answering is not reused: the next call is sent once, anew") {
+  WebhookReceiver hook;
+  hook.close_after_next(1);
+  CHECK(response(call(keyed(hook.url(), "a"))).status == 200);
+  CHECK(response(call(keyed(hook.url(), "b"))).status == 200);
+  CHECK(hook.received().size() == 2);
+  CHECK(hook.connections() == 2);
+}
+
+TEST_CASE("a request with an Idempotency-Key dropped unanswered on a reused connection is sent again, once, anew") {
+  WebhookReceiver hook;
+  CHECK(response(call(keyed(hook.url(), "first"))).status == 200);
+  hook.drop_next(1);
+  CHECK(response(call(keyed(hook.url(), "second"))).status == 200);
+  const auto got = hook.received();
+  REQUIRE(got.size() == 3);
+  CHECK(got[1].headers.at("idempotency-key") == "second");
+  CHECK(got[2].headers.at("idempotency-key") == "second");
+  CHECK(got[1].body == got[2].body);
+  CHECK(hook.connections() == 2);
+}
+
+TEST_CASE("a POST without an Idempotency-Key dropped on a reused connection is a connection failure, sent once") {
+  WebhookReceiver hook;
+  CHECK(response(call(post(hook.url()))).status == 200);
+  hook.drop_next(1);
+  CHECK(failure(call(post(hook.url()))).error_class == "connection");
+  CHECK(hook.received().size() == 2);
+  // The failed connection is not pooled: the next call connects anew.
+  CHECK(response(call(post(hook.url()))).status == 200);
+  CHECK(hook.connections() == 2);
+}
+
+TEST_CASE("a timed-out exchange is not retried and its connection is not reused") {
+  WebhookReceiver hook;
+  CHECK(response(call(keyed(hook.url(), "a"))).status == 200);
+  hook.hang_next(1);
+  HttpRequest slow = keyed(hook.url(), "b");
+  slow.timeout = 200ms;
+  CHECK(failure(call(std::move(slow))).error_class == "timeout");
+  CHECK(hook.received().size() == 2);
+  CHECK(response(call(keyed(hook.url(), "c"))).status == 200);
+  CHECK(hook.connections() == 2);
+}
+
 TEST_CASE("a webhook signature is t=<seconds>,v1=<64 lowercase hex> and verifies against its body") {
   const std::string sig = webhook_signature("whsec_1", 1700000000, R"({"a":1})");
   REQUIRE(sig.rfind("t=1700000000,v1=", 0) == 0);

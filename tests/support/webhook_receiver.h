@@ -5,7 +5,12 @@
 // pushed with push_reply() are used in order, one per request; when none is
 // left it answers 200 {"ok":true}. hang_next(n) makes the next n requests get
 // no answer at all (for timeout tests); a hung connection is held until the
-// client closes it or the receiver is destroyed.
+// client closes it or the receiver is destroyed. For the client's keep-alive
+// handling: drop_next(n) closes the connection of each of the next n
+// requests without an answer (as a server does when its idle timeout strikes
+// as a request arrives), close_after_next(n) answers the next n requests as
+// keep-alive and then closes the connection anyway, and connections() counts
+// the connections accepted.
 //
 // Lifecycle and threading: the constructor listens and starts one I/O thread
 // (all connections are coroutines on it: keep-alive and any number of
@@ -92,6 +97,24 @@ class WebhookReceiver {
     hang_ += n;
   }
 
+  // The next n requests are recorded, then their connections closed unanswered.
+  void drop_next(int n) {
+    std::lock_guard lk(mu_);
+    drop_ += n;
+  }
+
+  // The next n requests are answered (keep-alive, as asked), then their
+  // connections closed.
+  void close_after_next(int n) {
+    std::lock_guard lk(mu_);
+    close_after_ += n;
+  }
+
+  std::size_t connections() const {
+    std::lock_guard lk(mu_);
+    return connections_;
+  }
+
   std::vector<Received> received() const {
     std::lock_guard lk(mu_);
     return received_;
@@ -107,7 +130,9 @@ class WebhookReceiver {
   struct Reply {
     int status;
     std::string body;
+    bool then_close = false;
   };
+  enum class Fate { answer, hang, drop };
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
   static constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
 
@@ -117,8 +142,8 @@ class WebhookReceiver {
     return out;
   }
 
-  // Records the request and decides its fate: a reply, or none (hang).
-  std::optional<Reply> record(const Request& req) {
+  // Records the request and decides its fate: a reply, or none (hang, drop).
+  std::pair<Fate, Reply> record(const Request& req) {
     Received r;
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
@@ -127,21 +152,29 @@ class WebhookReceiver {
       auto [it, fresh] = r.headers.emplace(lower(field.name_string()), std::string(field.value()));
       if (!fresh) it->second += ", " + std::string(field.value());
     }
-    std::optional<Reply> reply;
+    std::pair<Fate, Reply> fate{Fate::answer, Reply{200, R"({"ok":true})"}};
     {
       std::lock_guard lk(mu_);
       received_.push_back(std::move(r));
       if (hang_ > 0) {
         --hang_;
-      } else if (!replies_.empty()) {
-        reply = std::move(replies_.front());
-        replies_.pop_front();
+        fate.first = Fate::hang;
+      } else if (drop_ > 0) {
+        --drop_;
+        fate.first = Fate::drop;
       } else {
-        reply = Reply{200, R"({"ok":true})"};
+        if (!replies_.empty()) {
+          fate.second = std::move(replies_.front());
+          replies_.pop_front();
+        }
+        if (close_after_ > 0) {
+          --close_after_;
+          fate.second.then_close = true;
+        }
       }
     }
     cv_.notify_all();
-    return reply;
+    return fate;
   }
 
   boost::asio::awaitable<void> accept_loop() {
@@ -150,6 +183,10 @@ class WebhookReceiver {
       if (ec) {
         if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) co_return;
         continue;
+      }
+      {
+        std::lock_guard lk(mu_);
+        ++connections_;
       }
       boost::asio::co_spawn(ioc_, session(std::move(socket)), boost::asio::detached);
     }
@@ -165,8 +202,9 @@ class WebhookReceiver {
       auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
       if (ec) break;
       Request req = parser.release();
-      const auto reply = record(req);
-      if (!reply) {
+      const auto [fate, reply] = record(req);
+      if (fate == Fate::drop) break;
+      if (fate == Fate::hang) {
         // Hang: answer nothing and hold the connection until the client gives up.
         char sink[1024];
         for (;;) {
@@ -177,13 +215,13 @@ class WebhookReceiver {
       }
       http::response<http::string_body> res;
       res.version(req.version());
-      res.result(static_cast<unsigned>(reply->status));
+      res.result(static_cast<unsigned>(reply.status));
       res.set(http::field::content_type, "application/json");
-      res.body() = reply->body;
+      res.body() = reply.body;
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
       auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
-      if (wec || !res.keep_alive()) break;
+      if (wec || !res.keep_alive() || reply.then_close) break;
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
@@ -193,7 +231,8 @@ class WebhookReceiver {
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::deque<Reply> replies_;
-  int hang_ = 0;
+  int hang_ = 0, drop_ = 0, close_after_ = 0;
+  std::size_t connections_ = 0;
   std::vector<Received> received_;
   std::uint16_t port_ = 0;
 

@@ -1,0 +1,78 @@
+// Idle keep-alive connections of http_call (plain http), so that a workflow's
+// next request to the same receiver skips the TCP handshake and teardown.
+//
+// Contract:
+//   - give() takes a connected socket's file descriptor that has just carried
+//     a complete response allowing reuse, with nothing left unread. The pool
+//     owns it from then on and closes it when it is dropped.
+//   - take() hands back the newest idle connection for the same key (scheme,
+//     host and port) that the peer has neither closed nor written to since: a
+//     non-blocking peek checks that before it is handed out. Connections that
+//     fail the check are closed and skipped.
+//   - Idle connections are closed after Limits::idle_max, beyond
+//     Limits::per_key for one key and beyond Limits::total in all (oldest
+//     first).
+//   - Connections are bare file descriptors registered with no io_context, so
+//     one given on one executor can be taken on another.
+//
+// A connection the peer closes at the very moment a request goes out still
+// fails that request; http_call retries such a request once on a new
+// connection when repeating it is safe (see http_call.h).
+//
+// Thread safety: every member may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace causeway::workflow {
+
+class IdleConnections {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Connection {
+    int fd = -1;
+    bool v6 = false;  // the socket's address family, to adopt it again
+  };
+
+  struct Limits {
+    // Below the keep-alive timeouts of common servers (nginx 75 s, Apache
+    // 5 s is the exception the peek and the retry cover).
+    std::chrono::milliseconds idle_max{15000};
+    std::size_t per_key = 128;
+    std::size_t total = 512;
+  };
+
+  explicit IdleConnections(Limits limits) : limits_(limits) {}
+  ~IdleConnections();  // closes every idle connection
+  IdleConnections(const IdleConnections&) = delete;
+  IdleConnections& operator=(const IdleConnections&) = delete;
+
+  // The one pool http_call uses.
+  static IdleConnections& process();  // default Limits
+
+  std::optional<Connection> take(const std::string& key, Clock::time_point now);
+  void give(const std::string& key, Connection c, Clock::time_point now);
+  std::size_t size() const;
+
+ private:
+  struct Idle {
+    Connection c;
+    Clock::time_point since;
+  };
+  // Closes what has been idle too long; at most once a second. Holds mu_.
+  void sweep_locked(Clock::time_point now);
+
+  const Limits limits_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::deque<Idle>> idle_;  // newest at the back
+  std::size_t count_ = 0;
+  Clock::time_point last_sweep_{};
+};
+
+}  // namespace causeway::workflow
