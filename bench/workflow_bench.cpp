@@ -12,6 +12,7 @@
 //                         stored bytes, in batches of the log's average group
 //                         size during the measured window.
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -48,6 +49,14 @@ std::string field(const std::string& body, const char* key) {
   return std::string(v.as_object().at(key).as_string());
 }
 
+// CPU time (user + system) of the whole process so far.
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
 // Closed loop of runs: each ended run starts the next, until the window ends.
 class RunDriver {
  public:
@@ -58,6 +67,7 @@ class RunDriver {
     std::uint64_t runs = 0, errors = 0, launched = 0;
     double per_second = 0, p50_ms = 0, p99_ms = 0;
     std::int64_t window_start_us = 0, window_end_us = 0;
+    double cpu_seconds = 0;  // the whole process's, receiver included, in the window
   };
 
   Result run() {
@@ -70,7 +80,10 @@ class RunDriver {
       ioc_.run();
     });
     for (int i = 0; i < inflight_; ++i) launch();
+    std::this_thread::sleep_until(start_);
+    const double cpu0 = process_cpu_seconds();
     std::this_thread::sleep_until(end_);
+    const double cpu1 = process_cpu_seconds();
     stop_ = true;
     {
       std::unique_lock lock(mu_);
@@ -85,6 +98,7 @@ class RunDriver {
     r.per_second = static_cast<double>(counted_) / s_.seconds;
     r.p50_ms = lat_.percentile(50) / 1000.0;
     r.p99_ms = lat_.percentile(99) / 1000.0;
+    r.cpu_seconds = cpu1 - cpu0;
     return r;
   }
 
@@ -266,6 +280,8 @@ void run_workflow_bench(const Settings& s) {
           {"p50_ms", runs.p50_ms},
           {"p99_ms", runs.p99_ms},
           {"errors", runs.errors},
+          {"cpu_ms_per_run", runs.runs ? std::round(runs.cpu_seconds * 1e6 / static_cast<double>(runs.runs)) / 1000 : 0},
+          {"cpu_cores", std::round(runs.cpu_seconds / s.seconds * 100) / 100},
           {"target", 5000},
           {"inflight", inflight},
           {"seconds", s.seconds},

@@ -40,6 +40,14 @@ class Projection {
   virtual Status attach(sql::Db& db) = 0;
   // `data` is the upcast payload with personal fields still sealed.
   virtual Status apply(const Event& e, const boost::json::object& data) = 0;
+  // A projection may gather a batch's changes in memory in apply() and write
+  // them here, at the end of the batch, inside the same transaction. The rows
+  // must come out as if each event had been written in apply(). A failure
+  // here undoes the whole batch.
+  virtual Status flush() { return ok_status(); }
+  // Forgets what apply() gathered since the last flush (the runtime undid the
+  // batch, or is about to start one).
+  virtual void discard() {}
 
   // The schema text (schemas/views/<name>.sql) and its hash, which is stored
   // with the version so an edited schema also triggers a rebuild.

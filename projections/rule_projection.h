@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <unordered_map>
 
 #include "projections/projection.h"
 
@@ -20,8 +21,7 @@ struct Rule {
 
 class RuleProjection : public Projection {
  public:
-  RuleProjection(std::string name, int version, std::vector<std::string> tables, std::vector<Rule> rules)
-      : name_(std::move(name)), version_(version), tables_(std::move(tables)), rules_(std::move(rules)) {}
+  RuleProjection(std::string name, int version, std::vector<std::string> tables, std::vector<Rule> rules);
 
   std::string name() const override { return name_; }
   int version() const override { return version_; }
@@ -36,6 +36,14 @@ class RuleProjection : public Projection {
   std::vector<std::string> tables_;
   std::vector<Rule> rules_;
   std::vector<sql::Stmt> stmts_;  // one per rule, prepared by attach()
+  // The rules that match each named type, in declaration order ("*" rules
+  // included), and those that match any other type (the "*" rules).
+  struct TypeHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<std::size_t>, TypeHash, std::equal_to<>> by_type_;
+  std::vector<std::size_t> any_type_;
 };
 
 }  // namespace causeway

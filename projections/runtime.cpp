@@ -180,6 +180,7 @@ Status apply_batch(ViewSet& vs, std::uint32_t partition, const std::vector<Event
     auto& t = next[i];
     if (t.state != Track::State::running || t.checkpoint[partition] >= last) continue;
     auto& proj = *vs.projections[i];
+    proj.discard();  // anything left from a batch that failed before its flush
     if (auto st = vs.db->exec("SAVEPOINT apply"); !st) return st;
     // Applies events [0, end) past the checkpoint; returns the index that failed, or end.
     auto apply_range = [&](std::size_t end, Status& why) {
@@ -193,14 +194,18 @@ Status apply_batch(ViewSet& vs, std::uint32_t partition, const std::vector<Event
     };
     Status why = ok_status();
     std::size_t bad = apply_range(events.size(), why);
+    if (bad == events.size())
+      if (auto st = proj.flush(); !st) return st;
     std::uint64_t reached = last;
     if (bad < events.size()) {
       // Undo the whole part, then redo the events before the poison one, so the
       // projection stops exactly there and its checkpoint says so.
       const Event& e = events[bad];
+      proj.discard();
       if (auto rb = vs.db->exec("ROLLBACK TO apply"); !rb) return rb;
       Status again = ok_status();
       if (apply_range(bad, again) != bad) return again;
+      if (auto st = proj.flush(); !st) return st;
       t.state = Track::State::failed;
       t.error_position = e.position;
       t.error = fmt::format("projection {} stopped at position {} (event {}, type {} v{}): {}", proj.name(),
@@ -377,7 +382,11 @@ void ProjectionRuntime::run() {
       pending = pending_ != nullptr;
     }
     if (pending) switch_to_pending();
-    if (!step_once()) {
+    const auto began = std::chrono::steady_clock::now();
+    const std::size_t applied = step_once();
+    if (applied >= opts_.gather_from && opts_.gather.count() > 0) {
+      std::this_thread::sleep_until(began + opts_.gather);
+    } else if (applied == 0) {
       std::uint64_t next = live_->next_position(0);
       if (next == 0) {
         std::this_thread::sleep_for(opts_.poll);  // nothing running: only a rebuild can change that
@@ -388,9 +397,9 @@ void ProjectionRuntime::run() {
   }
 }
 
-// One batch per partition; false when there was nothing to apply.
-bool ProjectionRuntime::step_once() {
-  bool progressed = false;
+// One batch per partition; returns the largest.
+std::size_t ProjectionRuntime::step_once() {
+  std::size_t largest = 0;
   for (std::uint32_t p = 0; p < log_.partitions(); ++p) {
     std::uint64_t from = live_->next_position(p);
     if (from == 0) continue;
@@ -402,7 +411,7 @@ bool ProjectionRuntime::step_once() {
       continue;
     }
     if (events->empty()) continue;
-    progressed = true;
+    largest = std::max(largest, events->size());
     const std::int64_t now = (opts_.clock ? *opts_.clock : system_clock_).now_us();
     Observer observer;
     {
@@ -412,8 +421,8 @@ bool ProjectionRuntime::step_once() {
     }
     if (observer) observer(p, *events, now);
   }
-  if (progressed) wake_waiters();
-  return progressed;
+  if (largest > 0) wake_waiters();
+  return largest;
 }
 
 void ProjectionRuntime::switch_to_pending() {

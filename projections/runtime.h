@@ -60,6 +60,11 @@ class ProjectionRuntime {
     std::string data_dir;
     std::size_t batch = 1024;
     std::chrono::milliseconds poll{200};
+    // Under load (a batch of at least `gather_from` events), the worker lets
+    // events gather for `gather` after a batch began before it reads the next:
+    // fewer, larger transactions, for at most `gather` more lag. 0: never.
+    std::chrono::milliseconds gather{5};
+    std::size_t gather_from = 16;
     const Clock* clock = nullptr;  // for lag; system clock when null
   };
   // Observes each committed batch (partition, its events, commit time in µs),
@@ -109,7 +114,8 @@ class ProjectionRuntime {
  private:
   ProjectionRuntime(EventLog& log, const Upcaster& upcaster, Options opts);
   void run();
-  bool step_once();
+  // The largest batch applied (0: nothing to apply).
+  std::size_t step_once();
   void switch_to_pending();
   void rebuild_main(std::set<std::string> names);
   void wake_waiters();

@@ -210,12 +210,14 @@ void Outbox::deliver(const Message& m) {
 }
 
 Status Outbox::handle(const std::vector<Event>& batch) {
+  bool mailed = false;
   for (const auto& e : batch) {
     {
       std::lock_guard lk(mu_);
       if (stopping_) return Error::unavailable("the outbox is stopping");
     }
     if (!asks_for_mail(e.type)) continue;
+    mailed = true;
     auto m = render(e);
     if (!m) {
       given_up_++;
@@ -224,7 +226,11 @@ Status Outbox::handle(const std::vector<Event>& batch) {
     }
     if (*m) deliver(**m);
   }
-  if (!batch.empty()) save_checkpoint(batch.back().position + 1);
+  const auto now = std::chrono::steady_clock::now();
+  if (!batch.empty() && (mailed || now - saved_at_ >= std::chrono::seconds(1))) {
+    save_checkpoint(batch.back().position + 1);
+    saved_at_ = now;
+  }
   return ok_status();
 }
 

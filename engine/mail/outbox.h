@@ -21,8 +21,10 @@
 // on a permanent failure, the mail is given up, logged (ids only) and counted.
 // A token that has expired, or a user who was erased, gets no mail.
 //
-// Delivery is at least once: the checkpoint moves after a batch is handled,
-// so a crash can send a mail again — with the same Message-ID
+// Delivery is at least once: the checkpoint moves after a batch that asked
+// for mail is handled (batches without mail move it at most once a second:
+// after a crash they are read again, which sends nothing), so a crash can
+// send a mail again — with the same Message-ID
 // (<event id@causeway>), for the receiver to deduplicate. Deliveries are not
 // events: the audit trail has the requests; counters and logs have the rest.
 //
@@ -90,6 +92,7 @@ class Outbox {
   Result<std::optional<Message>> render_workflow_email(const Event& e);
   void deliver(const Message& m);
   void save_checkpoint(std::uint64_t next);
+  std::chrono::steady_clock::time_point saved_at_{};  // the subscription thread's only
 
   EventLog& log_;
   KeyVault& vault_;

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "projections/rule_projection.h"
+#include "projections/views/usage_view.h"
 #include "projections/views/workflow_views.h"
 #include "events/json_fields.h"
 
@@ -119,35 +120,6 @@ std::unique_ptr<Projection> audit() {
                          }}});
 }
 
-// Two meters per event; each first records the distinct value and then adds
-// changes() — 1 when that value is new this month, else 0 — to unique_count.
-std::unique_ptr<Projection> usage() {
-  const char* unique_sql = "INSERT OR IGNORE INTO usage_uniques(tenant, metric, month, value) VALUES (?,?,?,?)";
-  const char* meter_sql =
-      "INSERT INTO usage_meters(tenant, metric, month, count, sum, unique_count) VALUES (?,?,?,1,?,changes()) "
-      "ON CONFLICT(tenant, metric, month) DO UPDATE SET count = count + 1, sum = sum + excluded.sum, "
-      "unique_count = unique_count + excluded.unique_count";
-  auto bytes = [](const E& e) { return static_cast<std::int64_t>(e.data.size()); };
-  return std::make_unique<RuleProjection>(
-      "usage", 1, std::vector<std::string>{"usage_meters", "usage_uniques"},
-      std::vector<Rule>{
-          {"*", unique_sql,
-           [](sql::Stmt& s, const E& e, const json&) {
-             s.bind_all(e.tenant, "events", month_of(e.occurred_at_us), e.actor.id);
-           }},
-          {"*", meter_sql,
-           [bytes](sql::Stmt& s, const E& e, const json&) {
-             s.bind_all(e.tenant, "events", month_of(e.occurred_at_us), bytes(e));
-           }},
-          {"*", unique_sql,
-           [](sql::Stmt& s, const E& e, const json&) {
-             s.bind_all(e.tenant, e.type, month_of(e.occurred_at_us), e.stream);
-           }},
-          {"*", meter_sql, [bytes](sql::Stmt& s, const E& e, const json&) {
-             s.bind_all(e.tenant, e.type, month_of(e.occurred_at_us), bytes(e));
-           }}});
-}
-
 std::unique_ptr<Projection> funnel() {
   return std::make_unique<RuleProjection>(
       "funnel", 3, std::vector<std::string>{"signup_funnel"},  // 3: referred_by
@@ -252,7 +224,7 @@ ProjectionSet make_projections() {
   out.push_back(memberships());
   out.push_back(api_keys());
   out.push_back(audit());
-  out.push_back(usage());
+  out.push_back(usage_projection());
   out.push_back(funnel());
   out.push_back(dsr());
   out.push_back(retention());

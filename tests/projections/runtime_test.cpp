@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <condition_variable>
+#include <map>
+#include <set>
 #include <fmt/format.h>
 
 #include "events/rocks/rocks_log.h"
@@ -22,6 +24,7 @@ struct Harness {
   std::unique_ptr<RocksEventLog> log;
   Upcaster upcaster;
   std::unique_ptr<ProjectionRuntime> rt;
+  std::size_t batch = 1024;
 
   Harness() { open_log(); }
   void open_log() {
@@ -35,6 +38,7 @@ struct Harness {
     ProjectionRuntime::Options o;
     o.data_dir = dir.str();
     o.poll = std::chrono::milliseconds(50);
+    o.batch = batch;
     auto r = ProjectionRuntime::open(*log, upcaster, o);
     REQUIRE(r.ok());
     rt = std::move(r).value();
@@ -106,6 +110,50 @@ TEST_CASE("each event takes effect exactly once, across a restart of the runtime
   CHECK(views_scalar(h.dir.str(), "SELECT count(*) FROM organizations") == 60);
   CHECK(views_scalar(h.dir.str(), "SELECT sum(count) FROM usage_meters WHERE metric = 'events'") == 60);
   CHECK(views_scalar(h.dir.str(), "SELECT min(position) FROM _checkpoints") == 60);
+}
+
+TEST_CASE("usage meters gathered per batch equal the event-by-event counts, distinct values across batches included") {
+  Harness h;
+  h.batch = 7;  // batches that split tenants, actors and streams at odd places
+  struct Expected {
+    std::int64_t count = 0, sum = 0;
+    std::set<std::string> values;
+  };
+  std::map<std::pair<std::string, std::string>, Expected> expected;  // (tenant, metric)
+  std::uint64_t last = 0;
+  auto append_range = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      const std::string tenant = fmt::format("org-{}", i % 3);
+      NewEvent e = event_for(fmt::format("s-{}", i % 5), i % 2 ? "test.a" : "test.b",
+                             fmt::format(R"({{"n":{},"pad":"{}"}})", i, std::string(static_cast<std::size_t>(i % 4), 'x')));
+      e.id = fmt::format("usage-{}", i);
+      e.tenant = tenant;
+      e.actor = {fmt::format("user:{}", i % 4), {}};
+      for (const std::string& metric : {std::string("events"), e.type}) {
+        auto& x = expected[{tenant, metric}];
+        x.count += 1;
+        x.sum += static_cast<std::int64_t>(e.data.size());
+        x.values.insert(metric == "events" ? e.actor.id : e.stream);
+      }
+      last = h.append(std::move(e));
+    }
+  };
+  append_range(0, 50);
+  h.start();
+  h.wait_applied(last);
+  h.stop();
+  append_range(50, 71);
+  h.start();
+  h.wait_applied(last);
+  h.stop();
+  CHECK(views_scalar(h.dir.str(), "SELECT count(*) FROM usage_meters") == static_cast<std::int64_t>(expected.size()));
+  for (const auto& [key, x] : expected) {
+    const auto where = fmt::format("FROM usage_meters WHERE tenant = '{}' AND metric = '{}'", key.first, key.second);
+    CAPTURE(where);
+    CHECK(views_scalar(h.dir.str(), "SELECT count " + where) == x.count);
+    CHECK(views_scalar(h.dir.str(), "SELECT sum " + where) == x.sum);
+    CHECK(views_scalar(h.dir.str(), "SELECT unique_count " + where) == static_cast<std::int64_t>(x.values.size()));
+  }
 }
 
 TEST_CASE("a poison event stops only its projection, names position, event and type, and is never skipped") {
