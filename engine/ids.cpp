@@ -1,14 +1,35 @@
 #include "engine/ids.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 
 #include <sodium.h>
 
 namespace causeway {
 
+namespace {
+
+// The system CSPRNG's output, drawn 4 KiB at a time into a per-thread buffer:
+// one getrandom call per 400 ids rather than one per id (ids are minted for
+// every event). Bytes are wiped as they are handed out, never handed out twice.
+void id_random_bytes(unsigned char* out, std::size_t n) {
+  thread_local std::array<unsigned char, 4000> pool;
+  thread_local std::size_t used = pool.size();
+  if (used + n > pool.size()) {
+    randombytes_buf(pool.data(), pool.size());
+    used = 0;
+  }
+  std::memcpy(out, pool.data() + used, n);
+  sodium_memzero(pool.data() + used, n);
+  used += n;
+}
+
+}  // namespace
+
 std::string new_id(std::int64_t now_us) {
   unsigned char b[16];
-  randombytes_buf(b, sizeof b);
+  id_random_bytes(b + 6, 10);  // bytes 0-5 are the time
   auto ms = static_cast<std::uint64_t>(now_us / 1000);
   for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x70);  // version 7
