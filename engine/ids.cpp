@@ -10,7 +10,7 @@ namespace causeway {
 
 namespace {
 
-// The system CSPRNG's output, drawn 4 KiB at a time into a per-thread buffer:
+// The system CSPRNG's output, drawn 4,000 bytes at a time into a per-thread buffer:
 // one getrandom call per 400 ids rather than one per id (ids are minted for
 // every event). Bytes are wiped as they are handed out, never handed out twice.
 void id_random_bytes(unsigned char* out, std::size_t n) {

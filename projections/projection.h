@@ -43,7 +43,10 @@ class Projection {
   // A projection may gather a batch's changes in memory in apply() and write
   // them here, at the end of the batch, inside the same transaction. The rows
   // must come out as if each event had been written in apply(). A failure
-  // here undoes the whole batch.
+  // here is taken for a failure of the database, not of an event: the whole
+  // batch is undone, for every projection, and tried again. So flush() must
+  // not fail on an event's content; refuse bad content in apply(), which
+  // stops only this projection at that event.
   virtual Status flush() { return ok_status(); }
   // Forgets what apply() gathered since the last flush (the runtime undid the
   // batch, or is about to start one).

@@ -60,9 +60,10 @@ class ProjectionRuntime {
     std::string data_dir;
     std::size_t batch = 1024;
     std::chrono::milliseconds poll{200};
-    // Under load (a batch of at least `gather_from` events), the worker lets
-    // events gather for `gather` after a batch began before it reads the next:
-    // fewer, larger transactions, for at most `gather` more lag. 0: never.
+    // Under load (a batch of at least `gather_from` events, but not a full
+    // one: then more are waiting already), the worker lets events gather for
+    // `gather` after a batch began before it reads the next: fewer, larger
+    // transactions, for at most `gather` more lag. 0: never.
     std::chrono::milliseconds gather{5};
     std::size_t gather_from = 16;
     const Clock* clock = nullptr;  // for lag; system clock when null

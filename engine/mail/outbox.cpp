@@ -189,22 +189,22 @@ Result<std::optional<Message>> Outbox::render(const Event& e) {
   return std::optional<Message>(std::move(m));
 }
 
-void Outbox::deliver(const Message& m) {
+bool Outbox::deliver(const Message& m) {
   auto wait = o_.first_retry;
   for (int attempt = 1;; ++attempt) {
     auto st = transport_->send(m, clock_.now_us());
     if (st) {
       sent_++;
-      return;
+      return true;
     }
     const bool permanent = st.error().code == Errc::invalid;
     if (permanent || attempt >= o_.max_attempts) {
       given_up_++;
       if (o_.report) o_.report("mail given up", m.id, fmt::format("{} (after {} attempts)", st.error().message, attempt));
-      return;
+      return true;
     }
     std::unique_lock lk(mu_);
-    if (cv_.wait_for(lk, wait, [&] { return stopping_; })) return;  // stopping: the checkpoint has not moved past it
+    if (cv_.wait_for(lk, wait, [&] { return stopping_; })) return false;
     wait = std::min(wait * 2, o_.max_retry);
   }
 }
@@ -224,7 +224,9 @@ Status Outbox::handle(const std::vector<Event>& batch) {
       if (o_.report) o_.report("mail not rendered", e.id, m.error().message);
       continue;
     }
-    if (*m) deliver(**m);
+    // Stopping in the middle of retries: the checkpoint must not move past
+    // this mail, so the next start sends it.
+    if (*m && !deliver(**m)) return Error::unavailable("the outbox is stopping");
   }
   const auto now = std::chrono::steady_clock::now();
   if (!batch.empty() && (mailed || now - saved_at_ >= std::chrono::seconds(1))) {

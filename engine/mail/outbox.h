@@ -90,7 +90,9 @@ class Outbox {
   Status handle(const std::vector<Event>& batch);
   Result<std::optional<Message>> render_invitation(const Event& e);
   Result<std::optional<Message>> render_workflow_email(const Event& e);
-  void deliver(const Message& m);
+  // Sends `m`, retrying; true once it is sent or given up, false when the
+  // outbox stops first.
+  bool deliver(const Message& m);
   void save_checkpoint(std::uint64_t next);
   std::chrono::steady_clock::time_point saved_at_{};  // the subscription thread's only
 

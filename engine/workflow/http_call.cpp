@@ -323,7 +323,8 @@ std::string pool_key(const Target& t) { return "http://" + t.where(); }
 
 // Over an idle connection to the same host and port when there is one, else
 // a new one. A reused connection that fails with nothing back (the peer closed
-// it as the request went out) is replaced by a new one once, if `repeatable`.
+// it as the request went out), or answers 408, is replaced by a new one once,
+// if `repeatable`.
 asio::awaitable<Outcome> plain_exchange(const std::vector<tcp::endpoint>& endpoints, Request& req,
                                         Clock::time_point deadline, const Target& t, bool repeatable) {
   const auto ex = co_await asio::this_coro::executor;
@@ -347,7 +348,11 @@ asio::awaitable<Outcome> plain_exchange(const std::vector<tcp::endpoint>& endpoi
       v6 = peer.protocol() == tcp::v6();
     }
     Exchanged done = co_await exchange(stream, req, deadline, t);
-    if (reused && done.nothing_back && repeatable && Clock::now() < deadline) continue;
+    // A 408 on a reused connection is most likely the one a server sends
+    // unasked as it closes an idle connection, not an answer to this request.
+    const auto* response = std::get_if<HttpResponse>(&done.outcome);
+    const bool idle_timeout = response && response->status == 408;
+    if (reused && (done.nothing_back || idle_timeout) && repeatable && Clock::now() < deadline) continue;
     error_code ignored;
     if (done.reusable) {
       stream.expires_never();

@@ -60,9 +60,11 @@ inline constexpr std::size_t kMaxResponseBody = 1024 * 1024;
 // http:// reuses an idle keep-alive connection to the same host and port when
 // there is one (http_pool.h) and leaves the connection idle again after a
 // complete response that allows it. If a reused connection fails before any
-// byte of response arrives (the peer closed it as the request went out), the
-// request is sent once more over a new connection, but only when repeating
-// it is safe: an idempotent method, or a non-empty Idempotency-Key header.
+// byte of response arrives (the peer closed it as the request went out), or
+// answers 408 (what some servers send unasked as they close an idle
+// connection), the request is sent once more over a new connection, but only
+// when repeating it is safe: an idempotent method, or a non-empty
+// Idempotency-Key header. A 408 on a new connection is returned as it is.
 // Sets Host, User-Agent ("causeway-workflows/1") and, when there is a body or
 // the method is POST, PUT or PATCH, Content-Length.
 //

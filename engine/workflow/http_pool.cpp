@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <iterator>
-#include <vector>
 
 namespace causeway::workflow {
 namespace {
@@ -31,52 +30,51 @@ IdleConnections& IdleConnections::process() {
 }
 
 std::optional<IdleConnections::Connection> IdleConnections::take(const std::string& key, Clock::time_point now) {
-  std::vector<int> dropped;
+  std::lock_guard lock(mu_);
+  sweep_locked(now);
+  auto it = idle_.find(key);
+  if (it == idle_.end()) return std::nullopt;
   std::optional<Connection> found;
-  {
-    std::lock_guard lock(mu_);
-    sweep_locked(now);
-    auto it = idle_.find(key);
-    while (it != idle_.end() && !it->second.empty() && !found) {
-      Idle i = it->second.back();
-      it->second.pop_back();
-      --count_;
-      if (now - i.since < limits_.idle_max && still_open(i.c.fd)) found = i.c;
-      else dropped.push_back(i.c.fd);
-    }
-    if (it != idle_.end() && it->second.empty()) idle_.erase(it);
+  while (!it->second.empty() && !found) {
+    const Idle i = it->second.back();
+    it->second.pop_back();
+    --count_;
+    if (now - i.since < limits_.idle_max && still_open(i.c.fd)) found = i.c;
+    else ::close(i.c.fd);
   }
-  for (int fd : dropped) ::close(fd);
+  if (it->second.empty()) idle_.erase(it);
   return found;
 }
 
-void IdleConnections::give(const std::string& key, Connection c, Clock::time_point now) {
-  std::vector<int> dropped;
-  {
-    std::lock_guard lock(mu_);
-    sweep_locked(now);
-    auto& list = idle_[key];
-    list.push_back(Idle{c, now});
-    ++count_;
-    if (list.size() > limits_.per_key) {
-      dropped.push_back(list.front().c.fd);
-      list.pop_front();
-      --count_;
-    }
-    // Over the total: drop the oldest connection of whichever key holds it.
-    while (count_ > limits_.total) {
-      auto oldest = idle_.end();
-      for (auto k = idle_.begin(); k != idle_.end(); ++k)
-        if (!k->second.empty() && (oldest == idle_.end() || k->second.front().since < oldest->second.front().since))
-          oldest = k;
-      if (oldest == idle_.end()) break;
-      dropped.push_back(oldest->second.front().c.fd);
-      oldest->second.pop_front();
-      --count_;
-      if (oldest->second.empty()) idle_.erase(oldest);
-    }
+void IdleConnections::give(const std::string& key, Connection c, Clock::time_point now) noexcept {
+  std::lock_guard lock(mu_);
+  sweep_locked(now);
+  std::deque<Idle>* list = nullptr;
+  try {
+    list = &idle_[key];
+    list->push_back(Idle{c, now});
+  } catch (...) {
+    ::close(c.fd);
+    return;
   }
-  for (int fd : dropped) ::close(fd);
+  ++count_;
+  if (list->size() > limits_.per_key) {
+    ::close(list->front().c.fd);
+    list->pop_front();
+    --count_;
+  }
+  // Over the total: close the oldest connection of whichever key holds it.
+  while (count_ > limits_.total) {
+    auto oldest = idle_.end();
+    for (auto k = idle_.begin(); k != idle_.end(); ++k)
+      if (!k->second.empty() && (oldest == idle_.end() || k->second.front().since < oldest->second.front().since))
+        oldest = k;
+    if (oldest == idle_.end()) break;
+    ::close(oldest->second.front().c.fd);
+    oldest->second.pop_front();
+    --count_;
+    if (oldest->second.empty()) idle_.erase(oldest);
+  }
 }
 
 std::size_t IdleConnections::size() const {

@@ -9,9 +9,11 @@
 //     host and port) that the peer has neither closed nor written to since: a
 //     non-blocking peek checks that before it is handed out. Connections that
 //     fail the check are closed and skipped.
-//   - Idle connections are closed after Limits::idle_max, beyond
-//     Limits::per_key for one key and beyond Limits::total in all (oldest
-//     first).
+//   - An idle connection is not handed out after Limits::idle_max; it is
+//     closed at the next take() or give() (a sweep at most once a second),
+//     so a peer's close may sit in CLOSE_WAIT until then. Beyond
+//     Limits::per_key for one key or Limits::total in all, the oldest idle
+//     connections are closed at once.
 //   - Connections are bare file descriptors registered with no io_context, so
 //     one given on one executor can be taken on another.
 //
@@ -41,8 +43,9 @@ class IdleConnections {
   };
 
   struct Limits {
-    // Below the keep-alive timeouts of common servers (nginx 75 s, Apache
-    // 5 s is the exception the peek and the retry cover).
+    // Below nginx's keep-alive timeout (75 s). Servers with shorter ones
+    // (Apache and Node.js: 5 s) close first: the peek sees that, and a close
+    // that crosses a request is retried when repeating it is safe.
     std::chrono::milliseconds idle_max{15000};
     std::size_t per_key = 128;
     std::size_t total = 512;
@@ -57,7 +60,8 @@ class IdleConnections {
   static IdleConnections& process();  // default Limits
 
   std::optional<Connection> take(const std::string& key, Clock::time_point now);
-  void give(const std::string& key, Connection c, Clock::time_point now);
+  // Never throws: if the connection cannot be kept (out of memory), it is closed.
+  void give(const std::string& key, Connection c, Clock::time_point now) noexcept;
   std::size_t size() const;
 
  private:

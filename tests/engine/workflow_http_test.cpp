@@ -217,9 +217,25 @@ TEST_CASE("plain http_calls to one receiver, one after another, share one keep-a
 TEST_CASE("a connection the receiver closed after answering is not reused: the next call is sent once, anew") {
   WebhookReceiver hook;
   hook.close_after_next(1);
-  CHECK(response(call(keyed(hook.url(), "a"))).status == 200);
-  CHECK(response(call(keyed(hook.url(), "b"))).status == 200);
+  CHECK(response(call(post(hook.url()))).status == 200);
+  REQUIRE(hook.wait_closed(1, 5s));
+  // No Idempotency-Key: only the peek before reuse can save this POST.
+  CHECK(response(call(post(hook.url()))).status == 200);
   CHECK(hook.received().size() == 2);
+  CHECK(hook.connections() == 2);
+}
+
+TEST_CASE("a 408 on a reused connection is sent again, once, anew when repeatable; on a new connection it is the answer") {
+  WebhookReceiver hook;
+  hook.push_reply(408, "{}");
+  CHECK(response(call(keyed(hook.url(), "a"))).status == 408);
+  CHECK(response(call(keyed(hook.url(), "b"))).status == 200);
+  hook.push_reply(408, "{}");
+  CHECK(response(call(keyed(hook.url(), "c"))).status == 200);
+  const auto got = hook.received();
+  REQUIRE(got.size() == 4);
+  CHECK(got[2].headers.at("idempotency-key") == "c");
+  CHECK(got[3].headers.at("idempotency-key") == "c");
   CHECK(hook.connections() == 2);
 }
 

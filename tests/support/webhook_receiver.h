@@ -9,8 +9,9 @@
 // handling: drop_next(n) closes the connection of each of the next n
 // requests without an answer (as a server does when its idle timeout strikes
 // as a request arrives), close_after_next(n) answers the next n requests as
-// keep-alive and then closes the connection anyway, and connections() counts
-// the connections accepted.
+// keep-alive and then closes the connection anyway, connections() counts
+// the connections accepted and wait_closed() waits for the receiver to have
+// closed its end of n of them.
 //
 // Lifecycle and threading: the constructor listens and starts one I/O thread
 // (all connections are coroutines on it: keep-alive and any number of
@@ -113,6 +114,13 @@ class WebhookReceiver {
   std::size_t connections() const {
     std::lock_guard lk(mu_);
     return connections_;
+  }
+
+  // Whether the receiver has shut down its end of at least n connections,
+  // waiting up to `timeout` for that.
+  bool wait_closed(std::size_t n, std::chrono::milliseconds timeout) const {
+    std::unique_lock lk(mu_);
+    return cv_.wait_for(lk, timeout, [&] { return closed_ >= n; });
   }
 
   std::vector<Received> received() const {
@@ -225,6 +233,11 @@ class WebhookReceiver {
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+    {
+      std::lock_guard lk(mu_);
+      ++closed_;
+    }
+    cv_.notify_all();
   }
 
   // Declared before ioc_: coroutine frames destroyed with ioc_ may still refer to them.
@@ -232,7 +245,7 @@ class WebhookReceiver {
   mutable std::condition_variable cv_;
   std::deque<Reply> replies_;
   int hang_ = 0, drop_ = 0, close_after_ = 0;
-  std::size_t connections_ = 0;
+  std::size_t connections_ = 0, closed_ = 0;
   std::vector<Received> received_;
   std::uint16_t port_ = 0;
 
