@@ -6,7 +6,13 @@
 // bad input.
 #include <doctest/doctest.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -192,17 +198,24 @@ TEST_CASE("with SMTP configured, the verification mail reaches a real SMTP recei
   CHECK_FALSE(std::filesystem::exists(f.dir.str() + "/mail"));
 }
 
+namespace {
+// A node on `data_dir` that outlives a NodeFixture's folder: for restarts.
+// Mail goes to `smtp_url`, else to the file sink in the data folder.
+std::unique_ptr<Node> open_node(const TempDir& data, const std::string& smtp_url = {}) {
+  ServerConfig cfg;
+  cfg.data_dir = data.str();
+  cfg.port = 0;
+  cfg.password = {1, 8192};
+  cfg.smtp_url = smtp_url;
+  auto n = Node::open(cfg);
+  REQUIRE(n.ok());
+  return std::move(n).value();
+}
+}  // namespace
+
 TEST_CASE("the outbox resumes from its checkpoint: a restart sends no mail twice") {
   TempDir data;
-  auto open = [&] {
-    ServerConfig cfg;
-    cfg.data_dir = data.str();
-    cfg.port = 0;
-    cfg.password = {1, 8192};
-    auto n = Node::open(cfg);
-    REQUIRE(n.ok());
-    return std::move(n).value();
-  };
+  auto open = [&] { return open_node(data); };
   auto count = [&] {
     std::size_t n = 0;
     std::error_code ec;
@@ -230,6 +243,68 @@ TEST_CASE("the outbox resumes from its checkpoint: a restart sends no mail twice
   wait_for_one();
   node->stop();
   CHECK(count() == 1);  // Ida's only
+}
+
+namespace {
+// A TCP port that accepts connections and closes them at once: an SMTP
+// server that is down in the middle of a conversation (a retryable failure).
+class ClosingListener {
+ public:
+  ClosingListener() : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    thread_ = std::thread([this] {
+      for (;;) {
+        boost::system::error_code ec;
+        boost::asio::ip::tcp::socket s(io_);
+        acceptor_.accept(s, ec);
+        if (stop_) return;
+        if (!ec) {
+          std::lock_guard lk(mu_);
+          ++accepted_;
+          cv_.notify_all();
+        }
+      }
+    });
+  }
+  ~ClosingListener() {
+    stop_ = true;
+    boost::asio::ip::tcp::socket wake(io_);
+    boost::system::error_code ec;
+    wake.connect(acceptor_.local_endpoint(), ec);  // unblocks accept()
+    thread_.join();
+  }
+  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+  bool wait_accepted(std::size_t n) {
+    std::unique_lock lk(mu_);
+    return cv_.wait_for(lk, std::chrono::seconds(20), [&] { return accepted_ >= n; });
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::size_t accepted_ = 0;
+  std::thread thread_;
+};
+}  // namespace
+
+TEST_CASE("a mail whose retries a stop cuts short is sent at the next start") {
+  TempDir data;
+  ClosingListener down;
+  {
+    auto node = open_node(data, down.url());
+    HttpClient c(node->port());
+    REQUIRE(c.post("/v1/users", R"({"email":"jo@example.com","display_name":"Jo","password":"a long password"})")
+                .status == 201);
+    REQUIRE(down.wait_accepted(1));  // the first attempt failed; the outbox waits to retry
+    node->stop();
+  }
+  // Started again with the file sink: the mail the stop interrupted goes out now.
+  auto node = open_node(data);
+  const std::string token = token_of_mail(data.str(), "jo@example.com", "Confirm your email address");
+  CHECK_FALSE(token.empty());
+  node->stop();
 }
 
 TEST_CASE("a referral code resolves to its user: a signup with it records the referrer, an unknown one is 422") {
