@@ -1,6 +1,8 @@
 // Shared helpers of causeway_bench (see common.h).
 #include "bench/common.h"
 
+#include <sys/resource.h>
+
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -88,33 +90,24 @@ std::uint64_t machine_busy_ticks() {
   return user + nice + system + irq + softirq + steal;
 }
 
-std::uint64_t self_ticks() {
-  std::ifstream in("/proc/self/stat");
-  std::string line;
-  std::getline(in, line);
-  auto close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(line.substr(close + 2));
-  std::string field;
-  std::uint64_t utime = 0, stime = 0;
-  // Fields 3..13 come before utime (14) and stime (15).
-  for (int i = 3; i <= 13 && rest >> field; ++i) {
-  }
-  rest >> utime >> stime;
-  return utime + stime;
-}
-
 }  // namespace
 
-CpuProbe::CpuProbe() : t0_(Clock::now()), busy0_(machine_busy_ticks()), self0_(self_ticks()) {}
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+CpuProbe::CpuProbe() : t0_(Clock::now()), busy0_(machine_busy_ticks()), self0_(process_cpu_seconds()) {}
 
 double CpuProbe::other_cores() const {
   const double secs = seconds_since(t0_);
   const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
   if (secs <= 0 || hz <= 0) return 0;
   const double busy = static_cast<double>(machine_busy_ticks() - busy0_);
-  const double self = static_cast<double>(self_ticks() - self0_);
-  return std::max(0.0, (busy - self) / hz / secs);
+  const double self = process_cpu_seconds() - self0_;
+  return std::max(0.0, (busy / hz - self) / secs);
 }
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }

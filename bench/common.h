@@ -78,6 +78,9 @@ class Latencies {
 // CPU that other processes (and the hypervisor: steal) used while a figure
 // ran, in cores, from /proc/stat minus this process's own time. On a 2-core
 // machine a neighbour's compile halves every figure; each line reports it.
+// CPU time (user + system) of the whole process so far, in seconds.
+double process_cpu_seconds();
+
 class CpuProbe {
  public:
   CpuProbe();
@@ -85,7 +88,8 @@ class CpuProbe {
 
  private:
   Clock::time_point t0_;
-  std::uint64_t busy0_ = 0, self0_ = 0;
+  std::uint64_t busy0_ = 0;
+  double self0_ = 0;
 };
 
 // A JSON payload of exactly `bytes` bytes (at least ~40).

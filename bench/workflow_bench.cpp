@@ -12,7 +12,6 @@
 //                         stored bytes, in batches of the log's average group
 //                         size during the measured window.
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -47,14 +46,6 @@ std::string field(const std::string& body, const char* key) {
   auto v = json::parse(body, ec);
   if (ec || !v.is_object() || !v.as_object().contains(key)) throw std::runtime_error("no " + std::string(key) + " in " + body);
   return std::string(v.as_object().at(key).as_string());
-}
-
-// CPU time (user + system) of the whole process so far.
-double process_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
 // Closed loop of runs: each ended run starts the next, until the window ends.

@@ -235,7 +235,12 @@ struct Exchanged {
   bool reusable = false;
 };
 
-Exchanged failed_with(HttpFailure f, bool nothing_back) { return {std::move(f), nothing_back, false}; }
+// `no_byte_back`: nothing of a response had arrived; a timeout never counts
+// as "nothing back" (the peer may be working on the request).
+Exchanged failed_with(HttpFailure f, bool no_byte_back) {
+  const bool nothing_back = no_byte_back && f.error_class != "timeout";
+  return {std::move(f), nothing_back, false};
+}
 
 // Writes the request and reads the response over a connected (and, for TLS,
 // handshaken) stream. Interim 1xx responses are skipped.
@@ -244,11 +249,7 @@ asio::awaitable<Exchanged> exchange(Stream& stream, Request& req, Clock::time_po
   auto& tcp_layer = beast::get_lowest_layer(stream);
   tcp_layer.expires_at(deadline);
   auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
-  if (wec) {
-    auto f = classify(wec, deadline, "send to", t);
-    const bool silent = f.error_class != "timeout";
-    co_return failed_with(std::move(f), silent);
-  }
+  if (wec) co_return failed_with(classify(wec, deadline, "send to", t), true);
   beast::flat_buffer buffer;
   bool got_any = false;
   for (;;) {
@@ -268,11 +269,9 @@ asio::awaitable<Exchanged> exchange(Stream& stream, Request& req, Clock::time_po
                             false);
     if (rec == http::error::header_limit)
       co_return failed_with(fail("too_large", "the response headers from " + t.where() + " are too large"), false);
-    if (rec) {
-      auto f = classify(rec, deadline, "read from", t);
-      const bool silent = !got_any && !parser.got_some() && buffer.size() == 0 && f.error_class != "timeout";
-      co_return failed_with(std::move(f), silent);
-    }
+    if (rec)
+      co_return failed_with(classify(rec, deadline, "read from", t),
+                            !got_any && !parser.got_some() && buffer.size() == 0);
     got_any = true;
     const bool keep_alive = parser.keep_alive() && !parser.need_eof();
     auto res = parser.release();

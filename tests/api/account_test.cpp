@@ -30,8 +30,6 @@ namespace http = boost::beast::http;
 namespace {
 const char* kPassword = "a long password";
 
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-
 std::vector<std::string> mails(const NodeFixture& f, std::size_t n) { return mail_files(f.dir.str(), n); }
 
 // The one mail whose subject is `subject`.

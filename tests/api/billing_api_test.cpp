@@ -31,8 +31,6 @@ namespace {
 constexpr std::int64_t kDayUs = 86'400LL * 1'000'000;
 const char* kSecret = "whsec-test-secret";
 
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-
 struct BillingFixture {
   NodeFixture f;
   const Clock* clock;

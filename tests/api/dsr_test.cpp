@@ -18,8 +18,6 @@ namespace {
 
 constexpr std::int64_t kDayUs = 86'400'000'000;
 
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-
 struct DsrFixture : NodeFixture {
   std::map<std::string, std::string> admin() { return {{"Authorization", "Bearer " + node->admin_token()}}; }
 

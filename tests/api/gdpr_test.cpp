@@ -67,7 +67,6 @@ struct GdprFixture : NodeFixture {
   }
 };
 
-
 }  // namespace
 
 TEST_CASE("gdpr: erasure destroys the key, the personal fields read [erased] and the log still verifies") {

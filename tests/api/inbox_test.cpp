@@ -13,8 +13,6 @@ using namespace causeway::testing;
 namespace json = boost::json;
 
 namespace {
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-using Headers = std::map<std::string, std::string>;
 
 struct Inbox {
   NodeFixture f;

@@ -25,9 +25,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-using Headers = std::map<std::string, std::string>;
-
 struct Team {
   NodeFixture& f;
   explicit Team(NodeFixture& fx) : f(fx) {}

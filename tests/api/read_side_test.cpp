@@ -33,8 +33,6 @@ const std::vector<std::string> kViews = {"users",  "organizations", "memberships
 
 std::map<std::string, std::string> bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }

@@ -51,8 +51,6 @@ struct Sessions {
   }
 };
 
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-
 }  // namespace
 
 TEST_CASE("sessions: login returns tokens shown once, and the access token lists the sessions with their device") {

@@ -21,8 +21,6 @@ namespace json = boost::json;
 namespace http = boost::beast::http;
 
 namespace {
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-using Headers = std::map<std::string, std::string>;
 
 struct Tenant {
   std::string owner, org, owner_key, analyst_key, access;

@@ -35,8 +35,6 @@ struct TwoFactor {
   }
 };
 
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-
 }  // namespace
 
 TEST_CASE("totp: enroll, confirm with a code, then logins need a fresh code or a backup code, each once") {

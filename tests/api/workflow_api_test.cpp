@@ -25,8 +25,6 @@ namespace http = boost::beast::http;
 
 namespace {
 
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-
 std::string five_nodes(const std::string& url, int initial_retry_ms = 5) {
   return five_node_workflow(url, initial_retry_ms);
 }

@@ -20,8 +20,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string str(const json::value& v) { return std::string(v.as_string()); }
-
 // A member's API key of a new organization.
 std::string member_key(HttpClient& c, const std::string& admin) {
   std::map<std::string, std::string> h{{"Authorization", "Bearer " + admin}};

@@ -15,6 +15,12 @@
 
 namespace causeway::testing {
 
+// Request headers by name, as the calls below take them.
+using Headers = std::map<std::string, std::string>;
+
+// A JSON string's text (throws when `v` is not a string: a test failure).
+inline std::string str(const boost::json::value& v) { return std::string(v.as_string()); }
+
 struct HttpResult {
   int status = 0;
   std::string body;
