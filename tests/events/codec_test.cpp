@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "events/codec.h"
+#include "support/paths.h"
 
 using namespace causeway;
 

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/paths.h"  // CAUSEWAY_BINARY
+
 namespace causeway::testing {
 
 // The admin token a server generated in its data folder (`<data>/admin.token`).
