@@ -96,6 +96,7 @@ awaitable<Response> Api::audit_export(Request& req, const std::string& request_i
   // Off the I/O threads: two durable appends (the read record, a checkpoint
   // covering it) and the export itself. Captures by reference only (GCC 12).
   auto result = co_await run_on(pipeline_.cpu(), [&]() -> Result<std::string> {
+    if (auto st = may_record_read(); !st) return std::move(st).error();
     if (auto st = audit::record_export(log_, actor, q, reason, pipeline_.clock().now_us()); !st)
       return std::move(st).error();
     auto cps = checkpointer_->checkpoint_now();

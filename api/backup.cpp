@@ -64,15 +64,25 @@ Status read_copy_head(const std::string& log_dir, Manifest& m) {
 
 }  // namespace
 
-Result<BackupSummary> create_backup(RocksEventLog& log, const BackupOptions& opts) {
-  fs::path target(opts.target);
+Result<std::string> check_backup_target(const std::string& target_path) {
+  fs::path target(target_path);
   if (!target.is_absolute()) return Error::invalid("the backup folder must be an absolute path", "/path");
   target = target.lexically_normal();
   if (!target.has_filename()) target = target.parent_path();  // a trailing '/'
   std::error_code ec;
   if (!fs::is_directory(target.parent_path(), ec))
     return Error::invalid(fmt::format("the parent folder of {} does not exist", target.string()), "/path");
-  const std::string root = target.string();
+  if (fs::exists(fs::symlink_status(target, ec)))
+    return Error::conflict(fmt::format("{} already exists", target.string()), "/path");
+  return target.string();
+}
+
+Result<BackupSummary> create_backup(RocksEventLog& log, const BackupOptions& opts) {
+  auto checked = check_backup_target(opts.target);
+  if (!checked) return std::move(checked).error();
+  const std::string root = std::move(checked).value();
+  std::error_code ec;
+  // mkdir, not the check above, decides a race: only the folder made here is ours.
   if (::mkdir(root.c_str(), 0700) != 0) {
     if (errno == EEXIST) return Error::conflict(fmt::format("{} already exists", root), "/path");
     return Error::unavailable(fmt::format("cannot create {}", root));
@@ -129,7 +139,7 @@ Result<BackupSummary> create_backup(RocksEventLog& log, const BackupOptions& opt
   fs::rename(tmp, root + "/" + kManifestName, ec);
   if (ec) return Error::unavailable(fmt::format("cannot write the manifest of {}", root));
   if (auto st = sync_dir(root); !st) return std::move(st).error();
-  if (auto st = sync_dir(target.parent_path().string()); !st) return std::move(st).error();
+  if (auto st = sync_dir(fs::path(root).parent_path().string()); !st) return std::move(st).error();
   cleanup.armed = false;
 
   out.path = root;

@@ -52,9 +52,15 @@ struct BackupSummary {
   std::vector<std::string> secrets;  // secret files copied: empty unless include_secrets
 };
 
+// The normalised backup folder for `target`, or why a backup there is refused:
+// Errc::invalid for a relative path or a missing parent, Errc::conflict when it
+// exists. Reads only; callers check before opening anything they would write.
+Result<std::string> check_backup_target(const std::string& target);
+
 // Writes a backup of `opts.data_dir` into `opts.target`. `log` is the open,
 // read-write log of that data folder (a serving Node's, or one the CLI opened
-// with the server stopped). On failure nothing is left at `target`.
+// with the server stopped). On failure nothing is left at `target`, and a
+// refusal (check_backup_target) creates nothing at all.
 // Errc::invalid for a relative target or a missing parent, Errc::conflict when
 // `target` exists, Errc::unavailable on I/O errors.
 Result<BackupSummary> create_backup(RocksEventLog& log, const BackupOptions& opts);

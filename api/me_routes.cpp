@@ -1,4 +1,6 @@
 // The caller's own account, with a session access token (session_routes.cpp):
+//   GET    /v1/me                      {user_id, email, display_name, email_verified, two_factor,
+//                                       signed_up_at, password_changed_at, session_id, impersonated_by?}
 //   POST   /v1/me/totp                 enroll: {secret, otpauth_uri}, shown once
 //   POST   /v1/me/totp/confirmation    {otp} -> two-factor on, {backup_codes} shown once
 //   DELETE /v1/me/totp                 {otp} or {backup_code} -> two-factor off
@@ -8,8 +10,11 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include "api/account_support.h"
 #include "api/json_body.h"
 #include "api/routes.h"
+#include "engine/commands/traits.h"
+#include "events/codec.h"
 
 namespace causeway::api {
 namespace http = boost::beast::http;
@@ -21,6 +26,27 @@ awaitable<Response> Api::me_route(Request& req, const std::string& request_id, c
   const unsigned ver = req.version();
   const std::string instance(req.target());
   std::string name;
+  if (seg.size() == 2) {
+    route_name = "me.read";
+    if (req.method() != http::verb::get) co_return method_not_allowed("GET", instance, request_id, ver);
+    auto who = authenticate_session(req);
+    if (!who) co_return problem(who.error(), instance, request_id, ver);
+    auto account = pipeline_.aggregates().load<UserAggregate>(who->user_id);
+    if (!account) co_return problem(account.error(), instance, request_id, ver);
+    auto creds = credentials_of(log_, vault_, who->user_id);
+    if (!creds) co_return problem(creds.error(), instance, request_id, ver);
+    const auto& s = account->state;
+    json::object body{{"user_id", who->user_id},
+                      {"email", creds->email},
+                      {"display_name", creds->display_name},
+                      {"email_verified", s.email_verified},
+                      {"two_factor", s.totp_enabled},
+                      {"signed_up_at", rfc3339_us(s.signed_up_at_us)},
+                      {"password_changed_at", rfc3339_us(s.password_changed_at_us)},
+                      {"session_id", who->session_id}};
+    if (!who->impersonator.empty()) body["impersonated_by"] = who->impersonator;
+    co_return json_response(http::status::ok, json::serialize(body), ver);
+  }
   if (seg.size() == 3 && seg[2] == "referral") {
     route_name = "me.referral";
     if (req.method() != http::verb::get) co_return method_not_allowed("GET", instance, request_id, ver);

@@ -1,6 +1,6 @@
 #include "api/node.h"
 
-#include "api/cidr.h"
+#include "events/cidr.h"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -103,8 +103,10 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
       configured_or_generated(cfg.billing_webhook_secret, cfg.data_dir + "/billing-webhook.secret", created);
   if (!billing_secret) return std::move(billing_secret).error();
   n->billing_secret_ = std::move(billing_secret).value();
-  if (auto allow = api::CidrList::parse(cfg.admin_allow); !allow)
+  if (auto allow = CidrList::parse(cfg.admin_allow); !allow)
     return Error::invalid(fmt::format("--admin-allow: {}", allow.error().message));
+  auto egress_trusted = CidrList::parse(cfg.workflow_http_allow);
+  if (!egress_trusted) return Error::invalid(fmt::format("--workflow-http-allow: {}", egress_trusted.error().message));
 
   RocksLogOptions lo;
   lo.path = cfg.data_dir + "/log";
@@ -127,6 +129,7 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   po.refresh_ttl_us = cfg.refresh_token_ttl_s * 1'000'000;
   n->pipeline_ = std::make_unique<CommandPipeline>(*n->log_, *n->vault_, *n->schemas_, n->upcaster_,
                                                    clock ? *clock : n->system_clock_, n->cpu_->get_executor(), po);
+  n->pipeline_->set_read_only(cfg.read_only);
   register_user_commands(*n->pipeline_);
   register_organization_commands(*n->pipeline_);
   register_inbox_commands(*n->pipeline_);
@@ -138,7 +141,6 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   n->catalog_ = std::make_unique<workflow::Catalog>(*n->pipeline_);
   register_workflow_commands(*n->pipeline_);
   register_run_commands(*n->pipeline_, *n->catalog_);
-  register_ingest_commands(*n->pipeline_);
   auto plans = load_plans(cfg.plans_file, *n->schemas_);
   if (!plans) return std::move(plans).error();
   n->plans_ = std::make_unique<billing::Plans>(std::move(plans).value());
@@ -163,7 +165,7 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   co.every_events = cfg.audit_checkpoint_events;
   co.every = std::chrono::seconds(cfg.audit_checkpoint_interval_s);
   n->checkpointer_ = std::make_unique<audit::Checkpointer>(*n->log_, *n->signer_, clock ? *clock : n->system_clock_, co);
-  n->checkpointer_->start();
+  if (!cfg.read_only) n->checkpointer_->start();
   n->api_ = std::make_unique<api::Api>(*n->pipeline_, *n->log_, *n->vault_, n->cfg_, n->admin_token_,
                                        n->views_.get());
   n->api_->set_audit(n->signer_.get(), n->checkpointer_.get());
@@ -172,18 +174,32 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   ro.every = std::chrono::seconds(cfg.retention_sweep_interval_s);
   n->retention_ = std::make_unique<retention::RetentionSweeper>(
       *n->pipeline_, *n->log_, *n->vault_, [log = n->log_.get()] { return log->purge_keys(); }, ro);
-  n->retention_->start();
+  if (!cfg.read_only) n->retention_->start();
   n->api_->set_retention(n->retention_.get());
   n->server_ = std::make_unique<api::Server>(n->cfg_, [api = n->api_.get()](api::Request r) {
     return api->handle(std::move(r));
   });
   workflow::Executor::Options wo;
   wo.stuck_check_interval_us = cfg.stuck_check_interval_s * 1'000'000;
+  wo.egress = std::make_shared<const workflow::EgressPolicy>(std::move(egress_trusted).value());
   n->executor_ = std::make_unique<workflow::Executor>(*n->pipeline_, *n->catalog_, n->server_->io().get_executor(),
                                                       clock ? *clock : n->system_clock_, wo);
   n->dispatcher_ = std::make_unique<workflow::Dispatcher>(*n->pipeline_, *n->catalog_, *n->executor_,
                                                           n->server_->io().get_executor(),
                                                           cfg.data_dir + "/workflow-dispatch.json");
+  // POST /v1/events says per event what the dispatcher will do with it.
+  register_ingest_commands(*n->pipeline_, [d = n->dispatcher_.get()](const std::string& org, const std::string& type,
+                                                                     const boost::json::object& payload,
+                                                                     const std::string& correlation,
+                                                                     std::uint32_t partition, std::uint64_t position,
+                                                                     std::int64_t at) {
+    return d->report(org, type, payload, correlation, partition, position, at);
+  });
+  n->dispatcher_->on_trigger_failed([](const std::string& org, const workflow::Dispatcher::TriggerOutcome& o) {
+    log_fields(spdlog::level::warn, "workflow trigger failed: the event does not fit the workflow's input",
+               {{"org_id", org}, {"workflow_id", o.workflow_id}, {"run_id", o.run_id}, {"error", o.error},
+                {"pointer", o.pointer}});
+  });
   // Before the first request is served, one pass over the log gives the
   // trigger index and the runs to resume (queued until the I/O threads run).
   if (auto st = n->dispatcher_->open(); !st) return std::move(st).error();
@@ -194,9 +210,11 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   std::set<std::string> subscribed;
   workflow::AlsoScan billing_scan{[](std::string_view type) { return type.starts_with("subscription."); },
                                   [&subscribed](const Event& e) { subscribed.insert(e.tenant); }};
-  if (auto st = workflow::recover_workflows(*n->log_, *n->executor_, *n->dispatcher_, &billing_scan); !st)
-    return std::move(st).error();
-  for (const auto& org : subscribed) n->billing_timers_->watch(org);
+  if (!cfg.read_only) {
+    if (auto st = workflow::recover_workflows(*n->log_, *n->executor_, *n->dispatcher_, &billing_scan); !st)
+      return std::move(st).error();
+    for (const auto& org : subscribed) n->billing_timers_->watch(org);
+  }
   n->api_->set_workflows(n->executor_.get(), n->catalog_.get(), n->dispatcher_.get());
   n->executor_->on_tick([d = n->dispatcher_.get(), b = n->billing_timers_.get()] {
     d->tick();
@@ -206,7 +224,10 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   // Before serving: a fresh data folder's outbox starts at the head as it is now.
   mail::Outbox::Options mo;
   mo.from = cfg.mail_from;
-  mo.public_url = cfg.public_url;
+  // Bound before the mail links are made: they name the port actually listened on.
+  auto listening = n->server_->listen();
+  if (!listening) return std::move(listening).error();
+  mo.public_url = public_url_of(cfg, *listening);
   mo.checkpoint_path = cfg.data_dir + "/mail-outbox.json";
   // An invitation revoked, declined or accepted before its mail went out gets none.
   mo.invitation_pending = [pipe = n->pipeline_.get()](const std::string& org, const std::string& invitation,
@@ -226,13 +247,19 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
                            : mail::smtp_transport({cfg.smtp_url, cfg.smtp_username, cfg.smtp_password});
   n->outbox_ = std::make_unique<mail::Outbox>(*n->log_, *n->vault_, clock ? *clock : n->system_clock_,
                                               std::move(transport), std::move(mo));
-  n->outbox_->start();
+  if (!cfg.read_only) n->outbox_->start();
   n->api_->set_mail_eraser([o = n->outbox_.get()](const std::string& user_id) { return o->forget(user_id); });
   auto port = n->server_->start();
   if (!port) return std::move(port).error();
   n->port_ = *port;
-  n->dispatcher_->start();
-  n->executor_->start();
+  if (!cfg.read_only) {
+    n->dispatcher_->start();
+    n->executor_->start();
+  } else {
+    log_fields(spdlog::level::warn, "read-only: every command is refused; no workflow actions, timers, triggers, "
+                                    "mail, billing timers, retention sweeps or audit checkpoints run",
+               {{"data_dir", cfg.data_dir}});
+  }
   log_fields(spdlog::level::info, "serving",
              {{"address", cfg.listen_address}, {"port", n->port_}, {"position", n->log_->head().str()}});
   return n;

@@ -13,6 +13,7 @@
 #include "engine/async.h"
 #include "engine/audit/export.h"
 #include "events/codec.h"
+#include "projections/analyst_sql.h"
 #include "projections/query.h"
 
 namespace causeway::api {
@@ -72,11 +73,18 @@ awaitable<Status> Api::wait_applied(const std::string& projection, const Positio
 }
 
 awaitable<Response> Api::read_view(Request& req, const std::string& request_id, const std::string& name,
-                                   const boost::urls::url_view& url) {
+                                   const boost::urls::url_view& url, std::string org) {
   const unsigned ver = req.version();
   const std::string instance(url.encoded_path());
-  auto who = authenticate(req);
+  auto who = authenticate(req, org);
   if (!who) co_return problem(who.error(), instance, request_id, ver);
+  if (!org.empty() && !who->admin && who->tenant != org)
+    co_return tenant_denied(problem(404, "no such organization", "", instance, request_id, ver));
+  if (!org.empty() && who->admin) {  // the operator reads one organization's rows through its path
+    who->admin = false;
+    who->tenant = org;
+    who->role = "owner";
+  }
   const ViewDef* view = find_view(name);
   if (!view) co_return problem(404, "no such view", "", instance, request_id, ver);
   if (!who->admin) {
@@ -108,7 +116,8 @@ awaitable<Response> Api::read_view(Request& req, const std::string& request_id, 
     json::object data{{"reason", reason}, {"via", "view"}, {"filters", std::move(filters)}};
     const Actor actor = actor_of(*who);
     const std::string tenant = who->admin ? std::string() : who->tenant;
-    auto recorded = co_await run_on(pipeline_.cpu(), [&]() {
+    auto recorded = co_await run_on(pipeline_.cpu(), [&]() -> Status {
+      if (auto st = may_record_read(); !st) return st;
       return audit::record_read(log_, actor, tenant, data, pipeline_.clock().now_us());
     });
     if (!recorded) co_return problem(recorded.error(), instance, request_id, ver);
@@ -200,9 +209,10 @@ awaitable<Response> Api::analyst_sql(Request& req, const std::string& request_id
   if (!path) co_return problem(path.error(), instance, request_id, ver);
   const bool csv = wants_csv(req);
   const std::string applied = views_->applied().str();  // before the read, as in read_view
-  bool truncated = false;
+  std::string truncated_by;
   SqlLimits limits;
   limits.max_rows = cfg_.query_max_rows;
+  limits.max_bytes = cfg_.query_max_bytes;
   limits.timeout = cfg_.query_timeout;
   SqlAccess access;
   if (!who->admin) {
@@ -217,6 +227,7 @@ awaitable<Response> Api::analyst_sql(Request& req, const std::string& request_id
     if (reason.empty())
       return Error::invalid("reason is required when the statement reads the audit log: the read is recorded",
                             "/reason");
+    if (auto st = may_record_read(); !st) return st;
     json::object data{{"reason", reason}, {"via", "sql"}, {"statement_hash", blake2b_hex(statement)}};
     return audit::record_read(log_, actor, access.tenant.value_or(""), data, pipeline_.clock().now_us());
   };
@@ -244,7 +255,7 @@ awaitable<Response> Api::analyst_sql(Request& req, const std::string& request_id
           out += '\n';
         });
     if (!r) return std::move(r).error();
-    truncated = r->truncated;
+    truncated_by = r->truncated_by;
     return out;
   });
   if (!result) co_return problem(result.error(), instance, request_id, ver);
@@ -252,7 +263,7 @@ awaitable<Response> Api::analyst_sql(Request& req, const std::string& request_id
                            csv ? "text/csv; charset=utf-8" : "application/x-ndjson");
   res.set("Causeway-Position", applied);
   // The body is rows only; a cut-off result says so in a header (both formats).
-  if (truncated) res.set("Causeway-Truncated", fmt::format("max_rows={}", limits.max_rows));
+  if (!truncated_by.empty()) res.set("Causeway-Truncated", truncated_by);
   co_return res;
 }
 

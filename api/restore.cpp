@@ -66,22 +66,53 @@ std::string destination(const std::string& data_dir, const std::string& rel) {
   return data_dir + "/" + rel;  // log/..., master.key, admin.token
 }
 
-// Removes what a failed restore created in the data folder.
-struct UndoRestore {
-  std::string data_dir;
-  bool created_dir = false;
-  bool armed = true;
+// Removes what a failed restore created, and nothing else: every folder and
+// file the restore makes is recorded before it is made, and removed in reverse
+// order. A folder it created is removed with its contents (all of which the
+// restore made, RocksDB's files in log/ included); whatever was in the data
+// folder before the restore is never named here, so never removed.
+class UndoRestore {
+ public:
   ~UndoRestore() {
-    if (!armed) return;
+    if (!armed_) return;
     std::error_code ec;
-    if (created_dir) {
-      fs::remove_all(data_dir, ec);
-      return;
-    }
-    for (const char* name : {"log", "views", "views.db", "views.db.tmp", "master.key", "admin.token"})
-      fs::remove_all(data_dir + "/" + name, ec);
+    for (auto it = created_.rbegin(); it != created_.rend(); ++it) fs::remove_all(*it, ec);
   }
+  // Creates `dir` and its missing parents, recording each one made.
+  Status make_dirs(const fs::path& dir) {
+    std::vector<fs::path> missing;
+    std::error_code ec;
+    for (fs::path p = dir; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+      missing.push_back(p);
+      if (p == p.parent_path()) break;
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+      if (!fs::create_directory(*it, ec) && ec)
+        return Error::unavailable(fmt::format("cannot create {}: {}", it->string(), ec.message()));
+      created_.push_back(*it);
+    }
+    return ok_status();
+  }
+  // Records a file the restore is about to create (it must not exist yet).
+  void will_create(const fs::path& file) { created_.push_back(file); }
+  void disarm() { armed_ = false; }
+
+ private:
+  std::vector<fs::path> created_;
+  bool armed_ = true;
 };
+
+// Refuses a data folder that exists and is not an empty folder. Nothing is
+// created or changed before this check passes.
+Status check_target(const std::string& data_dir) {
+  std::error_code ec;
+  if (!fs::exists(data_dir, ec)) return ok_status();
+  if (!fs::is_directory(data_dir, ec))
+    return Error::conflict(fmt::format("{} is not a folder: restore only into a new or empty folder", data_dir));
+  if (!fs::is_empty(data_dir, ec) || ec)
+    return Error::conflict(fmt::format("{} is not empty: restore only into a new or empty folder", data_dir));
+  return ok_status();
+}
 
 Status check_restored_log(const std::string& data_dir, const Manifest& m) {
   RocksLogOptions o;
@@ -103,25 +134,20 @@ Result<BackupSummary> restore_backup(const std::string& from, const std::string&
   if (!m) return std::move(m).error();
   if (auto st = verify_files(from, *m); !st) return std::move(st).error();
 
+  if (auto st = check_target(data_dir); !st) return std::move(st).error();
+
   std::error_code ec;
-  UndoRestore undo{data_dir};
-  if (fs::exists(data_dir, ec)) {
-    if (!fs::is_directory(data_dir, ec) || !fs::is_empty(data_dir, ec))
-      return Error::conflict(fmt::format("{} is not empty: restore only into a new or empty folder", data_dir));
-  } else {
-    fs::create_directories(data_dir, ec);
-    if (ec) return Error::unavailable(fmt::format("cannot create {}: {}", data_dir, ec.message()));
-    undo.created_dir = true;
-  }
+  UndoRestore undo;
+  if (auto st = undo.make_dirs(data_dir); !st) return std::move(st).error();
 
   BackupSummary out;
   std::set<std::string> dirs{data_dir};
   for (const auto& f : m->files) {
     const std::string to = destination(data_dir, f.path);
     const std::string dir = fs::path(to).parent_path().string();
-    fs::create_directories(dir, ec);
-    if (ec) return Error::unavailable(fmt::format("cannot create {}: {}", dir, ec.message()));
+    if (auto st = undo.make_dirs(dir); !st) return std::move(st).error();
     dirs.insert(dir);
+    undo.will_create(to);
     const bool secret = f.path == "master.key" || f.path == "admin.token";
     auto hash = copy_file_hashed(from + "/" + f.path, to, secret || f.path == "views.db" ? 0600 : 0644);
     if (!hash) return std::move(hash).error();
@@ -131,10 +157,13 @@ Result<BackupSummary> restore_backup(const std::string& from, const std::string&
   }
   for (const auto& d : dirs)
     if (auto st = sync_dir(d); !st) return std::move(st).error();
-  if (m->has_views)
+  if (m->has_views) {
+    undo.will_create(data_dir + "/views.db.tmp");
+    undo.will_create(data_dir + "/views.db");
     if (auto st = ViewFiles(data_dir).publish(data_dir + "/" + kRestoredGeneration); !st) return std::move(st).error();
+  }
   if (auto st = check_restored_log(data_dir, *m); !st) return std::move(st).error();
-  undo.armed = false;
+  undo.disarm();
 
   out.path = data_dir;
   out.log_position = m->log_position;

@@ -14,6 +14,7 @@
 
 #include "api/json_body.h"
 #include "api/log.h"
+#include "api/openapi.h"
 #include "engine/async.h"
 #include "engine/audit/export.h"
 #include "engine/commands/traits.h"
@@ -192,7 +193,14 @@ Response Api::tenant_denied(Response res) {
   return res;
 }
 
+Status Api::may_record_read() const {
+  if (!pipeline_.read_only()) return ok_status();
+  return Error::forbidden("reading the audit log is recorded, and this server runs read-only (serve --read-only): "
+                          "read it on a server that records");
+}
+
 awaitable<void> Api::record_denied(const Request& req, const std::string& route_name, int status) {
+  if (pipeline_.read_only()) co_return;  // records nothing, denials included
   // Only authenticated callers: recording what anyone sends would let them fill the log.
   Actor actor;
   std::string tenant;
@@ -263,6 +271,14 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
         (seg[1] == "password-resets" && seg.size() <= 3) || (seg.size() == 2 && seg[1] == "magic-links") ||
         (seg.size() == 3 && seg[1] == "sessions" && seg[2] == "magic-link"))
       co_return co_await account_route(req, request_id, seg, route_name);
+    if (seg[1] == "links") co_return co_await link_route(req, request_id, seg, route_name);
+    if (seg.size() == 2 && seg[1] == "openapi.json") {
+      route_name = "openapi";
+      if (method != http::verb::get) co_return not_allowed("GET");
+      Response res = json_response(http::status::ok, std::string(openapi_json()), ver);
+      res.set(http::field::cache_control, "no-cache");
+      co_return res;
+    }
     if (seg.size() == 3 && seg[1] == "users" && seg[2] == "password") {
       route_name = "users.password";
       if (method != http::verb::post) co_return not_allowed("POST");
@@ -276,27 +292,29 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
     if (seg.size() == 2 && seg[1] == "organizations") {
       route_name = "organizations.create";
       if (method != http::verb::post) co_return not_allowed("POST");
-      // The operator names the owner; a signed-in user creates an organization they own.
-      if (!is_admin(req)) {
-        auto who = authenticate_session(req);
-        if (!who)
-          co_return problem(401, "the admin token or a session access token is required", "", instance, request_id,
-                            ver);
-        if (auto bad = set_body_field(req, request_id, "owner_user_id", who->user_id,
-                                      "a signed-in user creates organizations that they own", false))
-          co_return std::move(*bad);
-      }
-      co_return co_await command(req, request_id, "organization.create", "");
+      // The operator names the owner; a signed-in user creates an organization they own
+      // (and is its actor: recorded, and the scope of its Idempotency-Key).
+      if (is_admin(req)) co_return co_await command(req, request_id, "organization.create", "");
+      auto who = authenticate_session(req);
+      if (!who)
+        co_return problem(401, "the admin token or a session access token is required", "", instance, request_id,
+                          ver);
+      if (auto bad = set_body_field(req, request_id, "owner_user_id", who->user_id,
+                                    "a signed-in user creates organizations that they own", false))
+        co_return std::move(*bad);
+      const Principal creator{false, "", "", {}, who->user_id, who->impersonator};
+      co_return co_await command(req, request_id, "organization.create", "", &creator);
     }
     if (seg.size() == 3 && seg[1] == "organizations") {
-      route_name = "organizations.update";
-      if (method != http::verb::patch) co_return not_allowed("PATCH");
+      route_name = method == http::verb::get ? "organizations.read" : "organizations.update";
+      if (method != http::verb::patch && method != http::verb::get) co_return not_allowed("GET, PATCH");
       // The operator, or the organization's own owner or admin key; another
       // organization's key is told nothing exists.
       auto who = authenticate(req, seg[2]);
       if (!who) co_return problem(who.error(), instance, request_id, ver);
       if (!who->admin && who->tenant != seg[2])
         co_return tenant_denied(problem(404, "no such organization", "", instance, request_id, ver));
+      if (method == http::verb::get) co_return read_organization(seg[2], instance, request_id, ver);
       if (!who->admin && who->role != "owner" && who->role != "admin")
         co_return problem(403, fmt::format("the {} role may not rename the organization", who->role), "", instance,
                           request_id, ver);
@@ -310,6 +328,8 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
         (seg.size() >= 4 && seg[1] == "organizations" && (seg[3] == "subscription" || seg[3] == "flags")) ||
         (seg.size() == 6 && seg[1] == "admin" && seg[2] == "organizations" && seg[4] == "flags"))
       co_return co_await billing_route(req, request_id, seg, *target, route_name);
+    if ((seg.size() == 4 || seg.size() == 5) && seg[1] == "organizations" && seg[3] == "api-keys")
+      co_return co_await org_key_route(req, request_id, seg, route_name);
     if (seg.size() == 5 && seg[1] == "admin" && seg[2] == "organizations" && seg[4] == "api-keys") {
       route_name = "admin.api_keys.create";
       if (method != http::verb::post) co_return not_allowed("POST");
@@ -330,7 +350,7 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
     }
     if (views_ && seg[1] == "me" && seg.size() >= 3 && seg[2] == "notifications")
       co_return co_await inbox_route(req, request_id, seg, route_name);
-    if (seg[1] == "me" && seg.size() >= 3) co_return co_await me_route(req, request_id, seg, route_name);
+    if (seg[1] == "me") co_return co_await me_route(req, request_id, seg, route_name);
     if (executor_ && seg.size() == 2 && seg[1] == "events") {
       route_name = "events.ingest";
       if (method != http::verb::post) co_return not_allowed("POST");
@@ -342,6 +362,15 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       co_return co_await command(req, request_id, "event.ingest", who->tenant, &*who);
     }
     if (executor_ && seg[1] == "workflows") co_return co_await workflow_route(req, request_id, seg, route_name);
+    if (executor_ && seg.size() == 2 && seg[1] == "runs") {
+      // The organization's runs: the workflow_runs view, with its filters (workflow_id,
+      // status, ...) and paging.
+      route_name = "runs.list";
+      if (method != http::verb::get) co_return not_allowed("GET");
+      auto url = boost::urls::parse_origin_form(req.target());
+      if (!url) co_return problem(400, "the request target is not a valid URL", "", instance, request_id, ver);
+      co_return co_await read_view(req, request_id, "workflow_runs", *url);
+    }
     if (executor_ && seg[1] == "runs" && seg.size() >= 3)
       co_return co_await run_route(req, request_id, seg, route_name);
     if (seg[1] == "sessions" && seg.size() <= 3)
@@ -405,6 +434,29 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
     }
   }
   co_return problem(404, "no such route", "", instance, request_id, ver);
+}
+
+// GET /v1/organizations/{org}: its state as of its stream version, which is
+// also the ETag (the If-Match of a rename or of any other command on it).
+Response Api::read_organization(const std::string& org, const std::string& instance, const std::string& request_id,
+                                unsigned ver) {
+  auto loaded = pipeline_.aggregates().load<OrganizationAggregate>(org);
+  if (!loaded) return problem(loaded.error(), instance, request_id, ver);
+  const auto& s = loaded->state;
+  if (!s.exists) return problem(404, "no such organization", "", instance, request_id, ver);
+  json::array members;
+  for (const auto& [user, m] : s.members)
+    members.push_back(json::object{{"user_id", user}, {"role", m.role}, {"joined_at", rfc3339_us(m.joined_at_us)}});
+  json::object body{{"org_id", org},
+                    {"slug", s.slug},
+                    {"name", s.name},
+                    {"owner_user_id", s.owner_user_id},
+                    {"members", std::move(members)},
+                    {"webhook_secret_generation", static_cast<std::int64_t>(s.webhook_generation)},
+                    {"stream_version", static_cast<std::int64_t>(loaded->version)}};
+  Response res = json_response(http::status::ok, json::serialize(body), ver);
+  res.set(http::field::etag, "\"" + std::to_string(loaded->version) + "\"");
+  return res;
 }
 
 awaitable<Response> Api::command(Request& req, const std::string& request_id, const std::string& name,

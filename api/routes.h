@@ -55,7 +55,7 @@
 #include <vector>
 
 #include "api/config.h"
-#include "api/cidr.h"
+#include "events/cidr.h"
 #include "api/problem.h"
 #include "api/rate_limit.h"
 #include "engine/audit/checkpointer.h"
@@ -168,6 +168,9 @@ class Api {
                                          const std::string& value, const std::string& why, bool body_optional);
   // Records access.denied for an authenticated caller (engine/audit/export.h).
   boost::asio::awaitable<void> record_denied(const Request& req, const std::string& route_name, int status);
+  // Reads that must be recorded (the audit log's) are refused by a read-only
+  // server, which records nothing (serve --read-only): Errc::forbidden then.
+  Status may_record_read() const;
   // The caller, or Errc::unauthorized (no, malformed, unknown or revoked
   // credentials). A session's access token acts in the organization named by
   // the Causeway-Organization header, else `org` (the route's own, when it
@@ -176,8 +179,14 @@ class Api {
   Result<Principal> authenticate(const Request& req, std::string_view org = {});
 
   // read_routes.cpp
+  Response read_organization(const std::string& org, const std::string& instance, const std::string& request_id,
+                             unsigned ver);
+  // `org`: the organization the route names (a session acts in it), if any.
   boost::asio::awaitable<Response> read_view(Request& req, const std::string& request_id, const std::string& view,
-                                             const boost::urls::url_view& url);
+                                             const boost::urls::url_view& url, std::string org = {});
+  // key_routes.cpp: /v1/organizations/{org}/api-keys[/{key}]
+  boost::asio::awaitable<Response> org_key_route(Request& req, const std::string& request_id,
+                                                 const std::vector<std::string>& seg, std::string& route_name);
   boost::asio::awaitable<Response> analyst_sql(Request& req, const std::string& request_id);
   boost::asio::awaitable<Response> projections_route(Request& req, const std::string& request_id, bool rebuild);
   // audit_routes.cpp
@@ -210,8 +219,32 @@ class Api {
   Result<SessionPrincipal> authenticate_session(const Request& req);
   // POST /v1/admin/impersonations {user_id, reason, minutes?} (session_routes.cpp)
   boost::asio::awaitable<Response> impersonate(Request& req, const std::string& request_id);
+  // GET /v1/links/{kind}?token= (link_routes.cpp): what a mailed link is and how to use it.
+  boost::asio::awaitable<Response> link_route(Request& req, const std::string& request_id,
+                                              const std::vector<std::string>& seg, std::string& route_name);
   // POST /v1/users/password (session_routes.cpp): change a password, with the current one.
   boost::asio::awaitable<Response> password_route(Request& req, const std::string& request_id);
+  // The account an email names for a password attempt (login, password
+  // change), decided the same way for both so that neither tells which emails
+  // have accounts: `user_id` empty and the dummy hash when there is none (or
+  // its hash is unreadable); `locked_for_us` > 0 when attempts are locked
+  // out — the account's lockout, or for an unknown email an in-memory one that
+  // mirrors it. (session_routes.cpp)
+  struct PasswordAccount {
+    std::string user_id;
+    std::string hash;
+    std::shared_ptr<Credentials> creds;  // set when user_id is
+    std::int64_t locked_for_us = 0;
+  };
+  Result<PasswordAccount> password_account(const std::string& email);
+  // The password check of login and password change, one for both: a locked
+  // account is 429; a wrong password, or no account, 401 and, for an account,
+  // a failed login recorded. nullopt: the password is right, and `account`
+  // holds the account.
+  boost::asio::awaitable<std::optional<Response>> check_password(const Request& req, const std::string& request_id,
+                                                                 const std::string& email,
+                                                                 const std::string& password,
+                                                                 PasswordAccount& account);
   // When `user_id` has two-factor on: checks and spends `factor` ({"otp"} or
   // {"backup_code"}), recording a failed login when it is wrong. nullopt: passed.
   boost::asio::awaitable<std::optional<Response>> second_factor(const Request& req, const std::string& request_id,

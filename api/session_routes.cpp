@@ -106,42 +106,9 @@ awaitable<Response> Api::session_route(Request& req, const std::string& request_
     const std::string email = fields->text["email"], password = fields->text["password"];
     const json::object& factor = fields->factor;  // the second factor, when two-factor is on
 
-    // The user of the email, their lockout, and their password hash.
-    std::string user_id;
-    std::string hash = dummy_hash(pipeline_.options().password);
-    const std::string email_index = vault_.blind_index("email", user::normalize_email(email));
-    auto owner = log_.reservation_owner("email:" + email_index);
-    if (!owner) co_return problem(owner.error(), instance, request_id, ver);
-    if (!owner->has_value()) {
-      // Unknown emails lock like known ones (in memory), so a 429 does not
-      // tell which addresses have an account.
-      if (auto wait = unknown_email_limit_->acquire(email_index))
-        co_return too_many("too many failed logins: the account is locked for a while", wait, instance, request_id,
-                           ver);
-    } else {
-      user_id = **owner;
-      auto u = pipeline_.aggregates().load<UserAggregate>(user_id);
-      if (!u) co_return problem(u.error(), instance, request_id, ver);
-      if (auto until = user::locked_until(u->state, pipeline_.clock().now_us()))
-        co_return too_many("too many failed logins: the account is locked for a while",
-                           until - pipeline_.clock().now_us(), instance, request_id, ver);
-      auto creds = credentials_of(log_, vault_, user_id);
-      if (!creds) co_return problem(creds.error(), instance, request_id, ver);
-      // No readable hash ("[erased]" or "[expired]"): nothing verifies.
-      if (creds->hashes.empty()) user_id.clear();
-      else hash = creds->hashes.front();
-    }
-    // Off the I/O threads: argon2id is slow by design. Captures by reference (GCC 12).
-    const bool ok = co_await run_on(pipeline_.cpu(), [&]() { return verify_password(hash, password); });
-    if (!ok || user_id.empty()) {
-      if (!user_id.empty()) {
-        json::value record = json::object{{"ip", peer_of(req)}};
-        const std::string name = "user.record_login_failure";
-        auto recorded = co_await run(name, std::move(record), user_id);
-        if (!recorded) co_return problem(recorded.error(), instance, request_id, ver);
-      }
-      co_return problem(401, "the email or password is wrong", "", instance, request_id, ver);
-    }
+    PasswordAccount account;
+    if (auto refused = co_await check_password(req, request_id, email, password, account)) co_return std::move(*refused);
+    const std::string user_id = account.user_id;
     // Two-factor: the password alone is not enough. A wrong code counts as a failed login.
     if (auto refused = co_await second_factor(req, request_id, user_id, factor)) co_return std::move(*refused);
     if (cfg_.password_max_age_days > 0) {
@@ -294,6 +261,61 @@ awaitable<std::optional<Response>> Api::second_factor(const Request& req, const 
   co_return problem(401, "the one-time code is wrong or was already used", "", instance, request_id, ver);
 }
 
+Result<Api::PasswordAccount> Api::password_account(const std::string& email) {
+  PasswordAccount out;
+  out.hash = dummy_hash(pipeline_.options().password);
+  const std::string email_index = vault_.blind_index("email", user::normalize_email(email));
+  auto owner = log_.reservation_owner("email:" + email_index);
+  if (!owner) return std::move(owner).error();
+  if (!owner->has_value()) {
+    out.locked_for_us = unknown_email_limit_->acquire(email_index);
+    return out;
+  }
+  const std::string user_id = **owner;
+  auto u = pipeline_.aggregates().load<UserAggregate>(user_id);
+  if (!u) return std::move(u).error();
+  const std::int64_t now = pipeline_.clock().now_us();
+  if (auto until = user::locked_until(u->state, now)) {
+    out.locked_for_us = until - now;
+    return out;
+  }
+  auto creds = credentials_of(log_, vault_, user_id);
+  if (!creds) return std::move(creds).error();
+  // No readable hash ("[erased]" or "[expired]"): nothing verifies.
+  if (creds->hashes.empty()) return out;
+  out.user_id = user_id;
+  out.hash = creds->hashes.front();
+  out.creds = std::make_shared<Credentials>(std::move(creds).value());
+  return out;
+}
+
+awaitable<std::optional<Response>> Api::check_password(const Request& req, const std::string& request_id,
+                                                      const std::string& email, const std::string& password,
+                                                      PasswordAccount& account) {
+  const unsigned ver = req.version();
+  const std::string instance(req.target());
+  auto found = password_account(email);
+  if (!found) co_return problem(found.error(), instance, request_id, ver);
+  account = std::move(found).value();
+  if (account.locked_for_us)
+    co_return too_many("too many failed logins: the account is locked for a while", account.locked_for_us, instance,
+                       request_id, ver);
+  // Off the I/O threads: argon2id is slow by design. Captures by reference (GCC 12).
+  const std::string& hash = account.hash;
+  const bool ok = co_await run_on(pipeline_.cpu(), [&]() { return verify_password(hash, password); });
+  if (ok && !account.user_id.empty()) co_return std::nullopt;
+  if (!account.user_id.empty()) {
+    CommandContext ctx;
+    ctx.request_id = request_id;
+    ctx.target = account.user_id;
+    const std::string name = "user.record_login_failure";
+    json::value where = json::object{{"ip", peer_of(req)}};
+    auto recorded = co_await pipeline_.execute(name, std::move(where), std::move(ctx));
+    if (!recorded) co_return problem(recorded.error(), instance, request_id, ver);
+  }
+  co_return problem(401, "the email or password is wrong", "", instance, request_id, ver);
+}
+
 awaitable<Response> Api::password_route(Request& req, const std::string& request_id) {
   const unsigned ver = req.version();
   const std::string instance(req.target());
@@ -309,41 +331,15 @@ awaitable<Response> Api::password_route(Request& req, const std::string& request
   if (fresh.size() < 12 || fresh.size() > 256)
     co_return problem(Error::invalid("new_password must be 12 to 256 characters", "/new_password"), instance,
                       request_id, ver);
-  auto fail = [&] { return problem(401, "the email or password is wrong", "", instance, request_id, ver); };
 
   const std::string email = user::normalize_email(f["email"]);
-  auto owner = log_.reservation_owner("email:" + vault_.blind_index("email", email));
-  if (!owner) co_return problem(owner.error(), instance, request_id, ver);
-  std::string user_id = owner->value_or(std::string());
-  Credentials creds;
-  if (!user_id.empty()) {
-    auto u = pipeline_.aggregates().load<UserAggregate>(user_id);
-    if (!u) co_return problem(u.error(), instance, request_id, ver);
-    if (auto until = user::locked_until(u->state, pipeline_.clock().now_us()))
-      co_return too_many("too many failed logins: the account is locked for a while",
-                         until - pipeline_.clock().now_us(), instance, request_id, ver);
-    auto c = credentials_of(log_, vault_, user_id);
-    if (!c) co_return problem(c.error(), instance, request_id, ver);
-    creds = std::move(c).value();
-  }
-  const std::string& current = creds.hashes.empty() ? dummy_hash(pipeline_.options().password) : creds.hashes.front();
-  const std::string& presented = f["current_password"];
-  const bool ok = co_await run_on(pipeline_.cpu(), [&]() { return verify_password(current, presented); });
-  if (!ok || creds.hashes.empty()) {
-    if (!user_id.empty() && !creds.hashes.empty()) {
-      CommandContext ctx;
-      ctx.request_id = request_id;
-      ctx.target = user_id;
-      const std::string name = "user.record_login_failure";
-      json::value where = json::object{{"ip", peer_of(req)}};
-      auto recorded = co_await pipeline_.execute(name, std::move(where), ctx);
-      if (!recorded) co_return problem(recorded.error(), instance, request_id, ver);
-    }
-    co_return fail();
-  }
+  PasswordAccount account;
+  if (auto refused = co_await check_password(req, request_id, email, f["current_password"], account))
+    co_return std::move(*refused);
+  const std::string user_id = account.user_id;
   if (auto refused = co_await second_factor(req, request_id, user_id, factor)) co_return std::move(*refused);
 
-  auto hashed = co_await hash_new_password(creds, email, fresh);
+  auto hashed = co_await hash_new_password(*account.creds, email, fresh);
   if (!hashed) co_return problem(hashed.error(), instance, request_id, ver);
 
   CommandContext ctx;

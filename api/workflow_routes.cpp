@@ -81,9 +81,16 @@ awaitable<Response> Api::workflow_route(Request& req, const std::string& request
   };
   auto ok = [&](const json::object& body) { return json_response(http::status::ok, json::serialize(body), ver); };
 
+  if (seg.size() == 2 && method == http::verb::get) {
+    // The organization's workflows: the workflows view, with its filters and paging.
+    route_name = "workflows.list";
+    auto url = boost::urls::parse_origin_form(req.target());
+    if (!url) co_return problem(400, "the request target is not a valid URL", "", instance, request_id, ver);
+    co_return co_await read_view(req, request_id, "workflows", *url);
+  }
   if (seg.size() == 2) {
     route_name = "workflows.create";
-    if (method != http::verb::post) co_return not_allowed("POST");
+    if (method != http::verb::post) co_return not_allowed("GET, POST");
     if (!writer(*who)) co_return forbidden();
     co_return co_await command(req, request_id, "workflow.create", who->tenant, &*who);
   }
@@ -118,9 +125,28 @@ awaitable<Response> Api::workflow_route(Request& req, const std::string& request
     if (method != http::verb::get) co_return not_allowed("GET");
     if (who->role != "owner" && who->role != "admin")
       co_return problem(403, "only owners and admins read the webhook secret", "", instance, request_id, ver);
-    co_return ok(json::object{{"secret", executor_->webhook_secret(who->tenant)},
-                              {"header", "Causeway-Signature"},
-                              {"scheme", "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">"}});
+    auto secrets = executor_->webhook_secrets(who->tenant);
+    if (!secrets) co_return problem(secrets.error(), instance, request_id, ver);
+    json::object out{{"secret", secrets->current},
+                     {"generation", secrets->generation},
+                     {"header", "Causeway-Signature"},
+                     {"scheme", "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">"}};
+    // While a rotated-out secret still signs, each request carries a second v1= entry.
+    if (!secrets->previous.empty()) out["previous_valid_until"] = rfc3339_us(secrets->previous_until_us);
+    co_return ok(out);
+  }
+  if (seg.size() == 4 && seg[2] == "webhook-secret" && seg[3] == "rotation") {
+    route_name = "workflows.webhook_secret.rotate";
+    if (method != http::verb::post) co_return not_allowed("POST");
+    if (who->role != "owner" && who->role != "admin")
+      co_return problem(403, "only owners and admins rotate the webhook secret", "", instance, request_id, ver);
+    if (req.body().empty()) {  // no body: the default grace period
+      req.body() = "{}";
+      req.set(http::field::content_type, "application/json");
+      req.prepare_payload();
+    }
+    // The reply names the new generation only: read the secret with GET.
+    co_return co_await command(req, request_id, "organization.rotate_webhook_secret", who->tenant, &*who);
   }
   const std::string& id = seg[2];
   if (!is_id(id, "workflow")) co_return problem(404, "no such workflow", "", instance, request_id, ver);

@@ -159,6 +159,8 @@ double receiver_ceiling(const Settings& s, const std::string& url, int inflight)
   asio::io_context ioc;
   std::atomic<std::uint64_t> counted{0};
   std::atomic<bool> stop{false};
+  // The receiver is on loopback, as the server's workflows are allowed to reach here.
+  const auto egress = std::make_shared<const workflow::EgressPolicy>(CidrList::parse("127.0.0.0/8").value());
   const auto start = Clock::now() + to_duration(s.warmup);
   const auto end = start + to_duration(s.seconds);
   auto caller = [&]() -> asio::awaitable<void> {
@@ -168,6 +170,7 @@ double receiver_ceiling(const Settings& s, const std::string& url, int inflight)
       req.url = url;
       req.body = R"({"plan": "pro"})";
       req.headers = {{"Content-Type", "application/json"}, {"Idempotency-Key", "k"}};
+      req.egress = egress;
       auto r = co_await workflow::http_call(std::move(req));
       const auto now = Clock::now();
       if (std::holds_alternative<workflow::HttpResponse>(r) && now >= start && now <= end) ++counted;
@@ -185,6 +188,7 @@ double receiver_ceiling(const Settings& s, const std::string& url, int inflight)
 void run_workflow_bench(const Settings& s) {
   testing::WebhookReceiver receiver;
   ServerConfig cfg = bench_node_config(s);
+  cfg.workflow_http_allow = "127.0.0.0/8";  // the receiver is on loopback
   const int inflight = s.connections;
   CpuProbe cpu;
   RunDriver::Result runs;

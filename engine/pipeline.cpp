@@ -99,8 +99,10 @@ Result<Commit> CommandPipeline::build_commit(Plan& plan, const CommandContext& c
     c.idempotency_key = idempotency_scope(ctx);
     c.fingerprint = fingerprint;
   }
-  c.make_response = [reply = plan.reply, status = plan.status](const Committed& done) {
+  c.make_response = [reply = plan.reply, status = plan.status,
+                     finish = std::move(plan.finish_reply)](const Committed& done) {
     json::object body = reply;
+    if (finish) finish(body, done);
     body["position"] = done.token.str();
     json::object rec;
     rec["status"] = status;
@@ -115,6 +117,9 @@ boost::asio::awaitable<Result<CommandOutcome>> CommandPipeline::execute(std::str
                                                                         CommandContext ctx) {
   auto h = handlers_.find(command);
   if (h == handlers_.end()) co_return Error::not_found(fmt::format("unknown command {}", command));
+  if (read_only_)
+    co_return Error::forbidden("this server runs read-only (serve --read-only): it records nothing, so it runs no "
+                               "command");
   if (auto errs = schemas_.validate_command(command, body); !errs.empty())
     co_return Error::invalid(errs.front().detail, errs.front().pointer);
   if (authorize_)
@@ -155,6 +160,7 @@ boost::asio::awaitable<Result<CommandOutcome>> CommandPipeline::execute(std::str
     if (plan->decision.events.empty() && ctx.idempotency_key.empty()) {
       // Nothing changes: reply with the current head, nothing is written.
       json::object reply = plan->reply;
+      if (plan->finish_reply) plan->finish_reply(reply, Committed{});
       auto head = log_.head();
       reply["position"] = head.str();
       co_return CommandOutcome{200, json::serialize(reply), head, false};

@@ -65,6 +65,10 @@ struct Plan {
   // (not on a replay, a conflict or a failure): e.g. to warm a cache with what
   // the decision derived, knowing it is now the stream's truth.
   std::function<void(std::uint64_t stream_version)> on_committed;
+  // Completes the reply once the commit's positions are known (e.g. a report
+  // per event), before it is stored for Idempotency-Key replays. Called once,
+  // on the writer's path: keep it cheap and free of I/O.
+  std::function<void(boost::json::object& reply, const Committed& done)> finish_reply;
 };
 
 class CommandPipeline;
@@ -100,6 +104,10 @@ class CommandPipeline {
   using Meter = std::function<Status(const CommandContext&, const std::string& command, Plan& plan,
                                      std::int64_t now_us)>;
   void set_meter(Meter m) { meter_ = std::move(m); }
+  // A read-only node (serve --read-only, for inspecting a restored copy)
+  // records nothing: every command is refused with Errc::forbidden.
+  void set_read_only(bool on) { read_only_ = on; }
+  bool read_only() const { return read_only_; }
 
   // Never throws; every failure is an Error (codes map to HTTP statuses in api/).
   boost::asio::awaitable<Result<CommandOutcome>> execute(std::string command, boost::json::value body,
@@ -126,6 +134,7 @@ class CommandPipeline {
   AggregateStore aggregates_;
   Authorizer authorize_;
   Meter meter_;
+  bool read_only_ = false;
   std::map<std::string, CommandHandler> handlers_;
 };
 
@@ -160,7 +169,15 @@ class Catalog;
 // run id; engine/aggregates/run.h, engine/workflow/interpreter.h).
 void register_run_commands(CommandPipeline& p, workflow::Catalog& catalog);
 // event.ingest (target: the organization id; engine/commands/ingest_commands.cpp).
-void register_ingest_commands(CommandPipeline& p);
+// `report`, when set, describes what an accepted event does once it has its
+// place in the log (the workflows it starts or fails to start, the runs
+// waiting for it): workflow::Dispatcher::report. Its result is the event's
+// entry in the reply.
+using IngestReport = std::function<boost::json::object(const std::string& org_id, const std::string& event_type,
+                                                       const boost::json::object& payload,
+                                                       const std::string& correlation, std::uint32_t partition,
+                                                       std::uint64_t position, std::int64_t occurred_at_us)>;
+void register_ingest_commands(CommandPipeline& p, IngestReport report = {});
 namespace billing {
 class Plans;
 }

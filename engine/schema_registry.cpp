@@ -1,11 +1,14 @@
 #include "engine/schema_registry.h"
 
 #include <boost/json/parse.hpp>
+#include <cctype>
 #include <fmt/format.h>
 #include <valijson/adapters/boost_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
 #include <valijson/validator.hpp>
+
+#include "engine/nearest.h"
 
 namespace causeway {
 namespace json = boost::json;
@@ -46,12 +49,17 @@ std::string pointer_from_context(const std::vector<std::string>& ctx) {
 
 // Follows a local "$ref" ("#/definitions/node") to the schema it names.
 const json::value& resolve_ref(const json::value& root, const json::value& schema) {
-  auto* s = schema.if_object();
-  auto* ref = s ? s->if_contains("$ref") : nullptr;
-  if (!ref || !ref->is_string() || !ref->as_string().starts_with("#")) return schema;
-  boost::system::error_code ec;
-  auto* target = root.find_pointer(std::string_view(ref->as_string()).substr(1), ec);
-  return target ? *target : schema;
+  const json::value* at = &schema;
+  for (int hops = 0; hops < 8; ++hops) {  // a $ref may name another $ref
+    auto* s = at->if_object();
+    auto* ref = s ? s->if_contains("$ref") : nullptr;
+    if (!ref || !ref->is_string() || !ref->as_string().starts_with("#")) return *at;
+    boost::system::error_code ec;
+    auto* target = root.find_pointer(std::string_view(ref->as_string()).substr(1), ec);
+    if (!target) return *at;
+    at = target;
+  }
+  return *at;
 }
 
 // Reports properties that the schema does not declare where it forbids extras,
@@ -77,9 +85,55 @@ void unknown_fields(const json::value& root, const json::value& schema, const js
     if (sub) {
       unknown_fields(root, *sub, kv.value(), ptr, out);
     } else if (extra && extra->is_bool() && !extra->as_bool()) {
-      out.push_back({ptr, "unknown field"});
+      std::vector<std::string> known;
+      if (props && props->is_object())
+        for (const auto& p : props->as_object()) known.emplace_back(p.key());
+      auto close = nearest(kv.key(), known);
+      out.push_back({ptr, close ? fmt::format("unknown field; did you mean '{}'?", *close) : "unknown field"});
     }
   }
+}
+
+// The patterns of schemas/ in words, for messages; others are quoted.
+std::string pattern_in_words(std::string_view pattern) {
+  static const std::pair<std::string_view, std::string_view> kWords[] = {
+      {"^user-[0-9a-f]{32}$", "a user id: user- and 32 lowercase hex digits"},
+      {"^org-[0-9a-f]{32}$", "an organization id: org- and 32 lowercase hex digits"},
+      {"^workflow-[0-9a-f]{32}$", "a workflow id: workflow- and 32 lowercase hex digits"},
+      {"^[0-9a-f]{32}$", "32 lowercase hex digits"},
+      {"^[0-9a-f]{16}$", "16 lowercase hex digits"},
+      {"^[0-9]{6}$", "6 digits"},
+      {"^[a-z][a-z0-9_]{0,31}$", "a lowercase letter, then up to 31 lowercase letters, digits or _"},
+      {"^[a-z][a-z0-9_]{0,63}$", "a lowercase letter, then up to 63 lowercase letters, digits or _"},
+      {"^[a-z][a-z0-9_.-]{0,63}$", "a lowercase letter, then up to 63 lowercase letters, digits, _, . or -"},
+      {"^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+$",
+       "dotted lowercase names, at least two (such as invoice.created)"},
+      {"^[^\\u0000-\\u001f\\u007f]+$", "text without control characters"},
+      {"^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", "an email address (name@example.com)"},
+      {"^[a-z0-9][a-z0-9-]*[a-z0-9]$",
+       "lowercase letters, digits and -, starting and ending with a letter or digit (at least 2)"},
+      {"^[a-z]{3}$", "3 lowercase letters"},
+      {"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "a date, YYYY-MM-DD"},
+  };
+  for (const auto& [p, words] : kWords)
+    if (p == pattern) return std::string(words);
+  return fmt::format("text matching the pattern {}", pattern);
+}
+
+// valijson's message made specific: a missing property points at itself, a
+// pattern is said in words.
+FieldError readable(const json::value& root, FieldError e) {
+  constexpr std::string_view kMissing = "Missing required property '";
+  if (e.detail.starts_with(kMissing) && e.detail.ends_with("'.")) {
+    const std::string name = e.detail.substr(kMissing.size(), e.detail.size() - kMissing.size() - 2);
+    e.pointer += "/" + escape_pointer_token(name);
+    e.detail = fmt::format("{} is required", name);
+  } else if (e.detail.starts_with("Failed to match regex specified by 'pattern'")) {
+    const json::object* s = subschema_at(root, e.pointer);
+    const auto* p = s ? s->if_contains("pattern") : nullptr;
+    if (p && p->is_string()) e.detail = "must be " + pattern_in_words(p->as_string());
+  }
+  return e;
 }
 
 Result<std::unique_ptr<SchemaRegistry::Compiled>> compile(const EmbeddedSchema& e) {
@@ -141,7 +195,7 @@ std::vector<FieldError> SchemaRegistry::validate(const Compiled& c, const json::
       if (err.description.find("could not be validated using 'properties'") != std::string::npos) continue;
       if (err.description.find("Failed to validate against schema associated with property") != std::string::npos)
         continue;
-      out.push_back({pointer_from_context(err.context), err.description});
+      out.push_back(readable(c.doc, {pointer_from_context(err.context), err.description}));
     }
   }
   // Keep one problem per pointer, most specific first (deepest pointers sort last).
@@ -191,6 +245,45 @@ std::vector<FieldError> SchemaRegistry::validate_document(const std::string& pat
            e.detail.starts_with("Failed to validate against additional properties schema") ||
            e.detail.starts_with("Failed to validate against child schema");
   });
+  return out;
+}
+
+const json::object* subschema_at(const json::value& root, std::string_view pointer) {
+  const json::value* s = &resolve_ref(root, root);
+  while (!pointer.empty()) {
+    pointer.remove_prefix(1);  // '/'
+    const auto slash = pointer.find('/');
+    const std::string_view raw = pointer.substr(0, slash);
+    std::string token;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '~' && i + 1 < raw.size()) token.push_back(raw[++i] == '1' ? '/' : '~');
+      else token.push_back(raw[i]);
+    }
+    pointer = slash == std::string_view::npos ? std::string_view() : pointer.substr(slash);
+    auto* o = s->if_object();
+    if (!o) return nullptr;
+    auto* props = o->if_contains("properties");
+    const json::value* next = props && props->is_object() ? props->get_object().if_contains(token) : nullptr;
+    const bool index = !token.empty() && token.find_first_not_of("0123456789") == std::string::npos;
+    if (!next && index) next = o->if_contains("items");
+    if (!next) next = o->if_contains("additionalProperties");
+    if (!next) return nullptr;
+    s = &resolve_ref(root, *next);
+  }
+  return s->if_object();
+}
+
+std::optional<std::vector<std::string>> SchemaRegistry::event_fields(const std::string& type) const {
+  const Compiled* newest = nullptr;
+  for (std::uint32_t v = 1; v < 100; ++v) {
+    auto it = events_.find(fmt::format("{}.v{}", type, v));
+    if (it == events_.end()) break;
+    newest = it->second.get();
+  }
+  if (!newest) return std::nullopt;
+  std::vector<std::string> out;
+  if (auto* props = newest->doc.as_object().if_contains("properties"); props && props->is_object())
+    for (const auto& kv : props->as_object()) out.emplace_back(kv.key());
   return out;
 }
 

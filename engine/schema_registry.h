@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,10 @@ class SchemaRegistry {
   void redact_secrets(const std::string& type, std::uint32_t version, boost::json::value& data) const;
   // Whether some event type starts with "<category>." (retention categories).
   bool has_event_category(const std::string& category) const;
+  // The data fields of the newest version of event `type` (its schema's
+  // properties), or nullopt when no event of that type has a schema (e.g. a
+  // customer's own event type).
+  std::optional<std::vector<std::string>> event_fields(const std::string& type) const;
   // Checks a document against schemas/<path> (e.g. "workflows/definition.json"):
   // every problem with its pointer, like validate_command(). Wrapper messages
   // ("Failed to validate item #2 in array.") that only repeat a deeper
@@ -67,5 +72,10 @@ class SchemaRegistry {
   std::map<std::string, std::unique_ptr<Compiled>> events_;  // key "type.vN"
   std::map<std::string, std::unique_ptr<Compiled>> documents_;  // the rest, key: path under schemas/
 };
+
+// The subschema that governs the value at JSON `pointer` of a document
+// checked against schema `root` (through properties, items,
+// additionalProperties and local $refs, which may chain), or null.
+const boost::json::object* subschema_at(const boost::json::value& root, std::string_view pointer);
 
 }  // namespace causeway

@@ -42,6 +42,9 @@ const ViewColumn* column_of(const ViewDef& v, std::string_view name) {
   return nullptr;
 }
 
+
+}  // namespace
+
 json::value read_cell(sql::Stmt& s, int i) {
   switch (s.type(i)) {
     case SQLITE_NULL: return nullptr;
@@ -58,15 +61,13 @@ json::value read_cell(sql::Stmt& s, int i) {
   }
 }
 
-}  // namespace
-
 const std::vector<ViewDef>& view_catalog() {
   static const std::vector<ViewDef> all = {
-      {"users", "users", "users", "user_id IN (SELECT user_id FROM memberships WHERE org_id = :tenant)", {},
+      {"users", "users", "users", "user_id IN (SELECT user_id FROM :db.memberships WHERE org_id = :tenant)", {},
        {col("user_id", K::text, true, true), col("email", K::text, false, false, true),
         col("display_name", K::text, false, false, true), col("signed_up_at", K::time, true, true),
         col("position", K::integer)},
-       {"user_id"}, "signed_up_at"},
+       {"user_id"}, "signed_up_at", {"memberships"}},
       {"organizations", "organizations", "organizations", "org_id = :tenant", {},
        {col("org_id", K::text, true, true), col("slug", K::text, true, true), col("name", K::text, false, true),
         col("owner_user_id", K::text, true), col("created_at", K::time, true, true),
@@ -153,10 +154,11 @@ const ViewDef* find_view(std::string_view name) {
   return nullptr;
 }
 
-std::string scope_sql(const ViewDef& v, const std::string& tenant) {
+std::string scope_sql(const ViewDef& v, const std::string& tenant, const std::string& db) {
   std::string out = v.scope;
   const std::string quoted = sql::quote(tenant);
   for (std::size_t at; (at = out.find(":tenant")) != std::string::npos;) out.replace(at, 7, quoted);
+  for (std::size_t at; (at = out.find(":db.")) != std::string::npos;) out.replace(at, 3, db);
   return out;
 }
 
@@ -290,162 +292,6 @@ Result<Page> list_view(sql::Db& db, const ListRequest& req, KeyVault* vault) {
 json::value cell_json(const K kind, const json::value& v) {
   if (kind == K::time && v.is_int64()) return json::string(rfc3339_us(v.as_int64()));
   return v;
-}
-
-namespace {
-
-struct Sandbox {
-  bool tenant_scoped = false;
-  // Names of the inner TEMP VIEWs that filter main tables by tenant. They are
-  // random per connection and the schema tables are unreadable, so a query
-  // cannot name a CTE after one (the authorizer reports a CTE's name exactly
-  // like a view's).
-  std::vector<std::string> secret_views;
-  std::chrono::steady_clock::time_point deadline;
-  bool reads_audit = false;  // the statement reads audit_index (set while compiling)
-};
-
-bool is_schema_table(std::string_view t) {
-  return t == "sqlite_master" || t == "sqlite_schema" || t == "sqlite_temp_master" || t == "sqlite_temp_schema";
-}
-
-int authorize(void* user, int action, const char* a1, const char* a2, const char* a3, const char* a4) {
-  const auto* box = static_cast<const Sandbox*>(user);
-  switch (action) {
-    case SQLITE_SELECT:
-    case SQLITE_RECURSIVE:
-      return SQLITE_OK;
-    case SQLITE_READ:
-      if (a1 && std::string_view(a1) == "audit_index") const_cast<Sandbox*>(box)->reads_audit = true;
-      // A tenant reads main tables only through its secret scoped views (a4
-      // names the innermost view or CTE doing the read); any other read of
-      // main.*, and any read of the schema tables, is refused.
-      if (!box->tenant_scoped) return SQLITE_OK;
-      if (a1 && is_schema_table(a1)) return SQLITE_DENY;
-      if (a3 && std::string_view(a3) == "main") {
-        if (!a4) return SQLITE_DENY;
-        bool ours = std::find(box->secret_views.begin(), box->secret_views.end(), a4) != box->secret_views.end();
-        return ours ? SQLITE_OK : SQLITE_DENY;
-      }
-      return SQLITE_OK;
-    case SQLITE_FUNCTION: {
-      std::string_view fn = a2 ? a2 : "";
-      if (fn == "load_extension" || fn == "readfile" || fn == "writefile" || fn == "edit" || fn == "fts3_tokenizer")
-        return SQLITE_DENY;
-      return SQLITE_OK;
-    }
-    default:
-      return SQLITE_DENY;  // writes, DDL, ATTACH/DETACH, PRAGMA, transactions, ANALYZE...
-  }
-}
-
-// Whether the statement's first keyword (after blanks and comments) starts a
-// write, DDL, transaction or maintenance statement.
-bool starts_as_write(std::string_view sql) {
-  std::size_t i = 0;
-  for (;;) {
-    while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
-    if (sql.substr(i, 2) == "--") {
-      i = sql.find('\n', i);
-      if (i == std::string_view::npos) return false;
-    } else if (sql.substr(i, 2) == "/*") {
-      i = sql.find("*/", i);
-      if (i == std::string_view::npos) return false;
-      i += 2;
-    } else {
-      break;
-    }
-  }
-  std::string word;
-  for (; i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])); ++i)
-    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i])));
-  static const char* writes[] = {"insert", "update", "delete", "replace", "create", "drop", "alter",
-                                 "attach", "detach", "pragma", "vacuum", "reindex", "analyze", "begin",
-                                 "commit", "end", "rollback", "savepoint", "release"};
-  return std::any_of(std::begin(writes), std::end(writes), [&](const char* w) { return word == w; });
-}
-
-int progress(void* user) {
-  const auto* box = static_cast<const Sandbox*>(user);
-  return std::chrono::steady_clock::now() > box->deadline ? 1 : 0;
-}
-
-}  // namespace
-
-Result<SqlResult> run_analyst_sql(const std::string& path, const std::string& statement, const SqlAccess& access,
-                                  const SqlLimits& limits,
-                                  const std::function<void(const std::vector<std::string>&)>& on_columns,
-                                  const std::function<void(const std::vector<json::value>&)>& on_row) {
-  auto db = sql::Db::open(path, sql::Db::Mode::read_only);
-  if (!db) return std::move(db).error();
-  sqlite3* raw = (*db)->raw();
-  Sandbox box;
-  const auto& tenant = access.tenant;
-  if (tenant) {
-    box.tenant_scoped = true;
-    // temp.<table> (what the query names) reads temp.<secret>, which alone
-    // reads main.<table> filtered by the tenant's scope.
-    unsigned char rnd[16];
-    randombytes_buf(rnd, sizeof rnd);
-    char salt[33];
-    sodium_bin2hex(salt, sizeof salt, rnd, sizeof rnd);
-    std::string ddl;
-    for (const auto& v : view_catalog()) {
-      if (v.scope.empty()) continue;
-      if (!v.roles.empty() && std::find(v.roles.begin(), v.roles.end(), access.role) == v.roles.end()) continue;
-      std::string secret = fmt::format("scoped_{}_{}", salt, v.table);
-      ddl += fmt::format("CREATE TEMP VIEW {0} AS SELECT * FROM main.{1} WHERE {2};", secret, v.table,
-                         scope_sql(v, *tenant));
-      ddl += fmt::format("CREATE TEMP VIEW {0} AS SELECT * FROM temp.{1};", v.table, secret);
-      box.secret_views.push_back(std::move(secret));
-    }
-    if (auto st = (*db)->exec(ddl); !st) return std::move(st).error();
-  }
-  if (auto st = (*db)->exec(fmt::format("PRAGMA cache_size=-{}; PRAGMA query_only=ON", limits.cache_kib)); !st)
-    return std::move(st).error();
-  sqlite3_limit(raw, SQLITE_LIMIT_LENGTH, limits.max_length);
-  sqlite3_limit(raw, SQLITE_LIMIT_SQL_LENGTH, 100'000);
-  sqlite3_limit(raw, SQLITE_LIMIT_ATTACHED, 0);
-  sqlite3_set_authorizer(raw, authorize, &box);
-  box.deadline = std::chrono::steady_clock::now() + limits.timeout;
-  sqlite3_progress_handler(raw, 1000, progress, &box);
-
-  auto stmt = (*db)->prepare(statement);
-  if (!stmt) {
-    Error e = std::move(stmt).error();
-    // A write can fail to compile before the authorizer sees it (a TEMP VIEW
-    // cannot be modified, a table does not exist): it is still a refusal.
-    if (sqlite3_errcode(raw) == SQLITE_AUTH || e.message.find("not authorized") != std::string::npos ||
-        e.message.find("cannot modify") != std::string::npos || starts_as_write(statement))
-      return Error::forbidden("the statement reads or does something analysts may not (only SELECT over the views)");
-    return e;
-  }
-  if (!sqlite3_stmt_readonly(stmt->raw())) return Error::forbidden("only read-only statements are allowed");
-  if (access.before_rows)
-    if (auto st = access.before_rows(box.reads_audit); !st) return std::move(st).error();
-  std::vector<std::string> names;
-  for (int i = 0; i < stmt->columns(); ++i) names.push_back(stmt->column_name(i));
-  on_columns(names);
-  SqlResult out;
-  out.reads_audit = box.reads_audit;
-  std::vector<json::value> row(names.size());
-  for (;;) {
-    auto r = stmt->step();
-    if (!r) {
-      if (r.error().code == Errc::unavailable && std::chrono::steady_clock::now() > box.deadline)
-        return Error::unavailable(fmt::format("the query ran past its {} ms limit", limits.timeout.count()));
-      return std::move(r).error();
-    }
-    if (!*r) break;
-    if (out.rows == limits.max_rows) {
-      out.truncated = true;
-      break;
-    }
-    for (int i = 0; i < static_cast<int>(names.size()); ++i) row[static_cast<std::size_t>(i)] = read_cell(*stmt, i);
-    on_row(row);
-    ++out.rows;
-  }
-  return out;
 }
 
 }  // namespace causeway

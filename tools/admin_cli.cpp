@@ -14,6 +14,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "tools/cli_common.h"
+
 namespace causeway::cli {
 namespace http = boost::beast::http;
 namespace json = boost::json;
@@ -194,14 +196,14 @@ int AdminCommands::send(const Call& c) {
     }
     if (c.to_file && out_ != "-") {
       std::ofstream f(out_, std::ios::binary | std::ios::trunc);
-      f << res.body() << "\n";
+      print_json_text(res.body(), f);
       if (!f) {
         std::cerr << "causeway: cannot write " << out_ << "\n";
         return 2;
       }
       return 0;
     }
-    std::cout << res.body() << "\n";
+    print_json_text(res.body());
     return 0;
   } catch (const boost::system::system_error& e) {
     std::cerr << "causeway: cannot reach the server at " << server_ << ": " << e.code().message() << "\n";

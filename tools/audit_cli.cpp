@@ -29,14 +29,12 @@ Result<SecretKey> master_key(const std::string& data_dir, const MasterKeySource&
   return parse_master_key_hex(hex);
 }
 
-// The log, read-write for an export (which records itself): a running server
-// holds it, so say where to go instead.
+// The log, read-write for an export (which records itself): when a running
+// server holds it, say where to go instead.
 Result<std::unique_ptr<RocksEventLog>> open_for_export(const std::string& data_dir) {
   auto log = open_log(data_dir, false);
-  if (!log)
-    return Error{log.error().code,
-                 log.error().message + " — is the server running? Export through it: GET /v1/audit/export",
-                 {}};
+  if (!log && is_in_use(log.error()))
+    return Error{log.error().code, log.error().message + " (export through it: GET /v1/audit/export)", {}};
   return log;
 }
 
@@ -59,7 +57,7 @@ void print(const audit::AuditReport& r) {
     o["problem"] = *r.problem;
     o["position"] = r.problem_position;
   }
-  std::cout << json::serialize(o) << '\n';
+  print_json(o);
 }
 
 }  // namespace

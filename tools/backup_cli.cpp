@@ -17,7 +17,7 @@ namespace {
 
 int server_running(const std::string& data_dir, const std::string& why) {
   std::cerr << "causeway: " << why << "\n"
-            << "causeway: a running server holds " << data_dir << "; take the backup through it instead:\n"
+            << "causeway: while a server runs, take the backup through it:\n"
             << "  curl -X POST -H \"Authorization: Bearer $(cat " << data_dir << "/admin.token)\" "
             << "-H 'Content-Type: application/json' \\\n"
             << "       -d '{\"path\": \"/absolute/new/folder\"}' http://127.0.0.1:8080/v1/admin/backups\n";
@@ -53,27 +53,27 @@ int backup(const std::string& data_dir, const BackupArgs& a) {
     std::cerr << "causeway: " << data_dir << " holds no log (" << data_dir << "/log)\n";
     return 2;
   }
-  // The views writer lock first: a server (or a rebuild) holds it, and
-  // holding it keeps the views generation still while it is copied.
+  // Refusals come before the log is opened: opening it read-write rewrites
+  // RocksDB's own files in the data folder.
+  const std::string target = fs::absolute(a.to, ec).string();
+  if (auto checked = check_backup_target(target); !checked) return fail(checked.error());
+  if (auto free = not_in_use(data_dir); !free) return server_running(data_dir, free.error().message);
+  // The views writer lock before the log: a server (or a rebuild) holds it,
+  // and holding it keeps the views generation still while it is copied.
   ViewFiles files(data_dir);
   if (auto st = files.lock_writer(); !st) return server_running(data_dir, st.error().message);
-  RocksLogOptions o;
-  o.path = data_dir + "/log";
-  auto log = RocksEventLog::open(o);
-  if (!log) {
-    if (log.error().message.find("lock") != std::string::npos) return server_running(data_dir, log.error().message);
-    return fail(log.error());
-  }
+  auto log = open_log(data_dir, false);
+  if (!log) return is_in_use(log.error()) ? server_running(data_dir, log.error().message) : fail(log.error());
   BackupOptions opts;
   opts.data_dir = data_dir;
-  opts.target = fs::absolute(a.to, ec).string();
+  opts.target = target;
   opts.include_secrets = a.include_secrets;
   opts.master_key_file = a.master_key_file.empty() ? data_dir + "/master.key" : a.master_key_file;
   opts.admin_token_file = data_dir + "/admin.token";
   auto made = create_backup(**log, opts);
   (*log)->close();
   if (!made) return fail(made.error());
-  std::cout << boost::json::serialize(to_json(*made)) << '\n';
+  print_json(to_json(*made));
   warn_secrets(*made, true);
   return 0;
 }
@@ -81,8 +81,13 @@ int backup(const std::string& data_dir, const BackupArgs& a) {
 int restore(const std::string& from, const std::string& data_dir) {
   auto done = restore_backup(from, data_dir);
   if (!done) return fail(done.error());
-  std::cout << boost::json::serialize(to_json(*done)) << '\n';
+  print_json(to_json(*done));
   warn_secrets(*done, false);
+  // A restored copy would otherwise resume the original's work: retry its
+  // workflow actions, fire its timers, send its mail.
+  std::cerr << "causeway: to inspect the copy without acting on the world (no workflow actions, timers or mail;\n"
+            << "causeway: every command refused), start it with: causeway serve --read-only --data-dir " << data_dir
+            << '\n';
   return 0;
 }
 

@@ -1,7 +1,7 @@
 // causeway: the server and the operator's command line.
 //
 //   causeway serve                 run the HTTP API on the embedded default
-//   causeway log tail              events as JSON lines (filters: stream, type, position)
+//   causeway log tail              events as JSON lines (filters: stream, type, position; --last N)
 //   causeway log stats             counts and sizes of the log
 //   causeway log verify            recompute the hash chain and aggregate state
 //   causeway projections status    state, checkpoint and lag of every view
@@ -17,8 +17,9 @@
 //
 // Configuration precedence: command-line flags, then CAUSEWAY_* environment
 // variables, then the file given by --config (TOML/INI, keys = flag names under
-// a [serve] or [log] section). CLI11 alone would rank the file above the
-// environment, so environment values are passed to it as flags (see main()).
+// a [serve] or [log] section; an unknown key is an error). CLI11 alone would
+// rank the file above the environment, so environment values are passed to it
+// as flags (see main()). Exit codes: tools/README.md, "Exit codes".
 #include <signal.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include <tuple>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <set>
@@ -58,7 +60,7 @@ int serve(const ServerConfig& cfg) {
   auto node = Node::open(cfg);
   if (!node) {
     log_fields(spdlog::level::err, "cannot start", {{"error", node.error().message}});
-    return 1;
+    return cli::kExitError;
   }
   int sig = 0;
   sigwait(&set, &sig);
@@ -73,24 +75,55 @@ Result<std::unique_ptr<RocksEventLog>> open_read_only(const std::string& data_di
 struct TailOptions {
   std::string stream, type;
   std::uint64_t from = 1;
+  std::uint64_t last = 0;   // 0 = every matching event from `from`
   std::uint64_t limit = 0;  // 0 = no limit
   bool follow = false;
 };
 
+bool matches(const TailOptions& t, const Event& e) {
+  return (t.stream.empty() || e.stream == t.stream) && (t.type.empty() || e.type == t.type);
+}
+
+// Where `--last N` starts: the position of the Nth matching event from the
+// head, at or after --from. Positions are dense (1..head), so without a
+// filter no scan is needed.
+Result<std::uint64_t> start_of_last(RocksEventLog& log, const TailOptions& t) {
+  const std::uint64_t head = log.head().offsets[0];
+  if (t.stream.empty() && t.type.empty()) return std::max(t.from, head >= t.last ? head - t.last + 1 : 1);
+  std::deque<std::uint64_t> kept;  // positions of the last `t.last` matches
+  std::uint64_t next = t.from;
+  for (;;) {
+    auto batch = log.read_forward(0, next, 4096);
+    if (!batch) return batch.error();
+    for (const auto& e : *batch) {
+      next = e.position + 1;
+      if (!matches(t, e)) continue;
+      kept.push_back(e.position);
+      if (kept.size() > t.last) kept.pop_front();
+    }
+    if (batch->size() < 4096) break;
+  }
+  return kept.empty() ? next : kept.front();
+}
+
 int tail(const std::string& data_dir, const TailOptions& t) {
   std::uint64_t printed = 0;
   std::uint64_t next = t.from;
-  for (;;) {
+  for (bool first = true;; first = false) {
     auto log = open_read_only(data_dir);
     if (!log) return fail(log.error());
+    if (first && t.last) {
+      auto start = start_of_last(**log, t);
+      if (!start) return fail(start.error());
+      next = *start;
+    }
     for (;;) {
       auto batch = (*log)->read_forward(0, next, 4096);
       if (!batch) return fail(batch.error());
       for (const auto& e : *batch) {
         next = e.position + 1;
-        if (!t.stream.empty() && e.stream != t.stream) continue;
-        if (!t.type.empty() && e.type != t.type) continue;
-        std::cout << boost::json::serialize(to_cloudevent(e)) << '\n';
+        if (!matches(t, e)) continue;
+        cli::print_json(to_cloudevent(e));
         if (t.limit && ++printed >= t.limit) return 0;
       }
       if (batch->size() < 4096) break;
@@ -133,7 +166,7 @@ int stats(const std::string& data_dir) {
   boost::json::object by_type;
   for (const auto& [k, v] : types) by_type[k] = v;
   o["types"] = std::move(by_type);
-  std::cout << boost::json::serialize(o) << '\n';
+  cli::print_json(o);
   return 0;
 }
 
@@ -151,7 +184,7 @@ int verify(const std::string& data_dir) {
     o["ok"] = false;
     o["problem"] = *chain.problem;
     o["position"] = chain.problem_position;
-    std::cout << boost::json::serialize(o) << '\n';
+    cli::print_json(o);
     return 3;
   }
   auto records = (*log)->all_aggregates();
@@ -166,12 +199,88 @@ int verify(const std::string& data_dir) {
   if (aggs.problem) {
     o["ok"] = false;
     o["problem"] = *aggs.problem;
-    std::cout << boost::json::serialize(o) << '\n';
+    cli::print_json(o);
     return 3;
   }
   o["ok"] = true;
-  std::cout << boost::json::serialize(o) << '\n';
+  cli::print_json(o);
   return 0;
+}
+
+// A count of 1 or more (CLI11's PositiveNumber would print its bounds as
+// 300-digit doubles).
+CLI::Validator at_least_one() {
+  return CLI::Validator(
+      [](std::string& v) {
+        std::uint64_t n = 0;
+        const bool ok = !v.empty() && v.front() != '-' && CLI::detail::lexical_cast(v, n) && n >= 1;
+        return ok ? std::string() : "must be a whole number, 1 or more (got " + v + ")";
+      },
+      "N >= 1");
+}
+
+// (subcommand, flag, environment variable): applied as flags unless given.
+using EnvFlags = std::vector<std::tuple<std::string, std::string, std::string>>;
+
+// Registers an option's environment variable and names it in the option's
+// help line. CLI11's own envname() is not used: it would rank the config file
+// above the environment, and set the options of subcommands that did not run
+// (several share one variable, such as data_dir).
+CLI::Option* with_env(EnvFlags& flags, CLI::Option* o, const std::string& sub, const std::string& flag,
+                      const std::string& var) {
+  flags.emplace_back(sub, flag, var);
+  o->description(o->get_description() + " (env: " + var + ")");
+  return o;
+}
+
+// The deepest command given ("log tail"); `path` gets " log tail".
+const CLI::App* deepest_command(const CLI::App& app, std::string& path) {
+  const CLI::App* at = &app;
+  while (!at->get_subcommands().empty()) {
+    at = at->get_subcommands().front();
+    path += " " + at->get_name();
+  }
+  return at;
+}
+
+// The word given where `cmd` wanted a subcommand ("frobnicate" in `causeway
+// frobnicate` or `causeway log frobnicate`), or "" when there is none.
+std::string stray_command(const CLI::App& cmd) {
+  if (cmd.get_require_subcommand_min() == 0) return {};
+  for (const auto& word : cmd.remaining())
+    if (!word.empty() && word.front() != '-') return word;
+  return {};
+}
+
+// CLI11's "INI was not able to parse serve.bogus", in words, naming the file.
+std::string config_problem(const CLI::App& app, const std::string& what) {
+  const auto* opt = app.get_config_ptr();
+  const std::string file = opt && !opt->results().empty() ? opt->results().back() : "the --config file";
+  const std::string prefix = "INI was not able to parse ";
+  if (what.rfind(prefix, 0) != 0) return file + ": " + what;
+  const std::string item = what.substr(prefix.size());
+  const auto dot = item.rfind('.');
+  const std::string section = dot == std::string::npos ? "" : item.substr(0, dot);
+  const std::string key = dot == std::string::npos ? item : item.substr(dot + 1);
+  if (key == "++" || key == "--") return file + ": unknown section [" + section + "] (sections are commands, like [serve])";
+  if (section.empty()) return file + ": unknown key '" + key + "' outside a section (put it under its command, like [serve])";
+  return file + ": unknown key '" + key + "' in section [" + section + "] (keys are that command's flag names)";
+}
+
+// A command line CLI11 refused. --help and --version exit 0; anything else is
+// a usage error: one line on stderr naming the problem, exit 2.
+int usage_error(const CLI::App& app, const CLI::ParseError& e) {
+  if (e.get_exit_code() == 0) return app.exit(e);
+  std::string path;
+  const CLI::App* cmd = deepest_command(app, path);
+  const std::string see = "; see causeway" + path + " --help\n";
+  if (auto word = stray_command(*cmd); !word.empty())
+    std::cerr << "causeway: unknown command '" << (path.empty() ? "" : path.substr(1) + " ") << word << "'" << see;
+  else if (e.get_name() == "ConfigError")
+    std::cerr << "causeway: " << config_problem(app, e.what()) << "\n";
+  else
+    std::cerr << "causeway: " << e.what() << see;
+  return cli::kExitError;
 }
 
 }  // namespace
@@ -179,13 +288,13 @@ int verify(const std::string& data_dir) {
 int main(int argc, char** argv) {
   CLI::App app{"Causeway: event-sourced workflow engine"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("causeway ") + CAUSEWAY_VERSION, "print the version and exit");
   app.set_config("--config", "", "configuration file (TOML or INI; keys are flag names)");
+  app.allow_config_extras(false);  // an unknown key in the file is an error, not ignored
 
-  // (subcommand, flag, environment variable): applied as flags unless given.
-  std::vector<std::tuple<std::string, std::string, std::string>> env_flags;
+  EnvFlags env_flags;
   auto env = [&](CLI::Option* o, const char* sub, const char* flag, const char* var) {
-    env_flags.emplace_back(sub, flag, var);
-    return o;
+    return with_env(env_flags, o, sub, flag, var);
   };
 
   ServerConfig cfg;
@@ -201,7 +310,11 @@ int main(int argc, char** argv) {
   env(serve_cmd->add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error"), "serve", "--log-level", "CAUSEWAY_LOG_LEVEL")->capture_default_str()->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical"}));
   env(serve_cmd->add_option("--max-json-depth", cfg.max_json_depth, "deepest JSON nesting accepted"), "serve", "--max-json-depth", "CAUSEWAY_MAX_JSON_DEPTH")->capture_default_str();
   std::int64_t read_timeout_ms = cfg.read_timeout.count();
-  env(serve_cmd->add_option("--read-timeout-ms", read_timeout_ms, "idle and slow-request timeout per read"), "serve", "--read-timeout-ms", "CAUSEWAY_READ_TIMEOUT_MS")->capture_default_str();
+  env(serve_cmd->add_option("--read-timeout-ms", read_timeout_ms, "timeout per read of a request body"), "serve", "--read-timeout-ms", "CAUSEWAY_READ_TIMEOUT_MS")->capture_default_str();
+  std::int64_t header_timeout_ms = cfg.header_timeout.count();
+  env(serve_cmd->add_option("--header-timeout-ms", header_timeout_ms, "longest wait for a complete request header (new or kept-alive connections)"), "serve", "--header-timeout-ms", "CAUSEWAY_HEADER_TIMEOUT_MS")->capture_default_str();
+  env(serve_cmd->add_option("--max-connections", cfg.max_connections, "connections open at once (0 = three quarters of the descriptor limit)"), "serve", "--max-connections", "CAUSEWAY_MAX_CONNECTIONS")->capture_default_str();
+  env(serve_cmd->add_option("--max-connections-per-peer", cfg.max_connections_per_peer, "connections open at once from one peer address (0 = no limit)"), "serve", "--max-connections-per-peer", "CAUSEWAY_MAX_CONNECTIONS_PER_PEER")->capture_default_str();
   env(serve_cmd->add_option("--idempotency-retention-s", cfg.idempotency_retention_s, "how long Idempotency-Key replies are kept"), "serve", "--idempotency-retention-s", "CAUSEWAY_IDEMPOTENCY_RETENTION_S")->capture_default_str();
   env(serve_cmd->add_option("--password-opslimit", cfg.password.opslimit, "argon2id passes"), "serve", "--password-opslimit", "CAUSEWAY_PASSWORD_OPSLIMIT")->capture_default_str();
   env(serve_cmd->add_option("--password-memlimit", cfg.password.memlimit, "argon2id memory in bytes"), "serve", "--password-memlimit", "CAUSEWAY_PASSWORD_MEMLIMIT")->capture_default_str();
@@ -209,10 +322,13 @@ int main(int argc, char** argv) {
   env(serve_cmd->add_option("--refresh-token-ttl-s", cfg.refresh_token_ttl_s, "lifetime of session refresh tokens"), "serve", "--refresh-token-ttl-s", "CAUSEWAY_REFRESH_TOKEN_TTL_S")->capture_default_str();
   env(serve_cmd->add_option("--password-max-age-days", cfg.password_max_age_days, "passwords older than this must be changed before the next login (0 = never)"), "serve", "--password-max-age-days", "CAUSEWAY_PASSWORD_MAX_AGE_DAYS")->capture_default_str();
   env(serve_cmd->add_option("--login-attempts-per-ip-per-minute", cfg.login_attempts_per_ip_per_minute, "login and refresh attempts a minute per peer address (0 = no limit)"), "serve", "--login-attempts-per-ip-per-minute", "CAUSEWAY_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE")->capture_default_str();
+  env(serve_cmd->add_flag("--read-only", cfg.read_only, "inspect a restored or copied data folder: refuse every command and run no workflow actions, timers, mail, retention or audit checkpoints"), "serve", "--read-only", "CAUSEWAY_READ_ONLY");
+  env(serve_cmd->add_option("--workflow-http-allow", cfg.workflow_http_allow, "CIDR list of loopback, private or other special-use addresses workflows' HTTP actions may reach (default: none; public addresses always)"), "serve", "--workflow-http-allow", "CAUSEWAY_WORKFLOW_HTTP_ALLOW");
   env(serve_cmd->add_option("--admin-allow", cfg.admin_allow, "CIDR list of peer addresses that may use /v1/admin/* and the admin token (empty: any)"), "serve", "--admin-allow", "CAUSEWAY_ADMIN_ALLOW")->capture_default_str();
   std::int64_t read_wait_ms = cfg.read_wait.count(), query_timeout_ms = cfg.query_timeout.count();
   env(serve_cmd->add_option("--read-wait-ms", read_wait_ms, "longest read-your-writes wait before 503"), "serve", "--read-wait-ms", "CAUSEWAY_READ_WAIT_MS")->capture_default_str();
   env(serve_cmd->add_option("--query-max-rows", cfg.query_max_rows, "analyst SQL: rows per response"), "serve", "--query-max-rows", "CAUSEWAY_QUERY_MAX_ROWS")->capture_default_str();
+  env(serve_cmd->add_option("--query-max-bytes", cfg.query_max_bytes, "analyst SQL: bytes of values per response"), "serve", "--query-max-bytes", "CAUSEWAY_QUERY_MAX_BYTES")->capture_default_str();
   env(serve_cmd->add_option("--query-timeout-ms", query_timeout_ms, "analyst SQL: time limit per statement"), "serve", "--query-timeout-ms", "CAUSEWAY_QUERY_TIMEOUT_MS")->capture_default_str();
   env(serve_cmd->add_option("--audit-checkpoint-events", cfg.audit_checkpoint_events, "sign the audit chain after this many events (0 = not by count)"), "serve", "--audit-checkpoint-events", "CAUSEWAY_AUDIT_CHECKPOINT_EVENTS")->capture_default_str();
   env(serve_cmd->add_option("--audit-checkpoint-interval-s", cfg.audit_checkpoint_interval_s, "...and at least this often while events arrive (0 = not by time)"), "serve", "--audit-checkpoint-interval-s", "CAUSEWAY_AUDIT_CHECKPOINT_INTERVAL_S")->capture_default_str();
@@ -224,7 +340,7 @@ int main(int argc, char** argv) {
   env(serve_cmd->add_option("--smtp-username", cfg.smtp_username, "SMTP login"), "serve", "--smtp-username", "CAUSEWAY_SMTP_USERNAME");
   env(serve_cmd->add_option("--smtp-password", cfg.smtp_password, "SMTP password (prefer the environment variable)"), "serve", "--smtp-password", "CAUSEWAY_SMTP_PASSWORD");
   env(serve_cmd->add_option("--mail-from", cfg.mail_from, "the From of outgoing mail"), "serve", "--mail-from", "CAUSEWAY_MAIL_FROM")->capture_default_str();
-  env(serve_cmd->add_option("--public-url", cfg.public_url, "the product's address, for the links in mail (verification, password reset, sign-in)"), "serve", "--public-url", "CAUSEWAY_PUBLIC_URL")->capture_default_str();
+  env(serve_cmd->add_option("--public-url", cfg.public_url, "the product's address, for the links in mail (verification, password reset, sign-in); default: http://<listen address>:<port>"), "serve", "--public-url", "CAUSEWAY_PUBLIC_URL");
   env(serve_cmd->add_option("--gdpr-metadata-file", cfg.gdpr_metadata_file, "JSON object with the GDPR Art. 15 metadata of subject access exports (purposes, categories, recipients, retention, source); default built in"), "serve", "--gdpr-metadata-file", "CAUSEWAY_GDPR_METADATA_FILE");
   std::string data_dir = "./data";
   auto* log_cmd = app.add_subcommand("log", "inspect the event log (read-only, safe while serving)");
@@ -235,6 +351,8 @@ int main(int argc, char** argv) {
   tail_cmd->add_option("--stream", topts.stream, "only this stream");
   tail_cmd->add_option("--type", topts.type, "only this event type");
   tail_cmd->add_option("--from", topts.from, "first position")->capture_default_str();
+  tail_cmd->add_option("--last", topts.last, "start with the last N matching events (at or after --from)")
+      ->check(at_least_one());
   tail_cmd->add_option("--limit", topts.limit, "stop after this many events");
   tail_cmd->add_flag("--follow,-f", topts.follow, "keep printing new events");
   auto* stats_cmd = log_cmd->add_subcommand("stats", "counts and sizes");
@@ -306,8 +424,7 @@ int main(int argc, char** argv) {
 
   cli::AdminCommands admin;
   admin.add(app, [&](CLI::Option* o, const std::string& sub, const std::string& flag, const std::string& var) {
-    env_flags.emplace_back(sub, flag, var);
-    return o;
+    return with_env(env_flags, o, sub, flag, var);
   });
 
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -322,10 +439,14 @@ int main(int argc, char** argv) {
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return usage_error(app, e);
   }
-  if (sodium_init() < 0) return 1;
+  if (sodium_init() < 0) {
+    std::cerr << "causeway: libsodium failed to initialize\n";
+    return cli::kExitError;
+  }
   cfg.read_timeout = std::chrono::milliseconds(read_timeout_ms);
+  cfg.header_timeout = std::chrono::milliseconds(header_timeout_ms);
   cfg.read_wait = std::chrono::milliseconds(read_wait_ms);
   cfg.query_timeout = std::chrono::milliseconds(query_timeout_ms);
   if (serve_cmd->parsed()) return serve(cfg);

@@ -9,7 +9,7 @@ packages=(
   librocksdb-dev libsqlite3-dev sqlite3 libcereal-dev libfmt-dev doctest-dev
   librdkafka-dev libsodium-dev libssl-dev libspdlog-dev prometheus-cpp-dev
   libcli11-dev libvalijson-dev
-  libcurl4-openssl-dev python3-aiosmtpd
+  libcurl4-openssl-dev python3-aiosmtpd python3-yaml
   curl procps
 )
 

@@ -5,6 +5,7 @@
 
 #include "events/rocks/rocks_log.h"
 #include "events/upcast.h"
+#include "projections/analyst_sql.h"
 #include "projections/query.h"
 #include "projections/runtime.h"
 #include "tools/cli_common.h"
@@ -27,7 +28,7 @@ int projections_status(const std::string& data_dir) {
       o["error_position"] = s.error_position;
       rc = 3;
     }
-    std::cout << json::serialize(o) << '\n';
+    print_json(o);
   }
   return rc;
 }
@@ -37,11 +38,15 @@ int projections_rebuild(const std::string& data_dir, const std::vector<std::stri
     std::cerr << "causeway: name the projections to rebuild, or pass --all\n";
     return 2;
   }
+  const char* online = "; rebuild through the running server instead: POST /v1/admin/projections/rebuild\n";
+  if (auto free = not_in_use(data_dir); !free) {
+    std::cerr << "causeway: " << free.error().message << online;
+    return kExitError;
+  }
   ViewFiles files(data_dir);
   if (auto st = files.lock_writer(); !st) {
-    std::cerr << "causeway: " << st.error().message
-              << "; rebuild through the running server instead: POST /v1/admin/projections/rebuild\n";
-    return 2;
+    std::cerr << "causeway: " << st.error().message << online;
+    return kExitError;
   }
   auto log = open_log(data_dir);
   if (!log) return fail(log.error());
@@ -78,10 +83,10 @@ int query(const std::string& data_dir, const QueryOptions& q) {
         }
         json::object o;
         for (std::size_t i = 0; i < row.size(); ++i) o[cols[i]] = row[i];
-        std::cout << json::serialize(o) << '\n';
+        print_json(o);
       });
   if (!r) return fail(r.error());
-  if (r->truncated) std::cerr << "causeway: stopped after " << q.max_rows << " rows (--max-rows)\n";
+  if (r->truncated) std::cerr << "causeway: stopped after " << r->rows << " rows (" << r->truncated_by << ")\n";
   return 0;
 }
 

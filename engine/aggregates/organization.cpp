@@ -140,8 +140,27 @@ Result<Decision> decide_revoke(const State& s, const std::string& invitation_id,
   return decision_of(std::move(e));
 }
 
+namespace {
+DraftEvent rotation(const State& s, const std::string& org_id, const char* reason, std::int64_t grace_us,
+                    std::int64_t now_us) {
+  DraftEvent e = event("organization.webhook_secret_rotated", org_id);
+  e.data["generation"] = static_cast<std::int64_t>(s.webhook_generation) + 1;
+  e.data["previous_valid_until_us"] = now_us + grace_us;
+  e.data["reason"] = reason;
+  return e;
+}
+}  // namespace
+
+Result<Decision> decide_rotate_webhook_secret(const State& s, const std::string& org_id, std::int64_t grace_us,
+                                              std::int64_t now_us) {
+  if (!s.exists) return Error::not_found("no such organization");
+  if (grace_us < 0 || grace_us > kWebhookSecretMaxGraceUs)
+    return Error::invalid("grace_hours must be 0 to 168", "/grace_hours");
+  return decision_of(rotation(s, org_id, "requested", grace_us, now_us));
+}
+
 Result<Decision> decide_change_role(const State& s, const std::string& user_id, const std::string& role,
-                                    const std::string& org_id) {
+                                    const std::string& org_id, std::int64_t now_us) {
   const Member* m = s.exists ? member(s, user_id) : nullptr;
   if (!m) return Error::not_found("no such member");
   if (auto st = assignable(role); !st) return std::move(st).error();
@@ -153,10 +172,13 @@ Result<Decision> decide_change_role(const State& s, const std::string& user_id, 
   e.data["role"] = role;
   e.data["previous_role"] = m->role;
   e.subjects = {user_id};
-  return decision_of(std::move(e));
+  auto d = decision_of(std::move(e));
+  if (m->role == "admin") d.events.push_back(rotation(s, org_id, "role_changed", kWebhookSecretGraceUs, now_us));
+  return d;
 }
 
-Result<Decision> decide_remove(const State& s, const std::string& user_id, bool left, const std::string& org_id) {
+Result<Decision> decide_remove(const State& s, const std::string& user_id, bool left, const std::string& org_id,
+                               std::int64_t now_us) {
   const Member* m = s.exists ? member(s, user_id) : nullptr;
   if (!m) return Error::not_found("no such member");
   if (m->role == "owner")
@@ -166,7 +188,11 @@ Result<Decision> decide_remove(const State& s, const std::string& user_id, bool 
   e.data["role"] = m->role;
   e.data["reason"] = left ? "left" : "removed";
   e.subjects = {user_id};
-  return decision_of(std::move(e));
+  auto d = decision_of(std::move(e));
+  if (m->role == "admin")
+    d.events.push_back(
+        rotation(s, org_id, left ? "member_left" : "member_removed", kWebhookSecretGraceUs, now_us));
+  return d;
 }
 
 Result<Decision> decide_transfer(const State& s, const std::string& to_user_id, const std::string& org_id) {
@@ -211,6 +237,11 @@ void apply(State& s, const std::string& type, const json::object& data, std::int
     s.members[str("from_user_id")].role = "admin";
     s.members[str("to_user_id")].role = "owner";
     s.owner_user_id = str("to_user_id");
+  } else if (type == "organization.webhook_secret_rotated") {
+    const auto* g = data.if_contains("generation");
+    const auto* until = data.if_contains("previous_valid_until_us");
+    if (g && g->is_int64()) s.webhook_generation = static_cast<std::uint32_t>(g->as_int64());
+    s.previous_secret_until_us = until && until->is_int64() ? until->as_int64() : 0;
   }
   // Expired invitations are dropped as the state moves on, so it stays small.
   std::erase_if(s.invitations, [&](const auto& kv) { return kv.second.expires_at_us + kInvitationTtlUs < occurred_at_us; });

@@ -32,6 +32,17 @@
 //   organization.member_role_changed  {org_id, user_id, role, previous_role}       subjects [user]
 //   organization.member_removed       {org_id, user_id, role, reason: removed|left} subjects [user]
 //   organization.ownership_transferred {org_id, from_user_id, to_user_id}          subjects [to, from]
+//   organization.webhook_secret_rotated {org_id, generation, previous_valid_until_us,
+//                                      reason: requested|member_removed|member_left|role_changed}
+//
+// The webhook signing secret (the HTTP actions' Causeway-Signature) has a
+// generation; each generation's secret is derived from the master key
+// (workflow::Executor::webhook_secrets), so none is stored. A rotation starts
+// the next generation; until `previous_valid_until_us` requests are signed
+// with both, so receivers can switch without dropping any. Owners and admins
+// can read the secret: when one of them leaves or is removed, or an admin is
+// given a lesser role, the same decision rotates it (with the default grace;
+// rotate again with no grace to end the old secret at once).
 #pragma once
 
 #include <cereal/types/map.hpp>
@@ -71,10 +82,18 @@ struct State {
   std::string owner_user_id;
   std::map<std::string, Member> members;          // by user id; the owner included
   std::map<std::string, Invitation> invitations;  // pending ones, by invitation id (32 hex)
+  std::uint32_t webhook_generation = 0;            // of the webhook signing secret
+  std::int64_t previous_secret_until_us = 0;       // the previous generation still signs until then
   template <class Ar>
-  void serialize(Ar& ar) { ar(exists, slug, name, owner_user_id, members, invitations); }
+  void serialize(Ar& ar) {
+    ar(exists, slug, name, owner_user_id, members, invitations, webhook_generation, previous_secret_until_us);
+  }
 };
-inline constexpr std::uint32_t kStateFormat = 2;  // 2: members and invitations
+inline constexpr std::uint32_t kStateFormat = 3;  // 2: members and invitations, 3: webhook secret generation
+
+// How long a rotated-out webhook secret still signs, unless the rotation says otherwise.
+inline constexpr std::int64_t kWebhookSecretGraceUs = 24LL * 3600 * 1'000'000;
+inline constexpr std::int64_t kWebhookSecretMaxGraceUs = 7LL * 24 * 3600 * 1'000'000;
 
 // How long an invitation link works.
 inline constexpr std::int64_t kInvitationTtlUs = 7LL * 86'400 * 1'000'000;
@@ -125,11 +144,18 @@ Result<Decision> decide_decline(const State& s, const std::string& invitation_id
 Result<Decision> decide_revoke(const State& s, const std::string& invitation_id, const std::string& org_id,
                                std::int64_t now_us);
 // The owner's role changes only by a transfer; nobody becomes owner otherwise.
-// Setting the role a member already has writes nothing.
+// Setting the role a member already has writes nothing. An admin given a
+// lesser role also rotates the webhook secret.
 Result<Decision> decide_change_role(const State& s, const std::string& user_id, const std::string& role,
-                                    const std::string& org_id);
+                                    const std::string& org_id, std::int64_t now_us);
 // `left`: the member removes themself. The owner is never removed (transfer first).
-Result<Decision> decide_remove(const State& s, const std::string& user_id, bool left, const std::string& org_id);
+// An admin's removal also rotates the webhook secret.
+Result<Decision> decide_remove(const State& s, const std::string& user_id, bool left, const std::string& org_id,
+                               std::int64_t now_us);
+// Starts the next generation of the webhook secret; the previous one signs
+// for `grace_us` more (0: ends now; at most kWebhookSecretMaxGraceUs).
+Result<Decision> decide_rotate_webhook_secret(const State& s, const std::string& org_id, std::int64_t grace_us,
+                                              std::int64_t now_us);
 // To another member, who becomes owner; the previous owner becomes an admin.
 Result<Decision> decide_transfer(const State& s, const std::string& to_user_id, const std::string& org_id);
 

@@ -74,20 +74,30 @@ const char* status_name(Status s) {
 
 bool ended(Status s) { return s == Status::completed || s == Status::failed || s == Status::cancelled; }
 
+namespace {
+// The run's first event (run.started, or run.trigger_failed) names it.
+void begin(State& s, const json::object& d, std::int64_t at, Status status) {
+  s.status = status;
+  s.run_id = string_field(d, "run_id");
+  s.org_id = string_field(d, "org_id");
+  s.workflow_id = string_field(d, "workflow_id");
+  s.hash = string_field(d, "hash");
+  s.subject = string_field(d, "subject");
+  s.version = int_field(d, "version");
+  s.started_at = at;
+}
+}  // namespace
+
 void apply(State& s, const std::string& type, const json::object& d, std::int64_t at) {
   if (type != "run.marked_stuck") {
     s.last_progress_at = at;
     s.stuck = false;
   }
   if (type == "run.started") {
-    s.status = Status::running;
-    s.run_id = string_field(d, "run_id");
-    s.org_id = string_field(d, "org_id");
-    s.workflow_id = string_field(d, "workflow_id");
-    s.hash = string_field(d, "hash");
-    s.subject = string_field(d, "subject");
-    s.version = int_field(d, "version");
-    s.started_at = at;
+    begin(s, d, at, Status::running);
+  } else if (type == "run.trigger_failed") {
+    begin(s, d, at, Status::failed);
+    s.never_started = true;
   } else if (type == "run.step_scheduled") {
     schedule(s, d);
   } else if (type == "run.step_started") {

@@ -58,13 +58,16 @@ struct State {
   std::map<std::string, Pending> pending;      // "<node>#<visit>" -> live node
   std::string failed_node;                     // after run.failed: where (for a restart)
   std::int32_t failed_visit = 0;
+  // run.trigger_failed: the triggering event did not fit the declared input,
+  // so the run failed before its first step and cannot be restarted.
+  bool never_started = false;
   template <class Ar>
   void serialize(Ar& ar) {
     ar(status, run_id, org_id, workflow_id, hash, subject, version, started_at, last_progress_at, timeout_at, stuck,
-       visits, pending, failed_node, failed_visit);
+       visits, pending, failed_node, failed_visit, never_started);
   }
 };
-inline constexpr std::uint32_t kStateFormat = 1;
+inline constexpr std::uint32_t kStateFormat = 2;  // 2: never_started
 
 std::string stream_of(const std::string& run_id);  // the id itself
 std::string pending_key(const std::string& node, std::int32_t visit);

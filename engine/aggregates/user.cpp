@@ -134,6 +134,7 @@ Result<State::Token> usable_token(const State& s, const std::string& purpose, co
   for (const auto& t : s.tokens)
     if (t.id == token_id && t.purpose == purpose) {
       if (t.used) return Error::unauthorized("this link was already used");
+      if (t.ended) return Error::unauthorized("this link was ended by a later password change");
       if (now_us >= t.expires_at_us) return Error::unauthorized("this link has expired");
       return t;
     }
@@ -179,6 +180,12 @@ void spend(State& s, const boost::json::object& data) {
   for (auto& t : s.tokens)
     if (!id.empty() && t.id == id) t.used = true;
 }
+// A new password ends every outstanding link that signs in or sets the
+// password: whoever read an older mail keeps no way in.
+void end_sign_in_links(State& s) {
+  for (auto& t : s.tokens)
+    if (!t.used && (t.purpose == "password_reset" || t.purpose == "magic_link")) t.ended = true;
+}
 }  // namespace
 
 void apply(State& s, const std::string& type, const boost::json::object& data, std::int64_t occurred_at_us) {
@@ -200,6 +207,7 @@ void apply(State& s, const std::string& type, const boost::json::object& data, s
   } else if (type == "user.password_changed") {
     s.password_changed_at_us = occurred_at_us;
     spend(s, data);
+    end_sign_in_links(s);
   } else if (type == "user.login_failed") {
     s.failures.push_back(occurred_at_us);
     if (s.failures.size() > kLockoutFailures) s.failures.erase(s.failures.begin());

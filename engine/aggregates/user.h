@@ -36,8 +36,9 @@ struct State {
     std::string purpose;  // "verify_email" | "password_reset" | "magic_link"
     std::int64_t expires_at_us = 0;
     bool used = false;
+    bool ended = false;  // a password change ended it (password_reset, magic_link)
     template <class Ar>
-    void serialize(Ar& ar) { ar(id, purpose, expires_at_us, used); }
+    void serialize(Ar& ar) { ar(id, purpose, expires_at_us, used, ended); }
   };
   std::vector<Token> tokens;
   std::string referred_by;  // the user whose referral code the signup gave
@@ -47,7 +48,8 @@ struct State {
        password_changed_at_us, email_verified, tokens, referred_by);
   }
 };
-inline constexpr std::uint32_t kStateFormat = 6;  // 2: failures, 3: two-factor, 4: password age, 5: tokens, 6: referrer
+// 2: failures, 3: two-factor, 4: password age, 5: tokens, 6: referrer, 7: links ended by a password change
+inline constexpr std::uint32_t kStateFormat = 7;
 inline constexpr std::size_t kTokensKept = 20;
 // How long a token of `purpose` stays usable: a verification link 7 days, a
 // password reset link 1 hour, a sign-in link 15 minutes.
@@ -60,7 +62,11 @@ std::int64_t token_ttl_us(const std::string& purpose);
 //   user.email_verified          {user_id, token_id}
 // A password reset is user.password_changed with its token_id; a magic-link
 // login is session.started with method "magic_link" and its token_id (single
-// use: the session's commit reserves "account_token:<id>").
+// use: the session's commit reserves "account_token:<id>"). Every
+// user.password_changed (a reset or a change) ends the user's outstanding
+// password_reset and magic_link tokens, in the state (apply), so an older
+// mail's link is refused however the password was changed. A verification
+// link only confirms the address and stays usable.
 Result<Decision> decide_request_token(const State& s, const std::string& user_id, const std::string& purpose,
                                       const std::string& token_id, std::int64_t expires_at_us);
 // The token, if `token_id` was issued for `purpose` and is neither spent nor

@@ -5,7 +5,13 @@
 // one — is reported as a duplicate and recorded once. The payload is personal
 // data, sealed under the event's `subject` (a user id) or else the
 // organization's key.
+//
+// The reply says per event what it does (register_ingest_commands' report):
+// the runs it starts, the workflows it triggers but cannot start (the payload
+// does not fit their declared input: such a run is recorded as failed by the
+// dispatcher, run.trigger_failed) and how many runs wait for it.
 #include <set>
+#include <vector>
 
 #include "engine/commands/traits.h"
 #include "engine/ids.h"
@@ -14,10 +20,50 @@
 namespace causeway {
 namespace json = boost::json;
 
-void register_ingest_commands(CommandPipeline& p) {
+namespace {
+
+std::string correlation_of(const json::object& e) {
+  std::string c = json_string(e, "correlation");
+  if (c.empty())
+    if (auto* p = e.if_contains("payload"); p && p->is_object()) c = json_string(p->as_object(), "correlation");
+  return c;
+}
+
+// The reply's "events": one entry per event of the batch, in order — a
+// duplicate says so; an accepted one has its position and what it does.
+void finish_with_report(Plan& plan, const json::array& batch, std::vector<bool> accepted, const std::string& org,
+                        std::uint32_t partition, std::int64_t now, const IngestReport& report) {
+  plan.finish_reply = [batch, accepted = std::move(accepted), org, partition, now, report](json::object& reply,
+                                                                                          const Committed& done) {
+    json::array entries;
+    std::size_t next = 0;  // index into done.positions: accepted events only
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& e = batch[i].as_object();
+      json::object entry{{"event_id", e.at("event_id")}};
+      if (!accepted[i] || next >= done.positions.size()) {
+        entry["duplicate"] = true;
+      } else {
+        const std::uint64_t position = done.positions[next++];
+        entry["position"] = std::to_string(position);
+        if (report) {
+          const json::object* payload = e.at("payload").if_object();
+          json::object what = report(org, json_string(e, "event_type"), payload ? *payload : json::object(),
+                                     correlation_of(e), partition, position, now);
+          for (auto& [k, v] : what) entry[k] = std::move(v);
+        }
+      }
+      entries.push_back(std::move(entry));
+    }
+    reply["events"] = std::move(entries);
+  };
+}
+
+}  // namespace
+
+void register_ingest_commands(CommandPipeline& p, IngestReport report) {
   CommandHandler h;
-  h.plan = [](const json::object& body, const CommandContext& ctx, std::int64_t now,
-              CommandPipeline& pipe) -> Result<Plan> {
+  h.plan = [report](const json::object& body, const CommandContext& ctx, std::int64_t now,
+                    CommandPipeline& pipe) -> Result<Plan> {
     if (auto st = require_existing<OrganizationAggregate>(pipe, ctx.target, "no such organization"); !st)
       return std::move(st).error();
     Plan plan;
@@ -27,6 +73,7 @@ void register_ingest_commands(CommandPipeline& p) {
     std::set<std::string> seen;
     json::array duplicates;
     const auto& events = body.at("events").as_array();
+    std::vector<bool> accepted(events.size(), false);
     for (std::size_t i = 0; i < events.size(); ++i) {
       const auto& e = events[i].as_object();
       const std::string id = json_string(e, "event_id");
@@ -37,6 +84,7 @@ void register_ingest_commands(CommandPipeline& p) {
         duplicates.push_back(json::string(id));
         continue;
       }
+      accepted[i] = true;
       if (e.contains("subject"))
         if (auto st = require_existing<UserAggregate>(pipe, user::stream_of(json_string(e, "subject")),
                                                       "no user has this id", "/events/" + std::to_string(i) + "/subject");
@@ -57,6 +105,8 @@ void register_ingest_commands(CommandPipeline& p) {
     plan.reply["accepted"] = static_cast<std::int64_t>(plan.decision.events.size());
     plan.reply["duplicates"] = std::move(duplicates);
     if (plan.decision.events.empty()) plan.status = 200;
+    finish_with_report(plan, events, std::move(accepted), ctx.target, pipe.log().partition_of(plan.stream), now,
+                       report);
     return plan;
   };
   p.add_command("event.ingest", std::move(h));

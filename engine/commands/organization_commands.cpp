@@ -142,17 +142,28 @@ void register_organization_commands(CommandPipeline& p) {
                 }));
   p.add_command("organization.change_role",
                 on_organization([](const organization::State& s, const json::object& body, const CommandContext& ctx,
-                                   std::int64_t, CommandPipeline&) {
+                                   std::int64_t now, CommandPipeline&) {
                   return organization::decide_change_role(s, json_string(body, "user_id"), json_string(body, "role"),
-                                                          ctx.target);
+                                                          ctx.target, now);
                 }));
   p.add_command("organization.remove_member",
                 on_organization([](const organization::State& s, const json::object& body, const CommandContext& ctx,
-                                   std::int64_t, CommandPipeline&) {
+                                   std::int64_t now, CommandPipeline&) {
                   const auto* left = body.if_contains("left");
                   return organization::decide_remove(s, json_string(body, "user_id"), left && left->is_bool() &&
                                                                                        left->as_bool(),
-                                                     ctx.target);
+                                                     ctx.target, now);
+                }));
+  p.add_command("organization.rotate_webhook_secret",
+                on_organization([](const organization::State& s, const json::object& body, const CommandContext& ctx,
+                                   std::int64_t now, CommandPipeline&) {
+                  const auto* hours = body.if_contains("grace_hours");
+                  const std::int64_t grace_us = hours && hours->is_int64() ? hours->as_int64() * 3'600'000'000LL
+                                                                          : organization::kWebhookSecretGraceUs;
+                  return organization::decide_rotate_webhook_secret(s, ctx.target, grace_us, now);
+                },
+                [](Plan& p, const organization::State& after) {
+                  p.reply["generation"] = static_cast<std::int64_t>(after.webhook_generation);
                 }));
   p.add_command("organization.transfer_ownership",
                 on_organization([](const organization::State& s, const json::object& body, const CommandContext& ctx,

@@ -5,6 +5,8 @@
 //   run.cancel      {reason}
 //   run.restart     {}                       a failed run, from its failed step
 //   run.mark_stuck  {}                       the executor's stuck-run check
+//   run.record_trigger_failure {workflow_id, version, trigger, error, pointer}
+//                                            the dispatcher: an event that did not fit the input
 // A caller with a tenant only reaches its own organization's runs and
 // workflows. Every reply carries the run's status and its next timer.
 #include <fmt/format.h>
@@ -117,6 +119,41 @@ CommandHandler start_handler(Catalog& catalog) {
   return h;
 }
 
+// run.record_trigger_failure: the dispatcher found that an event triggering a
+// workflow does not fit its declared input. The derived run is recorded as
+// failed before its first step (run.trigger_failed), once: recording it again
+// (after a restart re-reads the event) is a conflict, as for run.start.
+CommandHandler trigger_failure_handler() {
+  CommandHandler h;
+  h.plan = [](const json::object& body, const CommandContext& ctx, std::int64_t now,
+              CommandPipeline& pipe) -> Result<Plan> {
+    const std::string workflow_id = json_string(body, "workflow_id");
+    auto wf = pipe.aggregates().load<WorkflowAggregate>(workflow_agg::stream_of(workflow_id));
+    if (!wf) return std::move(wf).error();
+    const auto& w = wf->state;
+    if (!w.exists || w.org_id != ctx.tenant) return Error::invalid("no such workflow", "/workflow_id");
+    const workflow_agg::Version* v = w.by_number(body.at("version").as_int64());
+    if (!v) return Error::invalid("the workflow has no such version", "/version");
+    auto loaded = pipe.aggregates().load<RunAggregate>(run::stream_of(ctx.target));
+    if (!loaded) return std::move(loaded).error();
+    if (loaded->version != 0) return Error::conflict("the run already exists");
+    DraftEvent e;
+    e.type = "run.trigger_failed";
+    e.data = {{"run_id", ctx.target},          {"org_id", w.org_id},           {"workflow_id", workflow_id},
+              {"version", v->number},          {"hash", v->hash},              {"trigger", body.at("trigger")},
+              {"error_class", "invalid_input"}, {"error", body.at("error")}, {"pointer", body.at("pointer")}};
+    e.subjects = {w.org_id};
+    run::State state;
+    run::apply(state, e.type, e.data, now);
+    workflow::Step step;
+    step.events.push_back(std::move(e));
+    auto plan = plan_of(ctx.target, 0, state, std::move(step));
+    plan.status = 201;
+    return plan;
+  };
+  return h;
+}
+
 // A command on an existing run of the caller's tenant: `decide` gets the
 // definition, the state (to fold into) and the context.
 template <class Decide>
@@ -184,6 +221,7 @@ void register_run_commands(CommandPipeline& p, Catalog& catalog) {
   using workflow::Definition;
   using workflow::Step;
   p.add_command("run.start", start_handler(catalog));
+  p.add_command("run.record_trigger_failure", trigger_failure_handler());
   p.add_command("run.advance", on_run(catalog, [](const Definition& def, run::State& s, run::Context& c,
                                                   const json::object& body, std::int64_t now) -> Result<Step> {
                   return workflow::advance(def, s, c, outcomes_of(body), arrivals_of(body), now);
@@ -199,6 +237,10 @@ void register_run_commands(CommandPipeline& p, Catalog& catalog) {
                   if (s.status != run::Status::failed)
                     return Error::conflict(
                         fmt::format("only a failed run can be restarted; this one is {}", run::status_name(s.status)));
+                  if (s.never_started)
+                    return Error::conflict(
+                        "the run never started: its triggering event did not fit the workflow's input; send the "
+                        "event again with a payload that does");
                   return workflow::restart(def, s, c, now);
                 }));
   p.add_command("run.mark_stuck", on_run(catalog, [](const Definition&, run::State& s, run::Context&,

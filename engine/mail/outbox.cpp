@@ -25,13 +25,13 @@ struct Kind {
 };
 
 const Kind* kind_of(std::string_view type) {
-  static const Kind verify{"verify_email", "/verify-email", "Confirm your email address",
+  static const Kind verify{"verify_email", "/v1/links/verify-email", "Confirm your email address",
                            "Confirm your email address for Causeway with this link:",
                            "If you did not sign up, ignore this message."};
-  static const Kind reset{"password_reset", "/reset-password", "Reset your password",
+  static const Kind reset{"password_reset", "/v1/links/reset-password", "Reset your password",
                           "Someone asked to reset the password of your Causeway account. Choose a new one here:",
                           "If it was not you, ignore this message: your password stays as it is."};
-  static const Kind magic{"magic_link", "/magic-link", "Your sign-in link", "Sign in to Causeway with this link:",
+  static const Kind magic{"magic_link", "/v1/links/magic-link", "Your sign-in link", "Sign in to Causeway with this link:",
                           "If you did not ask to sign in, ignore this message."};
   if (type == "user.signed_up" || type == "user.verification_requested") return &verify;
   if (type == "user.password_reset_requested") return &reset;
@@ -95,7 +95,7 @@ Result<std::optional<Message>> Outbox::render_invitation(const Event& e) {
     if (!*pending) return std::optional<Message>();
   }
   const std::string link =
-      o_.public_url + "/invitations?token=" + make_account_token(vault_, "invitation", org_id, invitation_id);
+      o_.public_url + "/v1/links/invitation?token=" + make_account_token(vault_, "invitation", org_id, invitation_id);
   const std::string org = string_field(*data, "org_name");
   Message m;
   m.id = e.id;

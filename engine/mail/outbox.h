@@ -51,7 +51,9 @@ class Outbox {
  public:
   struct Options {
     std::string from = "Causeway <no-reply@causeway.localhost>";
-    std::string public_url = "http://localhost:8080";  // links: <public_url>/verify-email?token=...
+    // Links: <public_url>/v1/links/verify-email?token=... (api/link_routes.cpp
+    // answers them until the console serves its own pages).
+    std::string public_url = "http://localhost:8080";
     std::string checkpoint_path;                        // "<data>/mail-outbox.json"
     int max_attempts = 5;
     std::chrono::milliseconds first_retry{500};

@@ -71,41 +71,6 @@ const json::value& workflow_schema() {
   return schema;
 }
 
-const json::value* follow_ref(const json::value* s) {
-  for (int hops = 0; s && hops < 8; ++hops) {
-    auto* o = s->if_object();
-    auto* ref = o ? o->if_contains("$ref") : nullptr;
-    if (!ref || !ref->is_string() || !ref->get_string().starts_with("#")) return s;
-    boost::system::error_code ec;
-    s = workflow_schema().find_pointer(std::string_view(ref->get_string()).substr(1), ec);
-  }
-  return s;
-}
-
-// The subschema that governs the value at `pointer`, or null.
-const json::object* schema_at(std::string_view pointer) {
-  const json::value* s = follow_ref(&workflow_schema());
-  while (s && !pointer.empty()) {
-    pointer.remove_prefix(1);  // '/'
-    auto slash = pointer.find('/');
-    std::string token;
-    for (std::size_t i = 0; i < pointer.substr(0, slash).size(); ++i) {
-      if (pointer[i] == '~' && i + 1 < pointer.size()) token.push_back(pointer[++i] == '1' ? '/' : '~');
-      else token.push_back(pointer[i]);
-    }
-    pointer = slash == std::string_view::npos ? std::string_view() : pointer.substr(slash);
-    auto* o = s->if_object();
-    if (!o) return nullptr;
-    auto* props = o->if_contains("properties");
-    const json::value* next = props && props->is_object() ? props->get_object().if_contains(token) : nullptr;
-    const bool index = !token.empty() && token.find_first_not_of("0123456789") == std::string::npos;
-    if (!next && index) next = o->if_contains("items");
-    if (!next) next = o->if_contains("additionalProperties");
-    s = follow_ref(next);
-  }
-  return s ? s->if_object() : nullptr;
-}
-
 std::string with_article(std::string_view type) {
   bool vowel = !type.empty() && std::string_view("aeiou").find(type.front()) != std::string_view::npos;
   return fmt::format("{} {}", vowel ? "an" : "a", type);
@@ -114,17 +79,16 @@ std::string with_article(std::string_view type) {
 // A schema finding as a Problem: plain words where the schema says more
 // than valijson's message (the allowed values, the expected type).
 Problem from_schema(const FieldError& e) {
-  if (e.detail == "unknown field") {
-    auto name = e.pointer.substr(e.pointer.rfind('/') + 1);
+  const auto name = e.pointer.substr(e.pointer.rfind('/') + 1);
+  if (e.detail.starts_with("unknown field")) {
+    const auto mean = e.detail.find("did you mean");
     return {e.pointer, fmt::format("'{}' is not a field here", name),
-            "remove it (docs/workflows.md lists the fields of each part)"};
+            mean == std::string::npos ? "remove it (docs/workflows.md lists the fields of each part)"
+                                      : e.detail.substr(mean)};
   }
-  const std::string missing = "Missing required property '";
-  if (e.detail.starts_with(missing)) {
-    auto name = e.detail.substr(missing.size(), e.detail.find('\'', missing.size()) - missing.size());
+  if (e.detail.ends_with(" is required"))  // the registry points at the missing field
     return {e.pointer, fmt::format("\"{}\" is missing", name), fmt::format("add \"{}\"", name)};
-  }
-  const auto* sub = schema_at(e.pointer);
+  const auto* sub = subschema_at(workflow_schema(), e.pointer);
   if (sub && e.detail.starts_with("Failed to match against any enum values")) {
     if (auto* values = sub->if_contains("enum"); values && values->is_array()) {
       std::string list;
@@ -162,6 +126,7 @@ detail::Draft analyse(const json::value& definition, const SchemaRegistry& schem
     detail::read_edges(*doc, d);
     detail::check_graph(d);
     detail::check_types(d);
+    detail::check_required_inputs(d, schemas);
   } catch (const std::exception& ex) {  // boost::json allocation failures
     d.error("", fmt::format("validation failed: {}", ex.what()), "try again with a smaller definition");
   }
@@ -230,37 +195,6 @@ void Draft::warning(std::string pointer, std::string message, std::string fix) {
 }
 
 std::string escape_token(std::string_view s) { return escape_pointer_token(s); }
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  // Optimal string alignment: insertions, deletions, substitutions and
-  // swaps of neighbours, each one edit.
-  const std::size_t n = a.size(), m = b.size();
-  std::vector<std::vector<std::size_t>> t(n + 1, std::vector<std::size_t>(m + 1));
-  for (std::size_t i = 0; i <= n; ++i) t[i][0] = i;
-  for (std::size_t j = 0; j <= m; ++j) t[0][j] = j;
-  for (std::size_t i = 1; i <= n; ++i)
-    for (std::size_t j = 1; j <= m; ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      t[i][j] = std::min({t[i - 1][j] + 1, t[i][j - 1] + 1, t[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) t[i][j] = std::min(t[i][j], t[i - 2][j - 2] + 1);
-    }
-  return t[n][m];
-}
-
-std::optional<std::string> nearest(std::string_view word, const std::vector<std::string>& candidates) {
-  std::optional<std::string> best;
-  if (word.size() > 100) return best;  // no typo of a name that long (and the table stays small)
-  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
-  for (const auto& c : candidates) {
-    if (c == word) continue;
-    auto dist = edit_distance(word, c);
-    if (dist < best_distance) {
-      best_distance = dist;
-      best = c;
-    }
-  }
-  return best;
-}
 
 std::string quoted_id(const Draft& d, int i) { return fmt::format("'{}'", d.def.nodes[static_cast<std::size_t>(i)].id); }
 

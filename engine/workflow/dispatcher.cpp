@@ -175,19 +175,82 @@ Status Dispatcher::handle(std::uint32_t partition, const std::vector<Event>& bat
   return ok_status();
 }
 
-void Dispatcher::dispatch(const Event& e, const json::object& raw) {
-  Seen seen = seen_of(e, raw);
+bool Dispatcher::may_trigger(const std::string& org_id, const std::string& type, std::int64_t occurred_at_us) {
+  std::lock_guard lock(mu_);
+  for (const auto& [id, t] : triggers_) {
+    const Node& n = t.def->nodes[static_cast<std::size_t>(t.def->trigger)];
+    if (t.org_id == org_id && n.trigger.kind == "event" && n.trigger.event_type == type &&
+        occurred_at_us >= t.published_at)
+      return true;
+  }
+  return false;
+}
+
+std::vector<Dispatcher::TriggerOutcome> Dispatcher::triggered(const std::string& org_id,
+                                                              const std::string& event_type,
+                                                              const json::object& payload, std::uint32_t partition,
+                                                              std::uint64_t position, std::int64_t occurred_at_us) {
   std::vector<Trigger> matching;
   {
     std::lock_guard lock(mu_);
     for (const auto& [id, t] : triggers_) {
       const Node& n = t.def->nodes[static_cast<std::size_t>(t.def->trigger)];
-      if (t.org_id == e.tenant && n.trigger.kind == "event" && n.trigger.event_type == seen.type &&
-          e.occurred_at_us >= t.published_at)
+      if (t.org_id == org_id && n.trigger.kind == "event" && n.trigger.event_type == event_type &&
+          occurred_at_us >= t.published_at)
         matching.push_back(t);
     }
   }
-  if (matching.empty() && seen.correlation.empty()) return;
+  std::vector<TriggerOutcome> out;
+  for (const auto& t : matching) {
+    const Node& n = t.def->nodes[static_cast<std::size_t>(t.def->trigger)];
+    if (n.trigger.filter) {
+      json::object ctx{{"input", payload}, {"vars", json::object()}, {"steps", json::object()}};
+      auto pass = evaluate(*n.trigger.filter, ctx);
+      if (!pass || !pass->is_bool() || !pass->as_bool()) continue;
+    }
+    TriggerOutcome o;
+    o.workflow_id = t.workflow_id;
+    o.version = t.version;
+    o.run_id = derived_run_id(t.workflow_id + "@" + std::to_string(partition) + ":" + std::to_string(position));
+    json::object given;  // the payload's fields the workflow declares; others are not its input
+    for (const auto& [name, type] : t.def->input)
+      if (auto* v = payload.if_contains(name)) given[name] = *v;
+    auto input = check_input(*t.def, given);
+    if (input) {
+      o.input = std::move(input).value();
+    } else {
+      o.error = input.error().message;
+      o.pointer = input.error().pointer;
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+json::object Dispatcher::report(const std::string& org_id, const std::string& event_type,
+                               const json::object& payload, const std::string& correlation, std::uint32_t partition,
+                               std::uint64_t position, std::int64_t occurred_at_us) {
+  json::array runs, failures;
+  for (const auto& o : triggered(org_id, event_type, payload, partition, position, occurred_at_us)) {
+    json::object entry{{"workflow_id", o.workflow_id}, {"version", o.version}, {"run_id", o.run_id}};
+    if (o.error.empty()) {
+      runs.push_back(std::move(entry));
+      continue;
+    }
+    entry["error_class"] = "invalid_input";
+    entry["error"] = o.error;
+    entry["pointer"] = o.pointer;
+    failures.push_back(std::move(entry));
+  }
+  return json::object{{"runs", std::move(runs)},
+                      {"failures", std::move(failures)},
+                      {"waiting_runs", static_cast<std::int64_t>(executor_.waiting_count(org_id, event_type,
+                                                                                           correlation))}};
+}
+
+void Dispatcher::dispatch(const Event& e, const json::object& raw) {
+  Seen seen = seen_of(e, raw);
+  if (!may_trigger(e.tenant, seen.type, e.occurred_at_us) && seen.correlation.empty()) return;
   // Open the sealed fields only now: most events concern no workflow.
   json::value opened(raw);
   if (auto st = pipe_.vault().open_all(opened); !st) return;
@@ -200,35 +263,44 @@ void Dispatcher::dispatch(const Event& e, const json::object& raw) {
     payload = data;
   const std::string subject =
       !e.subjects.empty() && e.subjects.front().rfind("user-", 0) == 0 ? e.subjects.front() : std::string();
-  for (const auto& t : matching) {
-    const Node& n = t.def->nodes[static_cast<std::size_t>(t.def->trigger)];
-    if (n.trigger.filter) {
-      json::object ctx{{"input", payload}, {"vars", json::object()}, {"steps", json::object()}};
-      auto pass = evaluate(*n.trigger.filter, ctx);
-      if (!pass || !pass->is_bool() || !pass->as_bool()) continue;
-    }
+  for (auto& o : triggered(e.tenant, seen.type, payload, e.partition, e.position, e.occurred_at_us)) {
     json::object trigger{{"kind", "event"},
                          {"event_type", seen.type},
                          {"event_partition", static_cast<std::int64_t>(e.partition)},
                          {"event_position", static_cast<std::int64_t>(e.position)}};
-    start_run(t, derived_run_id(t.workflow_id + "@" + std::to_string(e.partition) + ":" + std::to_string(e.position)),
-              std::move(trigger), payload, subject, true);
+    if (!o.error.empty()) {
+      record_failure(e.tenant, o, std::move(trigger));
+      continue;
+    }
+    start_run(e.tenant, o.workflow_id, o.version, o.run_id, std::move(o.input), std::move(trigger), subject, true);
   }
   if (!seen.correlation.empty())
     executor_.deliver(e.tenant, seen.type, seen.correlation, e.position, e.occurred_at_us, json::value(payload));
 }
 
-void Dispatcher::start_run(const Trigger& t, const std::string& run_id, json::object trigger,
-                           const json::object& payload, const std::string& subject, bool wait) {
-  json::object input;
-  for (const auto& [name, type] : t.def->input)
-    if (auto* v = payload.if_contains(name)) input[name] = *v;
-  json::object body{{"workflow_id", t.workflow_id}, {"version", t.version}, {"input", std::move(input)},
+void Dispatcher::record_failure(const std::string& org_id, const TriggerOutcome& o, json::object trigger) {
+  json::object body{{"workflow_id", o.workflow_id}, {"version", o.version}, {"trigger", std::move(trigger)},
+                    {"error", o.error},             {"pointer", o.pointer}};
+  CommandContext ctx;
+  ctx.actor = Actor{"system:triggers", {}};
+  ctx.tenant = org_id;
+  ctx.target = o.run_id;
+  ctx.request_id = "trigger-" + o.run_id;
+  auto r = execute_sync(pipe_, io_, "run.record_trigger_failure", json::value(std::move(body)), std::move(ctx));
+  if (!r && r.error().code == Errc::conflict && r.error().message == "the run already exists") return;
+  failed_++;
+  if (failure_hook_) failure_hook_(org_id, o);
+}
+
+void Dispatcher::start_run(const std::string& org_id, const std::string& workflow_id, std::int64_t version,
+                           const std::string& run_id, json::object input, json::object trigger,
+                           const std::string& subject, bool wait) {
+  json::object body{{"workflow_id", workflow_id}, {"version", version}, {"input", std::move(input)},
                     {"trigger", std::move(trigger)}};
   if (!subject.empty()) body["subject"] = subject;
   CommandContext ctx;
   ctx.actor = Actor{"system:triggers", {}};
-  ctx.tenant = t.org_id;
+  ctx.tenant = org_id;
   ctx.target = run_id;
   ctx.request_id = "trigger-" + run_id;
   if (!wait) {
@@ -282,8 +354,8 @@ void Dispatcher::tick() {
     }
   }
   for (const auto& [t, at] : due)
-    start_run(t, derived_run_id(t.workflow_id + "@cron:" + std::to_string(at)),
-              json::object{{"kind", "schedule"}, {"schedule_at", rfc3339_us(at)}}, json::object(), {}, false);
+    start_run(t.org_id, t.workflow_id, t.version, derived_run_id(t.workflow_id + "@cron:" + std::to_string(at)),
+              json::object(), json::object{{"kind", "schedule"}, {"schedule_at", rfc3339_us(at)}}, {}, false);
 }
 
 void Dispatcher::save_checkpoint() {

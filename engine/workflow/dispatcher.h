@@ -27,6 +27,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,6 +61,37 @@ class Dispatcher {
   std::uint64_t started_runs() const { return started_.load(); }
   std::uint64_t failed_starts() const { return failed_.load(); }
 
+  // What an event does to its organization's published workflows: one entry
+  // per workflow whose event trigger matches it (type, publication before
+  // `occurred_at_us`, filter over `payload`): the run it starts, with the id
+  // derived from the workflow and the event's place in the log, or why none
+  // can (`error`, `pointer` into the workflow's input: the payload does not
+  // fit the declared input types). The dispatcher acts on exactly this, and
+  // POST /v1/events reports it.
+  struct TriggerOutcome {
+    std::string workflow_id, run_id;
+    std::int64_t version = 0;
+    boost::json::object input;  // checked against the declared types (error empty)
+    std::string error, pointer;
+  };
+  std::vector<TriggerOutcome> triggered(const std::string& org_id, const std::string& event_type,
+                                        const boost::json::object& payload, std::uint32_t partition,
+                                        std::uint64_t position, std::int64_t occurred_at_us);
+
+  // triggered() as the reply of POST /v1/events reports it (IngestReport):
+  //   {"runs": [{workflow_id, version, run_id}],
+  //    "failures": [{workflow_id, version, run_id, error_class: "invalid_input", error, pointer}],
+  //    "waiting_runs": <runs waiting for this type and correlation>}
+  boost::json::object report(const std::string& org_id, const std::string& event_type,
+                             const boost::json::object& payload, const std::string& correlation,
+                             std::uint32_t partition, std::uint64_t position, std::int64_t occurred_at_us);
+
+  // Called once per trigger failure recorded (run.trigger_failed), with the
+  // organization: for the server's log. Set before start().
+  void on_trigger_failed(std::function<void(const std::string& org_id, const TriggerOutcome&)> hook) {
+    failure_hook_ = std::move(hook);
+  }
+
  private:
   struct Trigger {
     std::string workflow_id, org_id, hash;
@@ -70,11 +102,15 @@ class Dispatcher {
   };
   void index(const Event& e, const boost::json::object& data);
   bool triggered_by(const std::string& type);  // some published workflow's event trigger names it
+  // Whether a published workflow of `org_id` has an event trigger for `type` (before parsing anything).
+  bool may_trigger(const std::string& org_id, const std::string& type, std::int64_t occurred_at_us);
+  void record_failure(const std::string& org_id, const TriggerOutcome& o, boost::json::object trigger);
   Status handle(std::uint32_t partition, const std::vector<Event>& batch);
   void dispatch(const Event& e, const boost::json::object& data);
   // `wait`: block until started (subscription threads); else spawn (I/O threads).
-  void start_run(const Trigger& t, const std::string& run_id, boost::json::object trigger,
-                 const boost::json::object& payload, const std::string& subject, bool wait);
+  void start_run(const std::string& org_id, const std::string& workflow_id, std::int64_t version,
+                 const std::string& run_id, boost::json::object input, boost::json::object trigger,
+                 const std::string& subject, bool wait);
   boost::asio::awaitable<void> start_async(boost::json::value body, CommandContext ctx);
   void settle_start(const Result<CommandOutcome>& r, const std::string& run_id);
   void save_checkpoint();
@@ -90,6 +126,7 @@ class Dispatcher {
   std::vector<std::unique_ptr<CatchUpSubscription>> subs_;
   std::atomic<std::uint64_t> started_{0}, failed_{0};
   std::atomic<std::chrono::steady_clock::time_point> last_save_{};
+  std::function<void(const std::string&, const TriggerOutcome&)> failure_hook_;
 };
 
 }  // namespace causeway::workflow

@@ -84,8 +84,24 @@ Executor::Executor(CommandPipeline& pipe, Catalog& catalog, asio::any_io_executo
 
 Executor::~Executor() { stop(); }
 
-std::string Executor::webhook_secret(const std::string& org_id) const {
-  return pipe_.vault().blind_index("webhook_secret", org_id);
+namespace {
+std::string secret_of_generation(const KeyVault& vault, const std::string& org_id, std::uint32_t generation) {
+  // Generation 0 is the organization's first secret, as it always was.
+  return vault.blind_index("webhook_secret", generation == 0 ? org_id : org_id + "#" + std::to_string(generation));
+}
+}  // namespace
+
+Result<Executor::WebhookSecrets> Executor::webhook_secrets(const std::string& org_id) const {
+  auto org = pipe_.aggregates().load<OrganizationAggregate>(org_id);
+  if (!org) return std::move(org).error();
+  WebhookSecrets out;
+  out.generation = org->state.webhook_generation;
+  out.current = secret_of_generation(pipe_.vault(), org_id, out.generation);
+  if (out.generation > 0 && clock_.now_us() < org->state.previous_secret_until_us) {
+    out.previous = secret_of_generation(pipe_.vault(), org_id, out.generation - 1);
+    out.previous_until_us = org->state.previous_secret_until_us;
+  }
+  return out;
 }
 
 std::size_t Executor::active() const {
@@ -256,6 +272,14 @@ void Executor::set_waits(Slot& slot, const std::string& run_id, std::vector<std:
   slot.waits = std::move(keys);
 }
 
+std::size_t Executor::waiting_count(const std::string& org_id, const std::string& event_type,
+                                   const std::string& correlation) const {
+  if (correlation.empty()) return 0;
+  std::lock_guard lock(mu_);
+  auto it = waiting_.find(wait_key(org_id, event_type, correlation));
+  return it == waiting_.end() ? 0 : it->second.size();
+}
+
 void Executor::deliver(const std::string& org_id, const std::string& event_type, const std::string& correlation,
                        std::uint64_t position, std::int64_t recorded_at_us, const json::value& payload) {
   std::vector<std::string> runs;
@@ -304,13 +328,18 @@ asio::awaitable<Outcome> Executor::http_effect(const std::string& org_id, const 
   req.headers = fx.headers;
   req.body = fx.body;
   req.timeout = std::chrono::milliseconds(fx.timeout_ms);
+  req.egress = opts_.egress;
   bool typed = false;
   for (const auto& [name, value] : req.headers)
     if (boost::algorithm::iequals(name, "content-type")) typed = true;
   if (!typed && !req.body.empty()) req.headers.emplace_back("Content-Type", "application/json");
   req.headers.emplace_back("Idempotency-Key", fx.idempotency_key);
   const std::int64_t now_s = clock_.now_us() / 1'000'000;
-  req.headers.emplace_back("Causeway-Signature", webhook_signature(webhook_secret(org_id), now_s, req.body));
+  auto secrets = webhook_secrets(org_id);
+  if (!secrets) co_return failed(fx, "connection", "the webhook secret could not be read: " + secrets.error().message);
+  std::vector<std::string> signing{secrets->current};
+  if (!secrets->previous.empty()) signing.push_back(secrets->previous);
+  req.headers.emplace_back("Causeway-Signature", webhook_signature(signing, now_s, req.body));
   auto result = co_await http_call(std::move(req));
   if (auto* f = std::get_if<HttpFailure>(&result)) co_return failed(fx, f->error_class, f->message);
   auto& res = std::get<HttpResponse>(result);

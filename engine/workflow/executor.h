@@ -35,6 +35,7 @@
 #include <unordered_map>
 
 #include "engine/workflow/catalog.h"
+#include "engine/workflow/egress.h"
 #include "engine/workflow/interpreter.h"
 #include "events/clock.h"
 
@@ -49,6 +50,9 @@ class Executor {
   struct Options {
     std::int64_t stuck_check_interval_us = 60'000'000;
     std::int64_t max_sleep_us = 1'000'000;  // timers are re-checked at least this often
+    // Where HTTP actions may connect (egress.h); null refuses every
+    // special-use address.
+    std::shared_ptr<const EgressPolicy> egress;
   };
   Executor(CommandPipeline& pipe, Catalog& catalog, boost::asio::any_io_executor io, const Clock& clock,
            Options opts);
@@ -71,14 +75,28 @@ class Executor {
   void deliver(const std::string& org_id, const std::string& event_type, const std::string& correlation,
                std::uint64_t position, std::int64_t recorded_at_us, const boost::json::value& payload);
 
+  // How many runs of `org_id` wait for `event_type` with this correlation now
+  // (the runs deliver() would hand such an event to).
+  std::size_t waiting_count(const std::string& org_id, const std::string& event_type,
+                            const std::string& correlation) const;
+
   // Also called on every tick (the dispatcher's schedules); set before start().
   void on_tick(std::function<void()> hook) { tick_hook_ = std::move(hook); }
   // Called once per run the executor sees end (metrics, the benchmark); set
   // before any run starts.
   void on_ended(std::function<void(const std::string& run_id)> hook) { ended_hook_ = std::move(hook); }
 
-  // The organization's webhook signing secret (derived from the master key).
-  std::string webhook_secret(const std::string& org_id) const;
+  // The organization's webhook signing secrets at the clock's now, derived
+  // from the master key and the secret's generation (organization.h): the
+  // current one, and the previous one while its grace period lasts (empty
+  // otherwise). HTTP actions are signed with both.
+  struct WebhookSecrets {
+    std::uint32_t generation = 0;
+    std::string current;
+    std::string previous;
+    std::int64_t previous_until_us = 0;  // 0 when there is no previous one
+  };
+  Result<WebhookSecrets> webhook_secrets(const std::string& org_id) const;
 
   // Runs not ended that the executor drives (for metrics and tests).
   std::size_t active() const;

@@ -320,12 +320,25 @@ ssl::context* tls_context(std::string& why) {
 
 std::string pool_key(const Target& t) { return "http://" + t.where(); }
 
+HttpFailure forbidden(const Target& t, const asio::ip::address& a, std::string_view cls) {
+  return fail("forbidden_destination", t.where() + " is " + a.to_string() + ", a " + std::string(cls) +
+                                           " address workflows may not reach (serve --workflow-http-allow)");
+}
+
+// Whether the connected socket's peer is one `egress` refuses (or unknown).
+bool refused_peer(const tcp::socket& s, const EgressPolicy& egress) {
+  error_code ec;
+  const auto peer = s.remote_endpoint(ec);
+  return ec || egress.refusal(peer.address()).has_value();
+}
+
 // Over an idle connection to the same host and port when there is one, else
 // a new one. A reused connection that fails with nothing back (the peer closed
 // it as the request went out), or answers 408, is replaced by a new one once,
 // if `repeatable`.
 asio::awaitable<Outcome> plain_exchange(const std::vector<tcp::endpoint>& endpoints, Request& req,
-                                        Clock::time_point deadline, const Target& t, bool repeatable) {
+                                        Clock::time_point deadline, const Target& t, bool repeatable,
+                                        const EgressPolicy& egress) {
   const auto ex = co_await asio::this_coro::executor;
   auto& pool = IdleConnections::process();
   const std::string key = pool_key(t);
@@ -338,12 +351,18 @@ asio::awaitable<Outcome> plain_exchange(const std::vector<tcp::endpoint>& endpoi
         stream.socket().assign(idle->v6 ? tcp::v6() : tcp::v4(), idle->fd, aec);
         if (aec) ::close(idle->fd);
         else reused = true, v6 = idle->v6;
+        // Pooled under another request's policy: this one's decides.
+        if (reused && refused_peer(stream.socket(), egress)) {
+          stream.socket().close(aec);
+          reused = false;
+        }
       }
     }
     if (!reused) {
       stream.expires_at(deadline);
       auto [ec, peer] = co_await stream.async_connect(endpoints, use_tuple);
       if (ec) co_return classify(ec, deadline, "connect to", t);
+      if (auto cls = egress.refusal(peer.address())) co_return forbidden(t, peer.address(), *cls);
       v6 = peer.protocol() == tcp::v6();
     }
     Exchanged done = co_await exchange(stream, req, deadline, t);
@@ -367,7 +386,7 @@ asio::awaitable<Outcome> plain_exchange(const std::vector<tcp::endpoint>& endpoi
 }
 
 asio::awaitable<Outcome> tls_exchange(const std::vector<tcp::endpoint>& endpoints, Request& req,
-                                      Clock::time_point deadline, const Target& t) {
+                                      Clock::time_point deadline, const Target& t, const EgressPolicy& egress) {
   std::string why;
   ssl::context* ctx = tls_context(why);
   if (!ctx) co_return fail("connection", "TLS is unavailable: " + why);
@@ -384,6 +403,7 @@ asio::awaitable<Outcome> tls_exchange(const std::vector<tcp::endpoint>& endpoint
   tcp_layer.expires_at(deadline);
   auto [cec, peer] = co_await tcp_layer.async_connect(endpoints, use_tuple);
   if (cec) co_return classify(cec, deadline, "connect to", t);
+  if (auto cls = egress.refusal(peer.address())) co_return forbidden(t, peer.address(), *cls);
   tcp_layer.expires_at(deadline);
   auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, use_tuple);
   if (hec) co_return classify(hec, deadline, "TLS handshake with", t);
@@ -395,16 +415,36 @@ asio::awaitable<Outcome> tls_exchange(const std::vector<tcp::endpoint>& endpoint
   co_return std::move(out.outcome);
 }
 
+// The endpoints `egress` allows, or why none is.
+std::variant<std::vector<tcp::endpoint>, HttpFailure> allowed_endpoints(std::vector<tcp::endpoint> all,
+                                                                        const EgressPolicy& egress,
+                                                                        const Target& t) {
+  std::vector<tcp::endpoint> out;
+  std::optional<HttpFailure> first_refusal;
+  for (const auto& e : all) {
+    if (auto cls = egress.refusal(e.address())) {
+      if (!first_refusal) first_refusal = forbidden(t, e.address(), *cls);
+    } else {
+      out.push_back(e);
+    }
+  }
+  if (out.empty()) return std::move(*first_refusal);
+  return out;
+}
+
 // Runs on a strand (see http_call).
 asio::awaitable<Outcome> send(HttpRequest request, Target t) {
   const auto deadline = Clock::now() + std::clamp(request.timeout, std::chrono::milliseconds(0), kMaxTimeout);
   auto resolved = co_await resolve(t, deadline);
   if (auto* failure = std::get_if<HttpFailure>(&resolved)) co_return std::move(*failure);
-  const auto& endpoints = std::get<std::vector<tcp::endpoint>>(resolved);
+  const auto egress = request.egress ? request.egress : EgressPolicy::strict();
+  auto allowed = allowed_endpoints(std::get<std::vector<tcp::endpoint>>(std::move(resolved)), *egress, t);
+  if (auto* failure = std::get_if<HttpFailure>(&allowed)) co_return std::move(*failure);
+  const auto& endpoints = std::get<std::vector<tcp::endpoint>>(allowed);
   const bool repeatable = may_repeat(request);
   Request req = build_request(request, t);
-  if (t.tls) co_return co_await tls_exchange(endpoints, req, deadline, t);
-  co_return co_await plain_exchange(endpoints, req, deadline, t, repeatable);
+  if (t.tls) co_return co_await tls_exchange(endpoints, req, deadline, t, *egress);
+  co_return co_await plain_exchange(endpoints, req, deadline, t, repeatable, *egress);
 }
 
 std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac_of(std::string_view secret, std::string_view t,
@@ -447,12 +487,21 @@ asio::awaitable<Outcome> http_call(HttpRequest request) {
 }
 
 std::string webhook_signature(std::string_view secret, std::int64_t unix_seconds, std::string_view body) {
+  return webhook_signature(std::vector<std::string>{std::string(secret)}, unix_seconds, body);
+}
+
+std::string webhook_signature(const std::vector<std::string>& secrets, std::int64_t unix_seconds,
+                              std::string_view body) {
   const std::string t = std::to_string(unix_seconds);
-  const auto mac = mac_of(secret, t, body);
-  std::string hex(2 * mac.size() + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), mac.data(), mac.size());
-  hex.pop_back();
-  return "t=" + t + ",v1=" + hex;
+  std::string out = "t=" + t;
+  for (const auto& secret : secrets) {
+    const auto mac = mac_of(secret, t, body);
+    std::string hex(2 * mac.size() + 1, '\0');
+    sodium_bin2hex(hex.data(), hex.size(), mac.data(), mac.size());
+    hex.pop_back();
+    out += ",v1=" + hex;
+  }
+  return out;
 }
 
 bool verify_webhook_signature(std::string_view secret, std::string_view header, std::string_view body,

@@ -19,6 +19,8 @@
 #include <variant>
 #include <vector>
 
+#include "engine/workflow/egress.h"
+
 namespace causeway::workflow {
 
 struct HttpRequest {
@@ -31,6 +33,8 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds timeout{10000};  // bounds the whole exchange
+  // Which addresses the call may connect to; null is EgressPolicy::strict().
+  std::shared_ptr<const EgressPolicy> egress;
 };
 
 struct HttpResponse {
@@ -54,7 +58,11 @@ struct HttpFailure {
 
 inline constexpr std::size_t kMaxResponseBody = 1024 * 1024;
 
-// Sends `request` (HTTP/1.1) and reads one response. https:// goes through
+// Sends `request` (HTTP/1.1) and reads one response. Only to addresses the
+// request's EgressPolicy allows: the host's resolved addresses it refuses are
+// dropped before connecting, and the address connected to (a reused idle
+// connection's too) is checked again; redirects are returned, never followed.
+// https:// goes through
 // OpenSSL with the system trust store, certificate and host name
 // verification, and SNI, over a new connection each time (Connection: close).
 // http:// reuses an idle keep-alive connection to the same host and port when
@@ -81,6 +89,10 @@ boost::asio::awaitable<std::variant<HttpResponse, HttpFailure>> http_call(HttpRe
 // The Causeway-Signature header value:
 //   "t=<unix seconds>,v1=<lowercase hex HMAC-SHA256(secret, "<t>.<body>")>"
 std::string webhook_signature(std::string_view secret, std::int64_t unix_seconds, std::string_view body);
+// The same with one v1= entry per secret, in order (a secret being rotated
+// out signs beside the new one): "t=<t>,v1=<mac 1>,v1=<mac 2>".
+std::string webhook_signature(const std::vector<std::string>& secrets, std::int64_t unix_seconds,
+                              std::string_view body);
 
 // Whether `header` is a valid signature of `body` under `secret` whose t is
 // within tolerance_s seconds of now_s (either side). Accepts the format

@@ -2,6 +2,7 @@
 
 #include "engine/ids.h"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
@@ -17,6 +18,28 @@ std::uint64_t fnv1a(std::string_view text) {
     h *= 1099511628211ULL;
   }
   return h;
+}
+
+// Whether `v` can be a mail's recipient: one address, local@domain, no
+// spaces or control characters (a template's null renders as no address).
+bool is_mail_address(const json::value& v) {
+  if (!v.is_string()) return false;
+  const std::string_view a = v.get_string();
+  const auto at = a.find('@');
+  if (a.size() > 254 || at == 0 || at == std::string_view::npos || at + 1 == a.size()) return false;
+  if (a.find('@', at + 1) != std::string_view::npos) return false;
+  return std::none_of(a.begin(), a.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= ' ' || c == ',' || c == ';' || c == '<' || c == '>' || c == 0x7f;
+  });
+}
+
+// What an expression gave, by kind only (its value may be personal data).
+std::string kind_of_value(const json::value& v) {
+  if (v.is_null()) return "null";
+  if (v.is_string()) return "a string that is not one";
+  if (v.is_bool()) return "a boolean";
+  if (v.is_number()) return "a number";
+  return v.is_array() ? "an array" : "an object";
 }
 
 std::string as_text(const json::value& v) {
@@ -74,7 +97,8 @@ class Decider {
       go_next(*n);
       return;
     }
-    const bool retryable = !n->retry.non_retryable.contains(o.error_class) && o.attempt < n->retry.maximum_attempts;
+    const bool retryable = !never_retried(o.error_class) && !n->retry.non_retryable.contains(o.error_class) &&
+                           o.attempt < n->retry.maximum_attempts;
     json::object f = step_ref(n->id, o.visit, o.attempt);
     f["error_class"] = o.error_class;
     f["error"] = o.error;
@@ -418,7 +442,9 @@ class Decider {
         // whatever else an expression gave (an address or a name would be personal data in the clear).
         const std::string recipient = as_text(*user);
         if (!is_id(recipient, "user"))
-          return fail_step(n, p.visit, 1, "expression", "the notify action's user must be a user id (user-<32 hex>)");
+          return fail_step(n, p.visit, 1, "expression",
+                           fmt::format("the notify action's user must be a user id (user-<32 hex>); it gave {}",
+                                       kind_of_value(*user)));
         auto message = render(a.message, context());
         if (!message) return fail_step(n, p.visit, 1, "expression", message.error().message);
         const std::string id = fmt::format("{}.{}.{}", s_.run_id, n.id, p.visit);
@@ -435,6 +461,10 @@ class Decider {
       case ActionKind::email: {
         auto to = eval(a.to);
         if (!to) return fail_step(n, p.visit, 1, "expression", to.error().message);
+        if (!is_mail_address(*to))
+          return fail_step(n, p.visit, 1, "expression",
+                           fmt::format("the email action's to must be an email address; it gave {}",
+                                       kind_of_value(*to)));
         auto subject = render(a.subject, context());
         if (!subject) return fail_step(n, p.visit, 1, "expression", subject.error().message);
         auto text = render(a.text, context());

@@ -21,6 +21,7 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/aggregates/run.h"
@@ -36,8 +37,13 @@ struct Outcome {
   bool ok = false;
   boost::json::value output;          // ok: {status, body, headers}
   std::string error_class, error;     // not ok: http_4xx | http_5xx | timeout | connection | too_large |
-                                      // invalid_url | invalid_request (http_call) | start_failed
+                                      // invalid_url | invalid_request | forbidden_destination (http_call) |
+                                      // start_failed
 };
+
+// Error classes no retry can cure, final whatever the node's retry policy says:
+// forbidden_destination (the egress policy refuses the action's host).
+inline bool never_retried(std::string_view error_class) { return error_class == "forbidden_destination"; }
 
 // An event delivered to a waiting node.
 struct Arrival {

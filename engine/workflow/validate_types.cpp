@@ -9,6 +9,7 @@
 //                    action's output has the fields it sets
 //   steps.<wait>     {payload: any, event_type: string}
 // Other steps (conditions, delays, ...) have no output.
+#include <algorithm>
 #include <fmt/format.h>
 #include <map>
 
@@ -184,6 +185,42 @@ void check_types(Draft& d) {
       d.error(site.pointer, fmt::format("{} gives a {}, not a {}", site.what, type_name(t), type_name(*site.want)),
               *site.want == Type::boolean ? "make it a comparison, e.g. \"input.seats > 5\""
                                           : "give a number of milliseconds since the epoch");
+  }
+}
+
+// The email action's `to` and the notify action's `user` must give an
+// address or a user id, or the step fails. A field read from the input that
+// the trigger can never give is worth a warning at validation rather than a
+// failed step at run time: a schedule gives no input, and an event of the
+// engine's own (one with a schema) gives only its data's fields. A manual
+// start or a customer's event may give any declared field.
+void check_required_inputs(Draft& d, const SchemaRegistry& schemas) {
+  const int t = d.def.trigger;
+  if (t < 0 || !d.usable[static_cast<std::size_t>(t)]) return;
+  const Trigger& trigger = d.def.nodes[static_cast<std::size_t>(t)].trigger;
+  std::optional<std::vector<std::string>> given;  // nullopt: any declared field
+  if (trigger.kind == "schedule") given.emplace();
+  else if (trigger.kind == "event") given = schemas.event_fields(trigger.event_type);
+  if (!given) return;
+  for (std::size_t i = 0; i < d.def.nodes.size(); ++i) {
+    const auto& n = d.def.nodes[i];
+    if (!d.usable[i] || n.type != NodeType::action) continue;
+    const bool email = n.action.kind == ActionKind::email;
+    if (!email && n.action.kind != ActionKind::notify) continue;
+    const ExprPtr& e = email ? n.action.to : n.action.user;
+    if (!e) continue;
+    const char* field = email ? "to" : "user";
+    for (const auto& path : paths_of(*e)) {
+      if (path.size() < 2 || path[0] != "input") continue;
+      if (std::find(given->begin(), given->end(), path[1]) != given->end()) continue;
+      const std::string source = trigger.kind == "schedule" ? std::string("a scheduled run has no input")
+                                                            : fmt::format("{} has no field {}", trigger.event_type,
+                                                                          path[1]);
+      d.warning(fmt::format("/nodes/{}/action/{}", i, field),
+                fmt::format("'{}' reads {}, but {}: the step always fails ({} is required)", field,
+                            path_string(path), source, email ? "an email address" : "a user id"),
+                "read it from a field the trigger gives, a step's output or a variable");
+    }
   }
 }
 

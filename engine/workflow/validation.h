@@ -20,6 +20,8 @@
 
 #include <boost/json/object.hpp>
 
+#include "engine/nearest.h"
+#include "engine/schema_registry.h"
 #include "engine/workflow/definition.h"
 
 namespace causeway::workflow::detail {
@@ -68,13 +70,15 @@ void read_document(const boost::json::object& doc, Draft& d);  // validate_nodes
 void read_edges(const boost::json::object& doc, Draft& d);     // validate_graph.cpp
 void check_graph(Draft& d);                                    // validate_graph.cpp
 void check_types(Draft& d);                                    // validate_types.cpp
+// The email action's `to` and the notify action's `user` read from an input
+// the trigger can never give (validate_types.cpp): warnings.
+void check_required_inputs(Draft& d, const SchemaRegistry& schemas);
 
 // RFC 6901 escaping of one reference token.
 std::string escape_token(std::string_view s);
-// Edit distance counting a swap of two neighbours as one edit.
-std::size_t edit_distance(std::string_view a, std::string_view b);
-// The candidate nearest to `word` when it is near enough to be a typo.
-std::optional<std::string> nearest(std::string_view word, const std::vector<std::string>& candidates);
+// "Did you mean": engine/nearest.h.
+using causeway::edit_distance;
+using causeway::nearest;
 // The id of node i, quoted for messages ("'big'").
 std::string quoted_id(const Draft& d, int i);
 

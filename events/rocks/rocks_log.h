@@ -1,14 +1,19 @@
 // RocksEventLog: the embedded EventLog (P = 1) on one RocksDB database.
 //
-// Column families (docs/formats.md has every key and value layout):
+// Column families (rocks/keys.h; docs/formats.md has every key and value layout):
+//   default      unused (RocksDB requires it)
 //   log          BE64 position                     -> log entry (codec.h)
 //   streams      stream \0 BE64 version            -> BE64 position
-//   subjects     subject \0 BE64 position          -> ""
+//   subjects     subject \0 BE64 position          -> "" (the subject index)
 //   unique       reservation key                   -> owner stream
-//   idempotency  key                               -> idempotency record
+//   idempotency  tenant \x1f actor \x1f key        -> idempotency record (expired ones
+//                                                     dropped by a compaction filter)
 //   aggregates   stream                            -> aggregate record
-//   keys         subject                           -> wrapped data key (KeyStore)
+//   keys         subject or retention bucket id    -> wrapped data key or "forgotten"
+//                                                     (KeyStore: own synced writes)
 //   meta         "head"                            -> BE64 position || chain hash
+//   counters     usage:<org>:<metric>:<yyyy-mm>    -> BE64 total (CounterAdd, limit
+//                                                     checked by the writer)
 //
 // Lifecycle: open() recovers from the last durable state (RocksDB replays its
 // WAL; the head in meta is written in the same batch as the entries, so it is

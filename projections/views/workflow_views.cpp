@@ -8,6 +8,8 @@
 //   waiting    run.timer_set (delay, retry, wait_timeout), run.retry_scheduled,
 //              run.event_awaited
 //   completed, failed, cancelled: run.completed, run.failed, run.cancelled
+//   failed (never started): run.trigger_failed, the only event of a run whose
+//              triggering event did not fit the workflow's input
 // Only a live run (running or waiting) changes status: the final ones stay.
 // The run_timeout timer (set at start, fired to fail the run) changes neither
 // status nor current_node. "Progress" is every run event but run.marked_stuck:
@@ -27,7 +29,7 @@ namespace {
 using json = boost::json::object;
 using E = Event;
 
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;  // 2: run.trigger_failed
 
 const json& object_field(const json& d, const char* key) {
   static const json empty;
@@ -140,19 +142,30 @@ const char* const kRunEvents[] = {
     "run.started",         "run.step_scheduled", "run.step_started", "run.step_succeeded", "run.step_failed",
     "run.retry_scheduled", "run.timer_set",      "run.timer_fired",  "run.event_awaited",  "run.event_received",
     "run.event_emitted",   "run.marked_stuck",   "run.completed",    "run.failed",         "run.cancelled",
-    "run.restarted"};
+    "run.restarted",       "run.trigger_failed"};
+
+// A run's row, from its first event: run.started (running) or
+// run.trigger_failed (failed at once, with its error).
+Rule first_event(const char* type) {
+  return {type,
+          "INSERT INTO workflow_runs(run_id, org_id, workflow_id, version, hash, status, stuck, current_node, "
+          "trigger_kind, started_at, updated_at, ended_at, last_progress_at, steps, attempts_failed, error_class, "
+          "error, position) VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?9 IS NULL THEN 'running' ELSE 'failed' END, 0, "
+          "NULL, ?6, ?7, ?7, CASE WHEN ?9 IS NULL THEN NULL ELSE ?7 END, ?7, 0, 0, ?9, ?10, ?8)",
+          [](sql::Stmt& s, const E& e, const json& d) {
+            s.bind_all(field(d, "run_id"), org_of(e, d), field(d, "workflow_id"), int_field(d, "version"),
+                       field(d, "hash"), field(object_field(d, "trigger"), "kind"), e.occurred_at_us, e.position);
+            bind_text_or_null(s, 9, d, "error_class");
+            bind_text_or_null(s, 10, d, "error");
+          }};
+}
 
 std::vector<Rule> run_rules() {
   const std::string step = becomes("running") + ", steps = steps + 1";
   std::vector<Rule> out = {
-      {"run.started",
-       "INSERT INTO workflow_runs(run_id, org_id, workflow_id, version, hash, status, stuck, current_node, "
-       "trigger_kind, started_at, updated_at, ended_at, last_progress_at, steps, attempts_failed, error_class, error, "
-       "position) VALUES (?1, ?2, ?3, ?4, ?5, 'running', 0, NULL, ?6, ?7, ?7, NULL, ?7, 0, 0, NULL, NULL, ?8)",
-       [](sql::Stmt& s, const E& e, const json& d) {
-         s.bind_all(field(d, "run_id"), org_of(e, d), field(d, "workflow_id"), int_field(d, "version"),
-                    field(d, "hash"), field(object_field(d, "trigger"), "kind"), e.occurred_at_us, e.position);
-       }},
+      first_event("run.started"),
+      // A run whose triggering event did not fit the input: failed before its first step.
+      first_event("run.trigger_failed"),
       progress("run.step_scheduled", step + ", current_node = ?4", bind_node),
       progress("run.step_started", step + ", current_node = ?4", bind_node),
       progress("run.step_succeeded", step),

@@ -16,9 +16,11 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <sstream>
 
 #include "api/node_fixture.h"
+#include "support/eventually.h"
 #include "support/mail_files.h"
 #include "support/smtp_receiver.h"
 
@@ -49,8 +51,20 @@ TEST_CASE("signing up mails a verification link, and the link verifies the addre
   REQUIRE_FALSE(m.empty());
   CHECK(m.find("To: ann@example.com") != std::string::npos);
   CHECK(m.find("Hello Ann,") != std::string::npos);
-  CHECK(m.find("http://localhost:8080/verify-email?token=cwt_") != std::string::npos);
+  // The link names the port the server listens on, and opens a page that says how to use it.
+  const std::string base = "http://127.0.0.1:" + std::to_string(f.node->port());
+  const std::string page = "/v1/links/verify-email?token=cwt_";
+  CHECK(m.find(base + page) != std::string::npos);
   const std::string token = token_in(m);
+  const std::string before_read = f.head();
+  auto opened = f.http->get("/v1/links/verify-email?token=" + token);
+  CAPTURE(opened.body);
+  REQUIRE(opened.status == 200);
+  CHECK(opened.json().at("usable").as_bool());
+  CHECK(str(opened.json().at("use").as_array()[0].at("path")) == "/v1/users/verification");
+  CHECK(f.head() == before_read);  // reading the page spends nothing
+  problem_of(f.http->get("/v1/links/reset-password?token=" + token), 404);  // not a link of that kind
+  problem_of(f.http->get("/v1/links/verify-email?token=cwt_nonsense"), 404);
   auto ok = post(f, "/v1/users/verification", R"({"token":")" + token + R"("})");
   CAPTURE(ok.body);
   REQUIRE(ok.status == 200);
@@ -152,6 +166,46 @@ TEST_CASE("a magic link signs in once: raced twice, exactly one session starts")
              400);
 }
 
+TEST_CASE("a password reset or change ends every older reset and sign-in link of the user") {
+  const std::string email = "fay@example.com";
+  const std::string confirm = "/v1/password-resets/confirmation";
+  enum class Change { newer_reset_link, password_route };
+  for (const Change how : {Change::newer_reset_link, Change::password_route}) {
+    CAPTURE(static_cast<int>(how));
+    NodeFixture f;
+    f.signup(email);
+    REQUIRE(post(f, "/v1/password-resets", R"({"email":")" + email + R"("})").status == 202);
+    const std::string old_reset = token_in(mail_with(f, 2, "Reset your password"));
+    REQUIRE(post(f, "/v1/magic-links", R"({"email":")" + email + R"("})").status == 202);
+    const std::string old_magic = token_in(mail_with(f, 3, "Your sign-in link"));
+    REQUIRE_FALSE(old_reset.empty());
+    REQUIRE_FALSE(old_magic.empty());
+    if (how == Change::newer_reset_link) {
+      REQUIRE(post(f, "/v1/password-resets", R"({"email":")" + email + R"("})").status == 202);
+      std::string newer;
+      for (const auto& m : mails(f, 4))
+        if (m.find("Subject: Reset your password") != std::string::npos && token_in(m) != old_reset) newer = token_in(m);
+      REQUIRE_FALSE(newer.empty());
+      REQUIRE(post(f, confirm, R"({"token":")" + newer + R"(","new_password":"the newest passphrase"})").status == 200);
+    } else {
+      REQUIRE(post(f, "/v1/users/password", R"({"email":")" + email + R"(","current_password":")" +
+                                                std::string(kPassword) + R"(","new_password":"the newest passphrase"})")
+                  .status == 200);
+    }
+    const auto before = f.head();
+    auto page = f.http->get("/v1/links/reset-password?token=" + old_reset);
+    REQUIRE(page.status == 200);
+    CHECK_FALSE(page.json().at("usable").as_bool());
+    auto reset = problem_of(post(f, confirm, R"({"token":")" + old_reset + R"(","new_password":"an attacker's pick"})"),
+                            401);
+    CHECK(str(reset.at("detail")).find("password change") != std::string::npos);
+    auto magic = problem_of(post(f, "/v1/sessions/magic-link", R"({"token":")" + old_magic + R"("})"), 401);
+    CHECK(str(magic.at("detail")).find("password change") != std::string::npos);
+    CHECK(f.head() == before);  // refused: nothing written
+    CHECK(post(f, "/v1/sessions", R"({"email":")" + email + R"(","password":"the newest passphrase"})").status == 201);
+  }
+}
+
 TEST_CASE("links for one address are limited per hour: the sixth is 429 with Retry-After, known or not") {
   NodeFixture f;
   f.signup("fay@example.com");
@@ -190,57 +244,68 @@ TEST_CASE("with SMTP configured, the verification mail reaches a real SMTP recei
   auto got = receiver.wait_for(1);
   REQUIRE(got.size() == 1);
   CHECK(got[0].find("Subject: Confirm your email address") != std::string::npos);
-  CHECK(got[0].find("https://app.example.com/verify-email?token=cwt_") != std::string::npos);
+  CHECK(got[0].find("https://app.example.com/v1/links/verify-email?token=cwt_") != std::string::npos);
   const std::string token = token_in(got[0]);
   CHECK(f.http->post("/v1/users/verification", R"({"token":")" + token + R"("})").status == 200);
   CHECK_FALSE(std::filesystem::exists(f.dir.str() + "/mail"));
 }
 
 namespace {
-// A node on `data_dir` that outlives a NodeFixture's folder: for restarts.
-// Mail goes to `smtp_url`, else to the file sink in the data folder.
-std::unique_ptr<Node> open_node(const TempDir& data, const std::string& smtp_url = {}) {
-  ServerConfig cfg;
-  cfg.data_dir = data.str();
-  cfg.port = 0;
-  cfg.password = {1, 8192};
-  cfg.smtp_url = smtp_url;
-  auto n = Node::open(cfg);
-  REQUIRE(n.ok());
-  return std::move(n).value();
-}
-}  // namespace
+// A node on `data_dir` (node_fixture.h) whose mail goes to `smtp_url`, else
+// to the file sink in the data folder.
+std::unique_ptr<Node> open_mail_node(const TempDir& data, const std::string& smtp_url = {}) {
+  return causeway::testing::open_node(data, [&smtp_url](ServerConfig& cfg) { cfg.smtp_url = smtp_url; });
+}}  // namespace
 
 TEST_CASE("the outbox resumes from its checkpoint: a restart sends no mail twice") {
   TempDir data;
-  auto open = [&] { return open_node(data); };
-  auto count = [&] {
-    std::size_t n = 0;
+  // Every delivered mail by its file name: the file sink writes <data>/mail/<owner>/<event id>.eml, one
+  // file per Message-ID (<event id@causeway>), written again when the same mail is sent again.
+  auto delivered = [&] {
+    std::map<std::string, std::string> out;
     std::error_code ec;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(data.str() + "/mail", ec)) n += e.path().extension() == ".eml";
-    return n;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(data.str() + "/mail", ec)) {
+      if (e.path().extension() != ".eml") continue;
+      std::ifstream in(e.path());
+      std::stringstream ss;
+      ss << in.rdbuf();
+      out[e.path().stem().string()] = ss.str();
+    }
+    return out;
   };
-  auto wait_for_one = [&] {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (count() < 1 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // The event id of the delivered mail to `email`, or "".
+  auto mail_to = [&](const std::string& email) {
+    for (const auto& [id, text] : delivered())
+      if (text.find("To: " + email + "\r\n") != std::string::npos) return id;
+    return std::string();
   };
+  std::string hal_mail;
   {
-    auto node = open();
+    auto node = open_mail_node(data);
     HttpClient c(node->port());
     REQUIRE(c.post("/v1/users", R"({"email":"hal@example.com","display_name":"Hal","password":"a long password"})")
                 .status == 201);
-    wait_for_one();
-    REQUIRE(count() == 1);
-    std::filesystem::remove_all(data.str() + "/mail");  // a second delivery would show up here
+    eventually([&] { return !(hal_mail = mail_to("hal@example.com")).empty(); }, std::chrono::seconds(20),
+               "Hal's verification mail");
+    node->stop();
+    REQUIRE(delivered().size() == 1);
+    REQUIRE(node->outbox().sent() == 1);
   }
-  auto node = open();
+  // Start again from an empty mail folder: a second delivery of Hal's mail would write its file anew.
+  std::filesystem::remove_all(data.str() + "/mail");
+  auto node = open_mail_node(data);
   HttpClient c(node->port());
   REQUIRE(c.post("/v1/users", R"({"email":"ida@example.com","display_name":"Ida","password":"a long password"})")
               .status == 201);
-  wait_for_one();
+  // The outbox delivers one mail at a time, in log order, and Ida's sign-up is after Hal's in the log: once
+  // her mail is there, the restarted outbox is past Hal's event: a resend of his mail would be there too.
+  eventually([&] { return !mail_to("ida@example.com").empty(); }, std::chrono::seconds(20),
+             "Ida's verification mail after the restart");
   node->stop();
-  CHECK(count() == 1);  // Ida's only
+  const auto after = delivered();
+  CHECK(after.count(hal_mail) == 0);  // Hal's mail (its Message-ID) was not sent again
+  CHECK(after.size() == 1);           // Ida's only
+  CHECK(node->outbox().sent() == 1);  // the restarted outbox delivered one mail: no resend, not even one overwriting
 }
 
 namespace {
@@ -291,7 +356,7 @@ TEST_CASE("a mail whose retries a stop cuts short is sent at the next start") {
   TempDir data;
   ClosingListener down;
   {
-    auto node = open_node(data, down.url());
+    auto node = open_mail_node(data, down.url());
     HttpClient c(node->port());
     REQUIRE(c.post("/v1/users", R"({"email":"jo@example.com","display_name":"Jo","password":"a long password"})")
                 .status == 201);
@@ -299,7 +364,7 @@ TEST_CASE("a mail whose retries a stop cuts short is sent at the next start") {
     node->stop();
   }
   // Started again with the file sink: the mail the stop interrupted goes out now.
-  auto node = open_node(data);
+  auto node = open_mail_node(data);
   const std::string token = token_of_mail(data.str(), "jo@example.com", "Confirm your email address");
   CHECK_FALSE(token.empty());
   node->stop();

@@ -64,6 +64,27 @@ TEST_CASE("an unknown field is a 422 problem pointing at it") {
   CHECK(f.head() == "0");
 }
 
+TEST_CASE("a missing field points at itself, an unknown one suggests the close name, a pattern is said in words") {
+  NodeFixture f;
+  auto missing = problem_of(f.http->post("/v1/users", R"({"email":"a@b.co","password":"a long password"})"), 422);
+  CHECK(pointer_of(missing) == "/display_name");
+  CHECK(str(missing.at("errors").as_array()[0].at("detail")).find("display_name is required") != std::string::npos);
+  auto typo = problem_of(
+      f.http->post("/v1/users", R"({"email":"a@b.co","dispaly_name":"A","password":"a long password"})"), 422);
+  bool suggested = false;
+  for (const auto& e : typo.at("errors").as_array())
+    suggested = suggested || (str(e.at("pointer")) == "/dispaly_name" &&
+                              str(e.at("detail")).find("did you mean 'display_name'") != std::string::npos);
+  CHECK(suggested);
+  auto pattern = problem_of(f.http->post("/v1/organizations", R"({"slug":"acme","name":"Acme","owner_user_id":"bob"})",
+                                         {{"Authorization", "Bearer " + f.node->admin_token()}}),
+                            422);
+  CHECK(pointer_of(pattern) == "/owner_user_id");
+  CHECK(str(pattern.at("errors").as_array()[0].at("detail")).find("a user id: user- and 32 lowercase hex digits") !=
+        std::string::npos);
+  CHECK(f.head() == "0");
+}
+
 TEST_CASE("a missing field, a short password and a bad email are 422 problems") {
   NodeFixture f;
   problem_of(f.http->post("/v1/users", R"({"email":"a@b.co","display_name":"A"})"), 422);

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "api/node_fixture.h"
+#include "support/eventually.h"
 #include "support/mail_files.h"
 #include "support/smtp_receiver.h"
 #include "support/verify_aggregates.h"
@@ -87,13 +88,15 @@ struct BillingFixture {
   }
   // Ticks the billing timers until the subscription's status is `status`.
   json::object tick_until(const std::string& org_id, const std::string& status) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      f.node->billing().tick();
-      auto s = subscription(org_id);
-      if (str(s.at("status")) == status) return s;
-      REQUIRE(std::chrono::steady_clock::now() < deadline);
-    }
+    json::object s;
+    eventually(
+        [&] {
+          f.node->billing().tick();
+          s = subscription(org_id);
+          return str(s.at("status")) == status;
+        },
+        std::chrono::seconds(20), "the subscription of " + org_id + " to become " + status);
+    return s;
   }
   int count_events(const std::string& org_id, const std::string& type) {
     auto r = f.http->get("/v1/admin/streams/subscription-" + org_id + "/events", admin());

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "api/cidr.h"
+#include "events/cidr.h"
 #include "api/node_fixture.h"
 
 using namespace causeway;
@@ -181,16 +181,16 @@ TEST_CASE("admin routes and the admin token are refused from an address outside 
 }
 
 TEST_CASE("the admin allowlist accepts IPv4, IPv6 and IPv4-mapped peers, and refuses a malformed list at start") {
-  auto list = api::CidrList::parse("127.0.0.0/8, ::1/128, 192.168.1.0/24");
+  auto list = CidrList::parse("127.0.0.0/8, ::1/128, 192.168.1.0/24");
   REQUIRE(list.ok());
   CHECK(list->allows("127.0.0.1"));
   CHECK(list->allows("::1"));
   CHECK(list->allows("::ffff:192.168.1.7"));
   CHECK_FALSE(list->allows("192.168.2.1"));
   CHECK_FALSE(list->allows("not an address"));
-  CHECK(api::CidrList::parse("").value().allows("8.8.8.8"));
-  CHECK_FALSE(api::CidrList::parse("10.0.0.0/33").ok());
-  CHECK_FALSE(api::CidrList::parse_or_deny("garbage").allows("127.0.0.1"));
+  CHECK(CidrList::parse("").value().allows("8.8.8.8"));
+  CHECK_FALSE(CidrList::parse("10.0.0.0/33").ok());
+  CHECK_FALSE(CidrList::parse_or_deny("garbage").allows("127.0.0.1"));
   TempDir dir;
   ServerConfig cfg;
   cfg.data_dir = dir.str();

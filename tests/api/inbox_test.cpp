@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "api/node_fixture.h"
+#include "support/eventually.h"
 #include "support/mail_files.h"
 
 using namespace causeway;
@@ -49,12 +50,12 @@ struct Inbox {
     CAPTURE(run.body);
     REQUIRE(run.status == 201);
     const std::string id = str(run.json().at("run_id"));
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      auto r = f.http->get("/v1/runs/" + id, in_org());
-      if (r.status == 200 && r.json().at("status") == "completed") return;
-      REQUIRE(std::chrono::steady_clock::now() < deadline);
-    }
+    eventually(
+        [&] {
+          auto r = f.http->get("/v1/runs/" + id, in_org());
+          return r.status == 200 && r.json().at("status") == "completed";
+        },
+        std::chrono::seconds(20), "the notifying run to complete");
   }
   // The user of `email` (verified, signed in as `a`) accepts the invitation mailed to them.
   bool join(const std::string& email, const std::string& a) {
@@ -142,12 +143,12 @@ TEST_CASE("an inbox shows only the user's own notifications, of organizations th
                               R"({"input":{"user":"someone@example.com","what":"x"}})", b.in_org());
     REQUIRE(run.status == 201);
     const std::string id = str(run.json().at("run_id"));
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      auto r = b.f.http->get("/v1/runs/" + id, b.in_org());
-      if (r.status == 200 && r.json().at("status") == "failed") break;
-      REQUIRE(std::chrono::steady_clock::now() < deadline);
-    }
+    eventually(
+        [&] {
+          auto r = b.f.http->get("/v1/runs/" + id, b.in_org());
+          return r.status == 200 && r.json().at("status") == "failed";
+        },
+        std::chrono::seconds(20), "the run notifying an address to fail");
   }
   auto box = b.inbox(b.access);
   REQUIRE(box.at("notifications").as_array().size() == 1);

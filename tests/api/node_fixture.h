@@ -71,6 +71,21 @@ struct NodeFixture {
   }
 };
 
+// A node on `data_dir` that outlives any one fixture's folder (for restarts),
+// with the test configuration NodeFixture uses, adjusted by `tweak`.
+inline std::unique_ptr<Node> open_node(const TempDir& data_dir,
+                                       const std::function<void(ServerConfig&)>& tweak = {}) {
+  ServerConfig cfg;
+  cfg.data_dir = data_dir.str();
+  cfg.port = 0;
+  cfg.io_threads = 2;
+  cfg.password = {1, 8192};
+  if (tweak) tweak(cfg);
+  auto n = Node::open(cfg);
+  REQUIRE(n.ok());
+  return std::move(n).value();
+}
+
 // Checks the RFC 9457 shape of an error response and returns it.
 inline boost::json::object problem_of(const HttpResult& r, int status) {
   CHECK(r.status == status);

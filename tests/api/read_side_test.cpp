@@ -14,6 +14,9 @@
 #include <vector>
 
 #include "api/node_fixture.h"
+#include "projections/analyst_sql.h"
+#include "projections/query.h"
+#include "projections/view_files.h"
 
 using namespace causeway;
 using namespace causeway::testing;
@@ -309,6 +312,121 @@ TEST_CASE("a tenant analyst cannot escape its scope: main tables, bookkeeping, a
   auto orgs = f.view("organizations", f.admin());
   REQUIRE(orgs.status == 200);
   CHECK(orgs.json().at("rows").as_array().size() == 2);
+}
+
+TEST_CASE("analyst SQL that reads no column, or reads through any construct, is refused naming the table or scoped "
+          "to the tenant") {
+  ReadSide f;
+  Tenant a = make_tenant(f, "tenant-a");
+  Tenant b = make_tenant(f, "tenant-b");
+  const auto analyst = bearer(a.keys.at("analyst").token);
+  auto shows_nothing_of_b = [&](const HttpResult& r) {
+    for (const auto& id : b.ids()) {
+      CAPTURE(id);
+      CHECK_FALSE(contains(r.body, id));
+    }
+  };
+
+  // Refused, with the 403 naming what was read.
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"select count(*) as n from api_keys", "api_keys"},
+      {"select count(*) as n from main.api_keys", "api_keys"},
+      {"select count(*) as n from signup_funnel", "signup_funnel"},
+      {"select count(*) as n from audit_index", "audit_index"},
+      {"select count(*) as n from main.organizations", "organizations"},
+      {"select exists(select 1 from api_keys) as n", "api_keys"},
+      {"select (select count(*) from main.memberships) as n", "memberships"},
+      {"with c as (select 1 from api_keys) select count(*) as n from c", "api_keys"},
+      {"with organizations as (select 1 from main.organizations) select count(*) as n from organizations",
+       "organizations"},
+      {"select count(*) as n from organizations join main.memberships using (org_id)", "memberships"},
+      {"select count(*) as n from organizations, main.usage_meters", "usage_meters"},
+      // USING and NATURAL joins: SQLite's authorizer reports no read of the joined columns.
+      {"select count(*) as n from organizations natural join api_keys", "api_keys"},
+      {"select count(*) as n from usage_meters join usage_uniques using (tenant)", "usage_uniques"},
+      {"select count(*) as n from memberships join signup_funnel using (user_id)", "signup_funnel"},
+      {"select count(*) as n from dbstat", "dbstat"},
+      {"select count(*) as n from dbstat('temp')", "dbstat"},
+      {"select count(*) as n from sqlite_master", "sqlite_master"},
+      {"select count(*) as n from sqlite_schema", "sqlite_"},
+      {"select count(*) as n from sqlite_temp_master", "sqlite_temp_master"},
+      {"select * from pragma_table_info('api_keys')", "pragma_table_info"},
+      {"select count(*) as n from pragma_function_list", "pragma_function_list"},
+      {"select count(*) as n from json_each((select json_group_array(key_id) from api_keys))", "api_keys"},
+      {"select count(*) over () as n from main.api_keys", "api_keys"},
+      {"select count(*) as n from usage_uniques", "usage_uniques"},
+      {"select count(*) as n from data_subject_requests", "data_subject_requests"},
+      {"select count(*) as n from _checkpoints", "_checkpoints"},
+  };
+  for (const auto& [statement, table] : refused) {
+    CAPTURE(statement);
+    auto r = f.sql(analyst, statement);
+    CAPTURE(r.body);
+    auto p = problem_of(r, 403);
+    CHECK(contains(str(p.at("detail")), table));
+    shows_nothing_of_b(r);
+  }
+  // The statistics table does not exist until ANALYZE runs: refused either way.
+  auto stat = f.sql(analyst, "select count(*) as n from sqlite_stat1");
+  CHECK((stat.status == 403 || stat.status == 422));
+  shows_nothing_of_b(stat);
+
+  // Scoped: the same constructs over the tenant's own views count its rows only.
+  const std::vector<std::pair<std::string, std::string>> scoped = {
+      {"select count(*) as n from organizations", R"({"n":1})"},
+      {"select count(*) as n from users", R"({"n":1})"},
+      {"select count(*) as n from memberships", R"({"n":1})"},
+      {"select exists(select 1 from organizations where org_id = '" + b.org + "') as n", R"({"n":0})"},
+      {"select (select count(*) from temp.organizations) as n", R"({"n":1})"},
+      {"with c as (select org_id from organizations) select count(*) as n from c", R"({"n":1})"},
+      {"select count(*) over () as n from organizations", R"({"n":1})"},
+      {"select count(*) as n from json_each((select json_group_array(org_id) from organizations))", R"({"n":1})"},
+      {"select count(*) as n from memberships m join users u using (user_id)", R"({"n":1})"},
+      {"select count(*) as n from organizations natural join memberships", R"({"n":1})"},
+      {"with recursive r(x) as (select 1 union all select x + 1 from r where x < 5) "
+       "select count(*) as n from r, organizations",
+       R"({"n":5})"},
+  };
+  for (const auto& [statement, expected] : scoped) {
+    CAPTURE(statement);
+    auto r = f.sql(analyst, statement);
+    CAPTURE(r.body);
+    CHECK(r.status == 200);
+    CHECK(r.body == expected + "\n");
+  }
+
+  // The operator's count is of both tenants: the tenant's 1 above was its scope.
+  CHECK(f.sql(f.admin(), "select count(*) as n from organizations").body == "{\"n\":2}\n");
+
+  // The offline CLI's --tenant goes through the same allow-list.
+  SqlAccess access;
+  access.tenant = a.org;
+  access.role = "analyst";
+  auto views_path = ViewFiles(f.dir.str()).current();
+  REQUIRE(views_path);
+  auto counted = run_analyst_sql(*views_path, "select count(*) from api_keys", access, SqlLimits{},
+                                 [](const std::vector<std::string>&) {}, [](const std::vector<json::value>&) {});
+  REQUIRE_FALSE(counted);
+  CHECK(counted.error().code == Errc::forbidden);
+  CHECK(contains(counted.error().message, "api_keys"));
+}
+
+TEST_CASE("a randomblob flood is cut off at query_max_bytes and an oversized value is refused") {
+  ReadSide f([](ServerConfig& cfg) { cfg.query_max_bytes = 1u << 20; });
+  auto user = f.user("ann@example.com");
+  auto org = f.org(user, "acme");
+  auto analyst = bearer(f.key(org, "analyst").token);
+  auto flood = f.sql(analyst,
+                     "with recursive r(x) as (select 1 union all select x + 1 from r where x < 1000) "
+                     "select randomblob(100000) as b from r");
+  REQUIRE(flood.status == 200);
+  CHECK(flood.header("causeway-truncated") == "max_bytes=1048576");
+  CHECK(ndjson(flood.body).size() == 10);
+  auto huge = f.sql(analyst, "select randomblob(2000000) as b");
+  CAPTURE(huge.body);
+  CHECK(huge.status >= 400);
+  CHECK(huge.status < 500);
+  CHECK(f.sql(analyst, "select count(*) as n from organizations").body == "{\"n\":1}\n");
 }
 
 TEST_CASE("only the analyst role and the operator may use the SQL endpoint") {

@@ -199,6 +199,24 @@ TEST_CASE("sessions: an unknown email locks like a known one, so a 429 tells not
   CHECK(problem_of(known, 429).at("detail") == problem_of(unknown, 429).at("detail"));
 }
 
+TEST_CASE("sessions: a password change locks an unknown email like a known one, so its 429 tells nothing either") {
+  Sessions t;
+  auto change = [&](const std::string& email) {
+    return t.f.http->post("/v1/users/password",
+                          json::serialize(json::object{{"email", email},
+                                                       {"current_password", "wrong guess here"},
+                                                       {"new_password", "a brand new passphrase"}}));
+  };
+  for (int i = 0; i < 5; ++i) {
+    CHECK(change(kEmail).status == 401);
+    CHECK(change("nobody@example.com").status == 401);
+  }
+  auto known = change(kEmail);
+  auto unknown = change("nobody@example.com");
+  CHECK(problem_of(known, 429).at("detail") == problem_of(unknown, 429).at("detail"));
+  CHECK(known.header("retry-after").empty() == unknown.header("retry-after").empty());
+}
+
 TEST_CASE("sessions: erasing a user revokes their live sessions") {
   Sessions t;
   auto s = t.logged_in();

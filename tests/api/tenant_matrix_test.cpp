@@ -66,7 +66,11 @@ TEST_CASE("tenant matrix: no credential of organization B reads, changes or lear
   const std::string o = "/v1/organizations/" + a.org, w = "/v1/workflows/" + workflow, r = "/v1/runs/" + run_id;
   std::vector<RouteCall> calls = subscription_calls(o);
   const std::vector<RouteCall> more = {
+      {http::verb::get, o, ""},
       {http::verb::patch, o, R"({"name":"Taken"})"},
+      {http::verb::get, o + "/api-keys", ""},
+      {http::verb::post, o + "/api-keys", R"({"name":"mine","role":"owner"})"},
+      {http::verb::delete_, o + "/api-keys/key-" + a.analyst_key.substr(4, 32), ""},
       {http::verb::get, o + "/members", ""},
       {http::verb::post, o + "/invitations", R"({"email":"y@example.com","role":"admin"})"},
       {http::verb::delete_, o + "/invitations/" + invitation, ""},

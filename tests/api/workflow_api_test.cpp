@@ -14,6 +14,7 @@
 
 #include "api/node_fixture.h"
 #include "engine/workflow/http_call.h"
+#include "support/eventually.h"
 #include "support/mail_files.h"
 #include "support/webhook_receiver.h"
 #include "support/workflows.h"
@@ -42,7 +43,11 @@ struct WorkflowFixture {
   WebhookReceiver receiver;
 
   // `clock`: an injected clock that outlives the fixture (timers, stuck runs, schedules).
-  explicit WorkflowFixture(const Clock* clock = nullptr) : f([](ServerConfig&) {}, clock) {}
+  // HTTP actions call receivers on loopback, which the operator trusts here.
+  // `http_allow`: the operator's trusted destinations (empty: the default,
+  // where loopback is refused like every special-use address).
+  explicit WorkflowFixture(const Clock* clock = nullptr, std::string http_allow = "127.0.0.0/8,::1/128")
+      : f([&http_allow](ServerConfig& cfg) { cfg.workflow_http_allow = http_allow; }, clock) {}
 
   std::map<std::string, std::string> admin() { return {{"Authorization", "Bearer " + f.node->admin_token()}}; }
   std::map<std::string, std::string> bearer(const std::string& t) { return {{"Authorization", "Bearer " + t}}; }
@@ -92,16 +97,21 @@ struct WorkflowFixture {
     return r.json().as_object();
   }
   // Polls the run until `status` (bounded: a failure, not a hang, when it never comes).
+  // A run an event triggers is recorded once the dispatcher reads the event:
+  // until then it is 404.
   json::object until(const std::string& token, const std::string& run_id, const std::string& status) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      auto o = run(token, run_id);
-      if (str(o.at("status")) == status) return o;
-      if (std::chrono::steady_clock::now() > deadline) {
-        FAIL("run " << run_id << " never became " << status << ": " << json::serialize(o));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    json::object o;
+    INFO("the run, last read: " << json::serialize(o));
+    eventually(
+        [&] {
+          auto r = f.http->get("/v1/runs/" + run_id, bearer(token));
+          if (r.status == 404) return false;
+          REQUIRE(r.status == 200);
+          o = r.json().as_object();
+          return str(o.at("status")) == status;
+        },
+        std::chrono::seconds(20), "run " + run_id + " to become " + status);
+    return o;
   }
   std::vector<std::string> event_types(const std::string& token, const std::string& run_id) {
     return run_event_types(*f.http, token, run_id);
@@ -430,22 +440,33 @@ TEST_CASE("an ingested event starts the runs its filter matches, once, and wakes
   CAPTURE(r.body);
   REQUIRE(r.status == 202);
   CHECK(r.json().at("accepted").as_int64() == 4);
+  // The reply says per event what it does: e1 starts a run, e2 does not pass the filter,
+  // e4 is for the waiting run.
+  const auto reply = r.json();
+  const auto& report = reply.at("events").as_array();
+  REQUIRE(report.size() == 4);
+  REQUIRE(report[0].at("runs").as_array().size() == 1);
+  const std::string predicted = str(report[0].at("runs").as_array()[0].at("run_id"));
+  CHECK(report[1].at("runs").as_array().empty());
+  CHECK(report[2].at("waiting_runs").as_int64() == 0);
+  CHECK(report[3].at("waiting_runs").as_int64() == 1);
+  for (const auto& e : report) CHECK(e.at("failures").as_array().empty());
   auto done = w.until(token, run_id, "completed");
   CHECK(done.at("context").at("steps").at("paid").at("payload").at("amount").as_int64() == 10);
 
   // The triggered run appears in the runs view (polled: the dispatcher starts it after the batch commits).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   json::array rows;
-  for (;;) {
-    auto v = w.f.http->get("/v1/views/workflow_runs?workflow_id=" + triggered, w.bearer(token));
-    REQUIRE(v.status == 200);
-    rows = v.json().at("rows").as_array();
-    if (!rows.empty() && str(rows[0].at("status")) == "completed") break;
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  eventually(
+      [&] {
+        auto v = w.f.http->get("/v1/views/workflow_runs?workflow_id=" + triggered, w.bearer(token));
+        REQUIRE(v.status == 200);
+        rows = v.json().at("rows").as_array();
+        return !rows.empty() && str(rows[0].at("status")) == "completed";
+      },
+      std::chrono::seconds(20), "the triggered run, completed, in the runs view");
   REQUIRE(rows.size() == 1);  // the small invoice did not pass the filter
   CHECK(str(rows[0].at("trigger_kind")) == "event");
+  CHECK(str(rows[0].at("run_id")) == predicted);
   CHECK(w.run(token, str(rows[0].at("run_id"))).at("context").at("vars").at("who").as_string() == "Initech");
 
   // A repeat of an event id is a duplicate: recorded once, nothing triggered again.
@@ -454,6 +475,7 @@ TEST_CASE("an ingested event starts the runs its filter matches, once, and wakes
                             w.bearer(token));
   CHECK(dup.status == 200);
   CHECK(dup.json().at("duplicates").as_array().size() == 1);
+  CHECK(dup.json().at("events").as_array()[0].at("duplicate").as_bool());
 
   // Bad batches are refused whole, with a pointer.
   CHECK(pointer_of(problem_of(w.f.http->post("/v1/events", R"({"events": [{"event_id": "x", "event_type": "Bad",
@@ -468,15 +490,16 @@ namespace {
 // Polls the tenant's workflow_runs view for `workflow_id` until `ready(rows)` (bounded).
 json::array runs_view(WorkflowFixture& w, const std::string& token, const std::string& workflow_id,
                       const std::function<bool(const json::array&)>& ready) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  for (;;) {
-    auto v = w.f.http->get("/v1/views/workflow_runs?workflow_id=" + workflow_id, w.bearer(token));
-    REQUIRE(v.status == 200);
-    auto rows = v.json().at("rows").as_array();
-    if (ready(rows)) return rows;
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  json::array rows;
+  eventually(
+      [&] {
+        auto v = w.f.http->get("/v1/views/workflow_runs?workflow_id=" + workflow_id, w.bearer(token));
+        REQUIRE(v.status == 200);
+        rows = v.json().at("rows").as_array();
+        return ready(rows);
+      },
+      std::chrono::seconds(20), "the runs view of workflow " + workflow_id + " to be ready");
+  return rows;
 }
 }  // namespace
 
@@ -499,11 +522,8 @@ TEST_CASE("a run making no progress past its stuck_after_ms is marked stuck, in 
 
   clock.advance_us(61'000'000);
   w.f.node->workflows().tick();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!w.run(token, run_id).at("stuck").as_bool()) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  eventually([&] { return w.run(token, run_id).at("stuck").as_bool(); }, std::chrono::seconds(20),
+             "run " + run_id + " to be marked stuck");
   auto rows = runs_view(w, token, id, [](const json::array& r) { return !r.empty() && r[0].at("stuck").as_int64() == 1; });
   CHECK(str(rows[0].at("status")) == "running");
   auto m = w.f.http->get("/v1/admin/metrics", w.admin());
@@ -529,14 +549,15 @@ TEST_CASE("a schedule fires once per cron time on the injected clock, never twic
   // The dispatcher learns of the version from the log: wait until it does, by ticking until nothing is pending.
   w.f.node->workflows().tick();
   clock.advance_us(300'000'000);  // past 22:15
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   json::array rows;
-  do {
-    w.f.node->workflows().tick();
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    auto v = w.f.http->get("/v1/views/workflow_runs?workflow_id=" + id, w.bearer(token));
-    rows = v.json().at("rows").as_array();
-  } while (rows.empty());
+  eventually(
+      [&] {
+        w.f.node->workflows().tick();
+        auto v = w.f.http->get("/v1/views/workflow_runs?workflow_id=" + id, w.bearer(token));
+        rows = v.json().at("rows").as_array();
+        return !rows.empty();
+      },
+      std::chrono::seconds(20), "the first scheduled run in the runs view");
   for (int i = 0; i < 5; ++i) w.f.node->workflows().tick();  // the same cron time: no second run
   clock.advance_us(300'000'000);  // past 22:20
   w.f.node->workflows().tick();
@@ -659,4 +680,154 @@ TEST_CASE("an email action goes through the outbox: the mail is delivered with t
   REQUIRE_FALSE(found.empty());
   CHECK(found.find("To: kim@example.com") != std::string::npos);
   CHECK(found.find("Your workspace is ready, Kim.") != std::string::npos);
+}
+
+TEST_CASE("by default a tenant's HTTP action cannot reach the server's own network: the step fails once, final, "
+          "as forbidden_destination, and nothing is sent") {
+  WorkflowFixture w(nullptr, "");
+  const std::string token = w.key("acme");
+  const std::string admin_metrics =
+      "http://127.0.0.1:" + std::to_string(w.f.node->port()) + "/v1/admin/metrics";
+  for (const std::string& url : std::vector<std::string>{admin_metrics, w.receiver.url(), std::string("http://localhost:") +
+                                    std::to_string(w.receiver.port()) + "/hook",
+                                "http://169.254.169.254/latest/meta-data/"}) {
+    CAPTURE(url);
+    const std::string id = w.create(token, five_nodes(url));
+    w.publish(token, id);
+    const std::string run_id = w.start(token, id, R"({"plan":"pro","seats":9})");
+    w.until(token, run_id, "failed");
+    auto events = w.f.http->get("/v1/runs/" + run_id + "/events", w.bearer(token));
+    REQUIRE(events.status == 200);
+    CHECK(events.body.find(R"("error_class":"forbidden_destination")") != std::string::npos);
+    CHECK(events.body.find("may not reach") != std::string::npos);
+    auto types = w.event_types(token, run_id);
+    CHECK(std::count(types.begin(), types.end(), "run.step_failed") == 1);  // no retry, though 3 attempts allowed
+    CHECK(std::count(types.begin(), types.end(), "run.retry_scheduled") == 0);
+  }
+  CHECK(w.receiver.received().empty());
+}
+
+TEST_CASE("rotating the webhook secret signs with the new and the old secret for the grace period, then the new "
+          "only; members cannot rotate it") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string org = w.org_of(token);
+  const auto owner = w.bearer(w.key_for(org, "owner"));
+  auto read = [&] {
+    auto r = w.f.http->get("/v1/workflows/webhook-secret", owner);
+    REQUIRE(r.status == 200);
+    return r.json().as_object();
+  };
+  const std::string first = str(read().at("secret"));
+  CHECK(read().at("generation").as_int64() == 0);
+  problem_of(w.f.http->post("/v1/workflows/webhook-secret/rotation", "", w.bearer(token)), 403);
+  CHECK(pointer_of(problem_of(w.f.http->post("/v1/workflows/webhook-secret/rotation", R"({"grace_hours":999})", owner),
+                              422)) == "/grace_hours");
+  REQUIRE(w.f.http->post("/v1/workflows/webhook-secret/rotation", "", owner).status == 200);
+  auto now = read();
+  const std::string second = str(now.at("secret"));
+  CHECK(second != first);
+  CHECK(now.at("generation").as_int64() == 1);
+  CHECK(now.contains("previous_valid_until"));
+
+  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  auto signed_by = [&](const std::string& run_id) {
+    auto got = w.receiver.received();
+    REQUIRE_FALSE(got.empty());
+    const auto& last = got.back();
+    CHECK(last.headers.at("idempotency-key").find(run_id) == 0);
+    return std::pair{
+        workflow::verify_webhook_signature(first, last.headers.at("causeway-signature"), last.body, now_s, 300),
+        workflow::verify_webhook_signature(second, last.headers.at("causeway-signature"), last.body, now_s, 300)};
+  };
+  const std::string id = w.create(token, five_nodes(w.receiver.url()));
+  w.publish(token, id);
+  std::string run_id = w.start(token, id, R"({"plan":"pro","seats":9})");
+  w.until(token, run_id, "completed");
+  CHECK(signed_by(run_id) == std::pair{true, true});  // in the grace period: both
+
+  REQUIRE(w.f.http->post("/v1/workflows/webhook-secret/rotation", R"({"grace_hours":0})", owner).status == 200);
+  const std::string third = str(read().at("secret"));
+  CHECK_FALSE(read().contains("previous_valid_until"));
+  run_id = w.start(token, id, R"({"plan":"pro","seats":9})");
+  w.until(token, run_id, "completed");
+  auto got = w.receiver.received();
+  const auto& last = got.back();
+  CHECK(workflow::verify_webhook_signature(third, last.headers.at("causeway-signature"), last.body, now_s, 300));
+  CHECK_FALSE(workflow::verify_webhook_signature(second, last.headers.at("causeway-signature"), last.body, now_s, 300));
+  CHECK_FALSE(workflow::verify_webhook_signature(first, last.headers.at("causeway-signature"), last.body, now_s, 300));
+}
+
+TEST_CASE("an event that does not fit a triggered workflow's input is reported, counted, logged and recorded as a "
+          "failed run in the runs view") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string id = w.create(token, R"({"format": 1, "name": "seats", "input": {"seats": "number"},
+      "nodes": [
+        {"id": "start", "type": "trigger", "trigger": {"kind": "event", "event_type": "order.placed"}},
+        {"id": "done", "type": "end"}],
+      "edges": [{"from": "start", "to": "done"}]})");
+  w.publish(token, id);
+  auto r = w.f.http->post("/v1/events", R"({"events": [
+      {"event_id": "bad", "event_type": "order.placed", "payload": {"seats": "nine"}},
+      {"event_id": "good", "event_type": "order.placed", "payload": {"seats": 9}}]})",
+                          w.bearer(token));
+  CAPTURE(r.body);
+  REQUIRE(r.status == 202);
+  const auto reply = r.json();
+  const auto& report = reply.at("events").as_array();
+  REQUIRE(report[0].at("failures").as_array().size() == 1);
+  const auto& failure = report[0].at("failures").as_array()[0];
+  CHECK(str(failure.at("pointer")) == "/input/seats");
+  CHECK(str(failure.at("error")).find("number") != std::string::npos);
+  CHECK(report[0].at("runs").as_array().empty());
+  REQUIRE(report[1].at("runs").as_array().size() == 1);
+  const std::string failed_run = str(failure.at("run_id"));
+  const std::string good_run = str(report[1].at("runs").as_array()[0].at("run_id"));
+
+  w.until(token, failed_run, "failed");
+  w.until(token, good_run, "completed");
+  auto types = w.event_types(token, failed_run);
+  CHECK(types == std::vector<std::string>{"run.trigger_failed"});
+  auto rows = runs_view(w, token, id, [](const json::array& rows) { return rows.size() == 2; });
+  for (const auto& row : rows) {
+    if (str(row.at("run_id")) != failed_run) continue;
+    CHECK(str(row.at("status")) == "failed");
+    CHECK(str(row.at("error_class")) == "invalid_input");
+  }
+  // Restarting a run that never started is refused: the event has to be sent again.
+  problem_of(w.f.http->post("/v1/runs/" + failed_run + "/restart", "", w.bearer(token)), 409);
+  auto metrics = w.f.http->get("/v1/admin/metrics", w.admin());
+  CHECK(metrics.body.find("causeway_workflow_trigger_failures_total 1") != std::string::npos);
+  // Sending the same event again is a duplicate; the failure is recorded once.
+  REQUIRE(w.f.http->post("/v1/events", R"({"events": [
+      {"event_id": "bad", "event_type": "order.placed", "payload": {"seats": "nine"}}]})", w.bearer(token)).status == 200);
+  CHECK(w.event_types(token, failed_run).size() == 1);
+}
+
+TEST_CASE("GET /v1/workflows and /v1/runs list the organization's own, with the views' filters and paging") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string other = w.key("globex");
+  const std::string id = w.create(token, delayed());
+  w.publish(token, id);
+  const std::string run_id = w.start(token, id, "{}");
+  w.create(other, delayed());
+  auto workflows = w.f.http->get("/v1/workflows?position=" + w.f.head(), w.bearer(token));
+  CAPTURE(workflows.body);
+  REQUIRE(workflows.status == 200);
+  const auto listed = workflows.json();
+  const auto& rows = listed.at("rows").as_array();
+  REQUIRE(rows.size() == 1);
+  CHECK(str(rows[0].at("workflow_id")) == id);
+  auto runs = w.f.http->get("/v1/runs?workflow_id=" + id + "&limit=1&position=" + w.f.head(), w.bearer(token));
+  CAPTURE(runs.body);
+  REQUIRE(runs.status == 200);
+  REQUIRE(runs.json().at("rows").as_array().size() == 1);
+  CHECK(str(runs.json().at("rows").as_array()[0].at("run_id")) == run_id);
+  auto theirs = w.f.http->get("/v1/runs?workflow_id=" + id + "&position=" + w.f.head(), w.bearer(other));
+  REQUIRE(theirs.status == 200);
+  CHECK(theirs.json().at("rows").as_array().empty());
+  problem_of(w.f.http->get("/v1/runs?nonsense=1", w.bearer(token)), 400);
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "support/eventually.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -45,16 +46,19 @@ std::string published(HttpClient& c, const std::string& key, const std::string& 
 
 json::object until_ended(HttpClient& c, const std::string& key, const std::string& run_id) {
   std::map<std::string, std::string> h{{"Authorization", "Bearer " + key}};
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    auto r = c.get("/v1/runs/" + run_id, h);
-    REQUIRE(r.status == 200);
-    auto o = r.json().as_object();
-    const std::string status = str(o.at("status"));
-    if (status != "running") return o;
-    if (std::chrono::steady_clock::now() > deadline) FAIL("run never ended: " << r.body);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  json::object o;
+  std::string last;
+  INFO("the run, last read: " << last);
+  eventually(
+      [&] {
+        auto r = c.get("/v1/runs/" + run_id, h);
+        REQUIRE(r.status == 200);
+        last = r.body;
+        o = r.json().as_object();
+        return str(o.at("status")) != "running";
+      },
+      std::chrono::seconds(30), "run " + run_id + " to end", std::chrono::milliseconds(10));
+  return o;
 }
 
 std::size_t count(const std::vector<std::string>& v, const std::string& x) {
@@ -73,7 +77,7 @@ TEST_CASE("kill -9 while a webhook is in flight: after restart it is sent again 
   receiver.hang_next(1);  // the first request gets no answer: the server dies waiting
   std::string key, run_id;
   {
-    ServerProcess server(serve_args(dir.str()));
+    ServerProcess server(serve_args(dir.str(), {"--workflow-http-allow", "127.0.0.0/8"}));
     HttpClient c(server.port());
     key = member_key(c, admin_token_of(dir.str()));
     const std::string id = published(c, key, R"({"format": 1, "name": "hook", "nodes": [
@@ -88,7 +92,7 @@ TEST_CASE("kill -9 while a webhook is in flight: after restart it is sent again 
     REQUIRE(receiver.wait_for(1, std::chrono::seconds(20)));
     server.kill9();
   }
-  ServerProcess server(serve_args(dir.str()));
+  ServerProcess server(serve_args(dir.str(), {"--workflow-http-allow", "127.0.0.0/8"}));
   HttpClient c(server.port());
   REQUIRE(receiver.wait_for(2, std::chrono::seconds(20)));
   auto end = until_ended(c, key, run_id);
@@ -111,7 +115,7 @@ TEST_CASE("kill -9 while runs wait on durable timers: after restart every timer 
   std::string key;
   std::vector<std::string> runs;
   {
-    ServerProcess server(serve_args(dir.str()));
+    ServerProcess server(serve_args(dir.str(), {"--workflow-http-allow", "127.0.0.0/8"}));
     HttpClient c(server.port());
     key = member_key(c, admin_token_of(dir.str()));
     const std::string id = published(c, key, R"({"format": 1, "name": "pause", "nodes": [
@@ -127,7 +131,7 @@ TEST_CASE("kill -9 while runs wait on durable timers: after restart every timer 
     }
     server.kill9();
   }
-  ServerProcess server(serve_args(dir.str()));
+  ServerProcess server(serve_args(dir.str(), {"--workflow-http-allow", "127.0.0.0/8"}));
   HttpClient c(server.port());
   for (const auto& run_id : runs) {
     CAPTURE(run_id);

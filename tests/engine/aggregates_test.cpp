@@ -1,5 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <boost/json/object.hpp>
+#include <utility>
+#include <vector>
+
 #include "engine/aggregates/organization.h"
 #include "engine/aggregates/user.h"
 
@@ -107,8 +112,8 @@ TEST_CASE("any sequence of membership commands leaves an organization with exact
           fold(organization::decide(s, organization::Accept{it->first, who, match, true}, "org-1", now));
         }
         break;
-      case 2: fold(organization::decide_change_role(s, u, roles[next(roles.size())], "org-1")); break;
-      case 3: fold(organization::decide_remove(s, u, next(2) == 0, "org-1")); break;
+      case 2: fold(organization::decide_change_role(s, u, roles[next(roles.size())], "org-1", 0)); break;
+      case 3: fold(organization::decide_remove(s, u, next(2) == 0, "org-1", 0)); break;
       case 4: fold(organization::decide_transfer(s, u, "org-1")); break;
       case 5:
         if (!invitations.empty()) fold(organization::decide_revoke(s, invitations[next(invitations.size())], "org-1", now));
@@ -152,4 +157,58 @@ TEST_CASE("an invitation is refused for the owner role, a pending address, or an
   // An expired invitation is not pending: it cannot be revoked either.
   CHECK(organization::decide_revoke(s, "i1", "org-1", organization::kInvitationTtlUs + 1).error().code ==
         Errc::not_found);
+}
+
+TEST_CASE("an admin's removal, leaving or demotion rotates the webhook secret in the same decision; a member's does "
+          "not") {
+  organization::State s;
+  s.exists = true;
+  s.owner_user_id = "user-o";
+  s.members = {{"user-o", {"owner", 0}}, {"user-a", {"admin", 0}}, {"user-m", {"member", 0}}};
+  auto rotated = [](const Result<Decision>& d) {
+    REQUIRE(d.ok());
+    return std::count_if(d->events.begin(), d->events.end(),
+                         [](const DraftEvent& e) { return e.type == "organization.webhook_secret_rotated"; });
+  };
+  const std::int64_t now = 1'000'000;
+  auto removed = organization::decide_remove(s, "user-a", false, "org-1", now);
+  CHECK(rotated(removed) == 1);
+  CHECK(removed->events.back().data.at("reason").as_string() == "member_removed");
+  CHECK(removed->events.back().data.at("generation").as_int64() == 1);
+  CHECK(removed->events.back().data.at("previous_valid_until_us").as_int64() ==
+        now + organization::kWebhookSecretGraceUs);
+  auto left = organization::decide_remove(s, "user-a", true, "org-1", now);
+  CHECK(left->events.back().data.at("reason").as_string() == "member_left");
+  CHECK(rotated(organization::decide_change_role(s, "user-a", "member", "org-1", now)) == 1);
+  CHECK(rotated(organization::decide_remove(s, "user-m", false, "org-1", now)) == 0);
+  CHECK(rotated(organization::decide_change_role(s, "user-m", "admin", "org-1", now)) == 0);
+
+  for (auto& e : removed->events) organization::apply(s, e.type, e.data, now);
+  CHECK(s.webhook_generation == 1);
+  CHECK(s.previous_secret_until_us == now + organization::kWebhookSecretGraceUs);
+  auto again = organization::decide_rotate_webhook_secret(s, "org-1", 0, now);
+  REQUIRE(again.ok());
+  CHECK(again->events[0].data.at("generation").as_int64() == 2);
+  CHECK(organization::decide_rotate_webhook_secret(s, "org-1", -1, now).error().pointer == "/grace_hours");
+}
+
+TEST_CASE("a password change ends the user's outstanding reset and sign-in links, not the verification link") {
+  user::State s;
+  s.exists = true;
+  for (const auto& [type, id] : std::vector<std::pair<std::string, std::string>>{
+           {"user.password_reset_requested", "r1"}, {"user.magic_link_requested", "m1"},
+           {"user.verification_requested", "v1"}}) {
+    boost::json::object data{{"user_id", "user-1"}, {"token_id", id}, {"expires_at_us", 10'000'000}};
+    user::apply(s, type, data, 0);
+  }
+  REQUIRE(user::usable_token(s, "password_reset", "r1", 1).ok());
+  REQUIRE(user::usable_token(s, "magic_link", "m1", 1).ok());
+  user::apply(s, "user.password_changed", boost::json::object{{"user_id", "user-1"}}, 2);
+  CHECK(user::usable_token(s, "password_reset", "r1", 3).error().code == Errc::unauthorized);
+  CHECK(user::usable_token(s, "magic_link", "m1", 3).error().code == Errc::unauthorized);
+  CHECK(user::usable_token(s, "verify_email", "v1", 3).ok());
+  // A link asked for after the change works.
+  user::apply(s, "user.magic_link_requested",
+              boost::json::object{{"user_id", "user-1"}, {"token_id", "m2"}, {"expires_at_us", 10'000'000}}, 4);
+  CHECK(user::usable_token(s, "magic_link", "m2", 5).ok());
 }

@@ -1,15 +1,20 @@
-// http_call against a real loopback server (support/webhook_receiver.h), and
-// the Causeway-Signature header.
+// http_call against a real loopback server (support/webhook_receiver.h), the
+// egress policy (which destinations it may reach), and the Causeway-Signature
+// header.
 #include <doctest/doctest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "engine/workflow/http_call.h"
@@ -41,12 +46,18 @@ Outcome call(HttpRequest request) {
   return std::move(*out);
 }
 
+// The receivers listen on loopback, which a strict policy refuses.
+std::shared_ptr<const EgressPolicy> loopback_trusted() {
+  return std::make_shared<const EgressPolicy>(causeway::CidrList::parse("127.0.0.0/8,::1/128").value());
+}
+
 HttpRequest post(std::string url, std::string body = R"({"seats":7})") {
   HttpRequest r;
   r.method = "POST";
   r.url = std::move(url);
   r.body = std::move(body);
   r.timeout = 5s;
+  r.egress = loopback_trusted();
   return r;
 }
 
@@ -315,4 +326,76 @@ TEST_CASE("a malformed or re-timed webhook signature header is rejected") {
   CHECK_FALSE(verify_webhook_signature("whsec_1", "t=1700000000,v1=abc", "body", 1700000000, 300));
   CHECK_FALSE(verify_webhook_signature("whsec_1", "t=-9223372036854775808," + v1, "body",
                                        9223372036854775807LL, 9223372036854775807LL));
+}
+
+TEST_CASE("special-use addresses are classed by the IANA registries, IPv6 forms by the IPv4 address they carry") {
+  const std::vector<std::pair<std::string, std::string>> classed = {
+      {"127.0.0.1", "loopback"},        {"127.255.0.9", "loopback"},     {"::1", "loopback"},
+      {"10.1.2.3", "private"},          {"172.16.0.1", "private"},       {"172.31.255.255", "private"},
+      {"192.168.1.1", "private"},       {"100.64.0.1", "private"},       {"fd00::1", "private"},
+      {"169.254.169.254", "link-local"}, {"fe80::1", "link-local"},      {"224.0.0.1", "multicast"},
+      {"ff02::1", "multicast"},         {"0.0.0.0", "unspecified"},      {"::", "unspecified"},
+      {"255.255.255.255", "broadcast"}, {"240.0.0.1", "reserved"},       {"192.0.2.7", "reserved"},
+      {"2001:db8::1", "reserved"},      {"::ffff:127.0.0.1", "loopback"}, {"::ffff:169.254.169.254", "link-local"},
+      {"::127.0.0.1", "loopback"},      {"64:ff9b::a00:1", "private"},   {"2002:7f00:1::", "loopback"},
+  };
+  for (const auto& [text, cls] : classed) {
+    CAPTURE(text);
+    auto got = special_use_class(boost::asio::ip::make_address(text));
+    REQUIRE(got.has_value());
+    CHECK(*got == cls);
+  }
+  for (const std::string& pub : std::vector<std::string>{"93.184.216.34", "8.8.8.8", "172.32.0.1", "2606:4700::1111", "::ffff:8.8.8.8",
+                                "2002:808:808::"}) {
+    CAPTURE(pub);
+    CHECK_FALSE(special_use_class(boost::asio::ip::make_address(pub)).has_value());
+  }
+}
+
+TEST_CASE("a strict egress policy refuses every special-use destination before anything is sent, literal, "
+          "resolved or IPv6-wrapped") {
+  WebhookReceiver hook;
+  const std::string port = std::to_string(hook.port());
+  for (const std::string& url : std::vector<std::string>{"http://127.0.0.1:" + port + "/hook", "http://localhost:" + port + "/hook", "http://[::1]:" + port + "/hook",
+        "http://[::ffff:127.0.0.1]:" + port + "/hook", "http://0.0.0.0:" + port + "/hook",
+        "http://[::]:" + port + "/hook", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/x",
+        "http://192.168.0.1/x", "http://172.16.5.4/x", "http://[fe80::1]/x", "http://[fd12::1]/x",
+        "http://224.0.0.1/x", "https://127.0.0.1:" + port + "/hook"}) {
+    CAPTURE(url);
+    auto request = post(url);
+    request.egress = nullptr;  // the default: EgressPolicy::strict()
+    const auto outcome = call(std::move(request));
+    const auto& f = failure(outcome);
+    CHECK(f.error_class == "forbidden_destination");
+    CHECK(f.message.find("may not reach") != std::string::npos);
+  }
+  CHECK(hook.received().empty());
+  CHECK(hook.connections() == 0);
+  // The operator's trusted list lets a destination through, and only that one.
+  auto only_v6 = post("http://127.0.0.1:" + port + "/hook");
+  only_v6.egress = std::make_shared<const EgressPolicy>(causeway::CidrList::parse("::1/128").value());
+  CHECK(failure(call(std::move(only_v6))).error_class == "forbidden_destination");
+  CHECK(response(call(post(hook.url()))).status == 200);
+}
+
+TEST_CASE("a redirect to a refused destination is returned to the run, never followed") {
+  WebhookReceiver target;  // on 127.0.0.1, which the policy below does not trust
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor redirector(io, {boost::asio::ip::make_address("127.0.0.2"), 0});
+  const auto port = redirector.local_endpoint().port();
+  std::thread serve([&] {
+    auto s = redirector.accept();
+    boost::asio::streambuf in;
+    boost::asio::read_until(s, in, "\r\n\r\n");
+    const std::string reply = "HTTP/1.1 302 Found\r\nLocation: " + target.url() +
+                              "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    boost::asio::write(s, boost::asio::buffer(reply));
+  });
+  auto request = post("http://127.0.0.2:" + std::to_string(port) + "/start");
+  request.egress = std::make_shared<const EgressPolicy>(causeway::CidrList::parse("127.0.0.2/32").value());
+  const auto out = call(std::move(request));
+  serve.join();
+  CHECK(response(out).status == 302);
+  CHECK(header(response(out), "location") == target.url());
+  CHECK(target.connections() == 0);
 }

@@ -282,9 +282,13 @@ TEST_CASE("a duplicate outcome for an attempt already answered writes nothing") 
   run::Context c;
   auto step = start(*def, s, c, info_for({{"plan", "pro"}, {"seats", 9}}), kT0);
   auto fx = step.effects.at(0);
-  advance(*def, s, c, {outcome(fx, false, "http_5xx")}, {}, kT0 + 1);
+  // The first outcome is matched to the attempt and answers it: without this, the duplicate writing
+  // nothing would prove nothing (an outcome matching no attempt writes nothing either).
+  auto first = advance(*def, s, c, {outcome(fx, false, "http_5xx")}, {}, kT0 + 1);
+  REQUIRE(trace(first.events) == std::vector<std::string>{"step_failed hook", "retry_scheduled hook"});
   auto again = advance(*def, s, c, {outcome(fx, false, "http_5xx")}, {}, kT0 + 2);
   CHECK(again.events.empty());
+  CHECK(again.effects.empty());
 }
 
 TEST_CASE("pending effects re-render the unanswered attempts identically (what a restart sends again)") {
@@ -381,4 +385,52 @@ TEST_CASE("cancelling a run clears its live nodes and later outcomes write nothi
   CHECK(s.status == run::Status::cancelled);
   CHECK(s.pending.empty());
   CHECK(advance(*def, s, c, {outcome(step.effects.at(0), true)}, {}, kT0 + 2).events.empty());
+}
+
+TEST_CASE("an email whose to renders null or no address fails the step visibly, and validation warns of input reads") {
+  const char* text = R"({
+    "format": 1, "name": "mail", "input": {"email": "string", "user_id": "string"}, "nodes": [
+      {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+      {"id": "mail", "type": "action", "action": {"kind": "email", "to": "input.email", "subject": "Hi",
+       "text": "ends on {{ input.email }}"}},
+      {"id": "done", "type": "end"}],
+    "edges": [{"from": "start", "to": "mail"}, {"from": "mail", "to": "done"}]})";
+  auto def = compiled(text);
+  for (const json::object& input : {json::object{}, json::object{{"email", "not an address"}},
+                                    json::object{{"email", "a@b@c"}}, json::object{{"email", "x@y, z@w"}}}) {
+    CAPTURE(json::serialize(input));
+    run::State s;
+    run::Context c;
+    auto step = start(*def, s, c, info_for(input), kT0);
+    CHECK(s.status == run::Status::failed);
+    CHECK(trace(step.events).back() == "failed mail");
+    const std::string error(step.events.back().data.at("error").as_string());
+    CHECK(error.find("must be an email address") != std::string::npos);
+    for (const auto& e : step.events) CHECK(e.type != "run.event_emitted");
+  }
+  run::State s;
+  run::Context c;
+  start(*def, s, c, info_for({{"email", "ann@example.com"}}), kT0);
+  CHECK(s.status == run::Status::completed);
+
+  // Validation warns where the trigger can never give the address: a schedule
+  // (no input), an engine event without that field; not a manual start.
+  auto warns = [](const std::string& trigger) {
+    std::string doc = R"({"format": 1, "name": "mail", "input": {"email": "string"}, "nodes": [
+      {"id": "start", "type": "trigger", "trigger": )" + trigger + R"(},
+      {"id": "mail", "type": "action", "action": {"kind": "email", "to": "input.email", "subject": "Hi", "text": "x"}},
+      {"id": "done", "type": "end"}],
+    "edges": [{"from": "start", "to": "mail"}, {"from": "mail", "to": "done"}]})";
+    auto report = validate(json::parse(doc), testing::embedded_registry()).to_json();
+    CAPTURE(json::serialize(report));
+    CHECK(report.at("valid").as_bool());
+    for (const auto& w : report.at("warnings").as_array())
+      if (w.at("pointer") == json::value("/nodes/1/action/to")) return true;
+    return false;
+  };
+  CHECK(warns(R"({"kind": "schedule", "cron": "0 9 * * *"})"));
+  CHECK(warns(R"({"kind": "event", "event_type": "session.started"})"));
+  CHECK_FALSE(warns(R"({"kind": "event", "event_type": "user.signed_up"})"));
+  CHECK_FALSE(warns(R"({"kind": "event", "event_type": "invoice.created"})"));
+  CHECK_FALSE(warns(R"({"kind": "manual"})"));
 }

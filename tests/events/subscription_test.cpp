@@ -1,16 +1,34 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 
 #include "events/log_helpers.h"
 #include "events/rocks/rocks_log.h"
 #include "events/subscription.h"
 #include "events/upcast.h"
+#include "support/eventually.h"
 #include "support/temp_dir.h"
 
 using namespace causeway;
 using namespace causeway::testing;
+
+namespace {
+// Stops `sub` without waiting out its poll: stop() joins a thread that sleeps in wait_past until the log
+// moves, so append throwaway events (each wakes it) until stop() has returned, within `limit`.
+void stop_now(CatchUpSubscription& sub, EventLog& log, std::chrono::milliseconds limit) {
+  auto stopped = std::async(std::launch::async, [&] { sub.stop(); });
+  eventually(
+      [&] {
+        if (stopped.wait_for(std::chrono::milliseconds(0)) == std::future_status::ready) return true;
+        REQUIRE(append_sync(log, commit_of({event_for("wake")})).ok());
+        return false;
+      },
+      limit, "the subscription to stop");
+}
+}  // namespace
 
 TEST_CASE("a catch-up subscription delivers history, then live events, in order and once") {
   TempDir dir;
@@ -22,25 +40,38 @@ TEST_CASE("a catch-up subscription delivers history, then live events, in order 
   std::mutex mu;
   std::condition_variable cv;
   std::vector<std::uint64_t> seen;
-  CatchUpSubscription sub(*log, 0, 2, [&](const std::vector<Event>& batch) -> Status {
-    std::lock_guard lk(mu);
-    for (const auto& e : batch) seen.push_back(e.position);
-    cv.notify_all();
-    return ok_status();
-  });
+  // The subscription polls every kPoll; the test waits at most kWait (far less) for each delivery, so the
+  // live events can arrive in time only through the wake-up the append gives, never through the poll.
+  constexpr auto kPoll = std::chrono::seconds(30);
+  constexpr auto kWait = std::chrono::seconds(5);
+  CatchUpSubscription sub(
+      *log, 0, 2,
+      [&](const std::vector<Event>& batch) -> Status {
+        std::lock_guard lk(mu);
+        for (const auto& e : batch) seen.push_back(e.position);
+        cv.notify_all();
+        return ok_status();
+      },
+      512, kPoll);
   sub.start();
   {
     std::unique_lock lk(mu);
-    cv.wait(lk, [&] { return seen.size() == 2; });  // history from position 2
+    REQUIRE_MESSAGE(cv.wait_for(lk, kWait, [&] { return seen.size() == 2; }), "history from position 2");
   }
   REQUIRE(append_sync(*log, commit_of({event_for("s"), event_for("t")})).ok());
   {
     std::unique_lock lk(mu);
-    cv.wait(lk, [&] { return seen.size() == 4; });  // woken by the append
+    REQUIRE_MESSAGE(cv.wait_for(lk, kWait, [&] { return seen.size() == 4; }),
+                    "the live events, woken by the append (the next poll is " << kPoll.count() << " s away)");
   }
-  sub.stop();
-  CHECK(seen == std::vector<std::uint64_t>{2, 3, 4, 5});
-  CHECK(sub.next_position() == 6);
+  // The handler notifies before the subscription moves past the batch: wait for that, then check.
+  eventually([&] { return sub.next_position() == 6; }, kWait, "the subscription past the live batch");
+  {
+    std::lock_guard lk(mu);
+    CHECK(seen == std::vector<std::uint64_t>{2, 3, 4, 5});
+  }
+  CHECK_FALSE(sub.error().has_value());
+  stop_now(sub, *log, kWait);
   CHECK_FALSE(sub.error().has_value());
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,11 +36,16 @@ inline std::string admin_token_of(const std::string& data_dir) {
 
 class ServerProcess {
  public:
-  explicit ServerProcess(std::vector<std::string> args) {
+  // `max_files`, when not 0, is the child's descriptor limit (RLIMIT_NOFILE).
+  explicit ServerProcess(std::vector<std::string> args, rlim_t max_files = 0) {
     int fds[2];
     if (::pipe(fds) != 0) throw std::runtime_error("pipe");
     pid_ = ::fork();
     if (pid_ == 0) {
+      if (max_files) {
+        rlimit rl{max_files, max_files};
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+      }
       ::dup2(fds[1], 2);
       ::close(fds[0]);
       ::close(fds[1]);

@@ -13,6 +13,7 @@
 #include <iterator>
 #include <thread>
 
+#include "support/files.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -356,4 +357,54 @@ TEST_CASE("the backup route refuses bad input: no admin token, unknown field, re
   CHECK_FALSE(fs::exists(out / "b"));
   CHECK(post(fresh).status == 201);
   CHECK(post(fresh).status == 409);  // now it exists
+}
+
+TEST_CASE("every refusal of restore and backup leaves every byte of an existing folder untouched") {
+  StoppedData data;  // a populated data folder: log/, views/, views.db, master.key, admin.token
+  TempDir out;
+  const std::string backup = out / "b";
+  REQUIRE(run_cli("backup --data-dir " + data.dir.str() + " --to " + backup).first == 0);
+  StoppedData other;  // a second populated data folder, named as a target
+  const auto data_before = tree_digest(data.dir.str());
+  const auto other_before = tree_digest(other.dir.str());
+  const auto backup_before = tree_digest(backup);
+  REQUIRE(data_before.count("log/CURRENT") == 1);
+  REQUIRE(data_before.count("master.key") == 1);
+  REQUIRE(data_before.count("admin.token") == 1);
+  REQUIRE(data_before.count("views.db") == 1);
+
+  auto refused = [&](const std::string& args, int code, const std::string& says) {
+    auto [rc, text] = run_cli(args);
+    CAPTURE(args);
+    CAPTURE(text);
+    CHECK(rc == code);
+    CHECK(contains(text, says));
+    CHECK(tree_digest(data.dir.str()) == data_before);
+    CHECK(tree_digest(other.dir.str()) == other_before);
+  };
+  SUBCASE("restore into a populated data folder") {
+    refused("restore --from " + backup + " --data-dir " + other.dir.str(), 2, "not empty");
+    CHECK(tree_digest(backup) == backup_before);
+  }
+  SUBCASE("restore onto a file") {
+    refused("restore --from " + backup + " --data-dir " + other.dir.str() + "/master.key", 2, "not a folder");
+  }
+  SUBCASE("restore of a damaged backup into a populated data folder") {
+    flip_byte(backup + "/views.db", 200);
+    refused("restore --from " + backup + " --data-dir " + other.dir.str(), 3, "views.db");
+  }
+  SUBCASE("restore of a folder that is not a backup into a populated data folder") {
+    refused("restore --from " + data.dir.str() + " --data-dir " + other.dir.str(), 2, "manifest.json");
+  }
+  SUBCASE("backup into a populated data folder") {
+    refused("backup --data-dir " + data.dir.str() + " --to " + other.dir.str(), 2, "already exists");
+  }
+  SUBCASE("backup into a folder whose parent is missing") {
+    refused("backup --data-dir " + data.dir.str() + " --to " + (out / "no/such/parent"), 2, "does not exist");
+    CHECK_FALSE(fs::exists(out / "no"));
+  }
+  SUBCASE("backup of a folder that holds no log") {
+    refused("backup --data-dir " + (out / "empty") + " --to " + (out / "b2"), 2, "holds no log");
+    CHECK_FALSE(fs::exists(out / "b2"));
+  }
 }
