@@ -94,12 +94,18 @@ awaitable<Response> Api::audit_export(Request& req, const std::string& request_i
 
   const Actor actor = actor_of(*who);
   // Off the I/O threads: two durable appends (the read record, a checkpoint
-  // covering it) and the export itself. Captures by reference only (GCC 12).
+  // covering it) and the export itself. A read-only server appends nothing:
+  // its export ends at the newest checkpoint the copy holds. Captures by
+  // reference only (GCC 12).
   auto result = co_await run_on(pipeline_.cpu(), [&]() -> Result<std::string> {
-    if (auto st = may_record_read(); !st) return std::move(st).error();
-    if (auto st = audit::record_export(log_, actor, q, reason, pipeline_.clock().now_us()); !st)
-      return std::move(st).error();
-    auto cps = checkpointer_->checkpoint_now();
+    Result<std::vector<audit::Checkpoint>> cps = std::vector<audit::Checkpoint>{};
+    if (audit_read_unrecorded(actor, "export")) {
+      cps = checkpointer_->latest_stored();
+    } else {
+      if (auto st = audit::record_export(log_, actor, q, reason, pipeline_.clock().now_us()); !st)
+        return std::move(st).error();
+      cps = checkpointer_->checkpoint_now();
+    }
     if (!cps) return std::move(cps).error();
     // End where the signature ends: everything exported is then covered.
     const std::uint64_t signed_to = cps->front().position;

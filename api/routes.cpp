@@ -148,6 +148,8 @@ awaitable<Response> Api::handle(Request req) {
     res.erase(kDeniedHeader);
     co_await record_denied(req, route_name, res.result_int());
   }
+  // A read-only server stays read-only: a retry would be refused again.
+  if (pipeline_.read_only() && res.result_int() == 503) res.erase(http::field::retry_after);
   res.set("X-Request-Id", request_id);
   res.set(http::field::cache_control, "no-store");
   // Security headers on every response. An API serves no documents: nothing
@@ -193,10 +195,11 @@ Response Api::tenant_denied(Response res) {
   return res;
 }
 
-Status Api::may_record_read() const {
-  if (!pipeline_.read_only()) return ok_status();
-  return Error::forbidden("reading the audit log is recorded, and this server runs read-only (serve --read-only): "
-                          "read it on a server that records");
+bool Api::audit_read_unrecorded(const Actor& actor, std::string_view via) const {
+  if (!pipeline_.read_only()) return false;
+  log_fields(spdlog::level::info, "audit log read on a read-only server: not recorded in the log",
+             {{"actor", actor.id}, {"impersonator", actor.impersonator}, {"via", via}});
+  return true;
 }
 
 awaitable<void> Api::record_denied(const Request& req, const std::string& route_name, int status) {

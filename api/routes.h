@@ -168,9 +168,12 @@ class Api {
                                          const std::string& value, const std::string& why, bool body_optional);
   // Records access.denied for an authenticated caller (engine/audit/export.h).
   boost::asio::awaitable<void> record_denied(const Request& req, const std::string& route_name, int status);
-  // Reads that must be recorded (the audit log's) are refused by a read-only
-  // server, which records nothing (serve --read-only): Errc::forbidden then.
-  Status may_record_read() const;
+  // Reads of the audit log are recorded as events, except on a read-only
+  // server (serve --read-only), which writes nothing to the copy it inspects:
+  // there the read is served and written to the server's log instead (actor
+  // and route, never the reason or filters), and this returns true. Returns
+  // false where the caller must record the read in the log.
+  bool audit_read_unrecorded(const Actor& actor, std::string_view via) const;
   // The caller, or Errc::unauthorized (no, malformed, unknown or revoked
   // credentials). A session's access token acts in the organization named by
   // the Causeway-Organization header, else `org` (the route's own, when it

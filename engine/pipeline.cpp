@@ -118,8 +118,8 @@ boost::asio::awaitable<Result<CommandOutcome>> CommandPipeline::execute(std::str
   auto h = handlers_.find(command);
   if (h == handlers_.end()) co_return Error::not_found(fmt::format("unknown command {}", command));
   if (read_only_)
-    co_return Error::forbidden("this server runs read-only (serve --read-only): it records nothing, so it runs no "
-                               "command");
+    co_return Error::unavailable("this server runs read-only (serve --read-only): it records nothing, so it runs no "
+                                 "command; send commands to a server that records");
   if (auto errs = schemas_.validate_command(command, body); !errs.empty())
     co_return Error::invalid(errs.front().detail, errs.front().pointer);
   if (authorize_)

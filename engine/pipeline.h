@@ -105,7 +105,7 @@ class CommandPipeline {
                                      std::int64_t now_us)>;
   void set_meter(Meter m) { meter_ = std::move(m); }
   // A read-only node (serve --read-only, for inspecting a restored copy)
-  // records nothing: every command is refused with Errc::forbidden.
+  // records nothing: every command is refused with Errc::unavailable (503).
   void set_read_only(bool on) { read_only_ = on; }
   bool read_only() const { return read_only_; }
 

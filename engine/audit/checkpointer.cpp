@@ -1,5 +1,8 @@
 #include "engine/audit/checkpointer.h"
 
+#include <fmt/format.h>
+
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <future>
 
@@ -70,6 +73,26 @@ Result<std::vector<Checkpoint>> Checkpointer::checkpoint_now() {
     last_at_us_ = now;
   }
   return last_;
+}
+
+Result<std::vector<Checkpoint>> Checkpointer::latest_stored() const {
+  std::vector<Checkpoint> out;
+  for (std::uint32_t p = 0; p < log_.partitions(); ++p) {
+    const std::string stream = checkpoint_stream(p);
+    auto version = log_.stream_version(stream);
+    if (!version) return std::move(version).error();
+    if (*version == 0) return Error::conflict(fmt::format("partition {} holds no signed checkpoint yet", p));
+    auto events = log_.read_stream(stream, *version, 1);
+    if (!events) return std::move(events).error();
+    if (events->empty()) return Error::corruption(fmt::format("the checkpoint stream {} ends before its version", stream));
+    boost::system::error_code ec;
+    auto data = boost::json::parse(events->front().data, ec);
+    if (ec || !data.is_object()) return Error::corruption(fmt::format("a checkpoint of {} is not JSON", stream));
+    auto c = checkpoint_from_json(data.as_object());
+    if (!c) return std::move(c).error();
+    out.push_back(std::move(c).value());
+  }
+  return out;
 }
 
 void Checkpointer::run() {

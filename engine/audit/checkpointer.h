@@ -39,6 +39,12 @@ class Checkpointer {
   // (appending one where needed) and returns the covering checkpoints.
   Result<std::vector<Checkpoint>> checkpoint_now();
 
+  // The newest checkpoint of every partition as the log holds it, appending
+  // nothing: where a read-only server (serve --read-only) ends an export.
+  // Errc::conflict when a partition has none yet; Errc::corruption when the
+  // stored checkpoint does not parse.
+  Result<std::vector<Checkpoint>> latest_stored() const;
+
  private:
   void run();
 

@@ -185,8 +185,19 @@ TEST_CASE("connections past max_connections_per_peer are closed at once while es
              "a new connection served in the place freed");
 }
 
+// UBSan checks a virtual call's vptr by probing memory through a pipe
+// (sanitizer_common's IsAccessibleMemoryRange): in a process out of
+// descriptors every such check fails and is reported as "invalid vptr", which
+// stops the server. This test exhausts the server's descriptors on purpose, so
+// it runs in the normal build only.
+#ifdef __SANITIZE_ADDRESS__
+constexpr bool kSanitizedBuild = true;
+#else
+constexpr bool kSanitizedBuild = false;
+#endif
+
 TEST_CASE("20,000 idle connections past the descriptor limit do not stop commands on established connections, "
-          "keep the log small, and service resumes when they go") {
+          "keep the log small, and service resumes when they go" * doctest::skip(kSanitizedBuild)) {
   TempDir dir;
   ServerProcess server(serve_args(dir.str(), {"--max-connections", "1000000", "--max-connections-per-peer", "0",
                                               "--header-timeout-ms", "600000"}),

@@ -1,6 +1,7 @@
 // serve --read-only (ServerConfig::read_only) on a real server over a data
-// folder with work in progress: it serves reads, refuses every command
-// without writing, and resumes none of the folder's work (a waiting run stays
+// folder with work in progress: it serves reads (the audit log's included,
+// without recording them in the copy), refuses every command with 503 without
+// writing, and resumes none of the folder's work (a waiting run stays
 // unresumed), while a normal start over the same folder does resume it.
 #include <doctest/doctest.h>
 
@@ -18,9 +19,9 @@ std::map<std::string, std::string> bearer(const std::string& t) { return {{"Auth
 
 }  // namespace
 
-TEST_CASE("a read-only server serves reads, refuses every command without writing, and resumes no work") {
+TEST_CASE("a read-only server serves reads and audit exports, refuses every command with 503 without writing, and resumes no work") {
   TempDir data;
-  std::string token, run_id;
+  std::string token, run_id, workflow_id;
   {
     auto node = open_on(data, false);
     HttpClient http(node->port());
@@ -42,10 +43,13 @@ TEST_CASE("a read-only server serves reads, refuses every command without writin
                         bearer(token));
     REQUIRE(wf.status == 201);
     const std::string id = str(wf.json().at("workflow_id"));
+    workflow_id = id;
     REQUIRE(http.post("/v1/workflows/" + id + "/versions", "", bearer(token)).status == 200);
     auto run = http.post("/v1/workflows/" + id + "/runs", R"({"input":{}})", bearer(token));
     REQUIRE(run.status == 201);
     run_id = str(run.json().at("run_id"));
+    // An export leaves a signed checkpoint in the log, where the copy's exports will end.
+    REQUIRE(http.get("/v1/audit/export?reason=before", bearer(node->admin_token())).status == 200);
   }
 
   {
@@ -57,12 +61,28 @@ TEST_CASE("a read-only server serves reads, refuses every command without writin
     auto run = http.get("/v1/runs/" + run_id, bearer(token));
     REQUIRE(run.status == 200);
     CHECK(str(run.json().at("status")) == "running");  // on its delay, not ended
-    problem_of(http.get("/v1/audit/export?reason=review", bearer(node->admin_token())), 403);  // would be recorded
-    auto refused = problem_of(
-        http.post("/v1/users", R"({"email":"bea@example.com","display_name":"Bea","password":"a long password"})"),
-        403);
-    CHECK(str(refused.at("detail")).find("read-only") != std::string::npos);
-    problem_of(http.post("/v1/runs/" + run_id + "/cancellation", R"({"reason":"no"})", bearer(token)), 403);
+    // The audit log reads as on a live server, and the read writes nothing to the copy.
+    auto exported = http.get("/v1/audit/export?reason=review", bearer(node->admin_token()));
+    CHECK(exported.status == 200);
+    CHECK(exported.body.find("user.signed_up") != std::string::npos);
+    CHECK(http.get("/v1/views/audit?reason=review", bearer(node->admin_token())).status == 200);
+    // Every kind of command is refused the same way: 503, saying why, and no
+    // Retry-After (a retry would be refused again).
+    const std::vector<std::pair<std::string, std::string>> commands = {
+        {"/v1/users", R"({"email":"bea@example.com","display_name":"Bea","password":"a long password"})"},
+        {"/v1/sessions", R"({"email":"ann@example.com","password":"a long password"})"},
+        {"/v1/organizations", R"({"slug":"other","name":"Other","owner_user_id":"user-x"})"},
+        {"/v1/workflows/" + workflow_id + "/runs", R"({"input":{}})"},
+        {"/v1/runs/" + run_id + "/cancellation", R"({"reason":"no"})"},
+        {"/v1/events", R"({"events":[{"event_id":"e1","event_type":"order.placed","payload":{}}]})"},
+    };
+    for (const auto& [path, body] : commands) {
+      CAPTURE(path);
+      auto r = http.post(path, body, path == "/v1/organizations" ? bearer(node->admin_token()) : bearer(token));
+      auto refused = problem_of(r, 503);
+      CHECK(str(refused.at("detail")).find("read-only") != std::string::npos);
+      CHECK(r.header("retry-after").empty());
+    }
     CHECK(node->log().head().str() == head);
   }
 
