@@ -15,6 +15,7 @@
 #include "api/json_body.h"
 #include "api/log.h"
 #include "api/openapi.h"
+#include "projections/readiness.h"
 #include "engine/async.h"
 #include "engine/audit/export.h"
 #include "engine/commands/traits.h"
@@ -72,6 +73,7 @@ Api::Api(CommandPipeline& pipeline, EventLog& log, KeyVault& vault, const Server
       cfg_(cfg),
       admin_hash_(hash_token(admin_token)),
       views_(views),
+      startup_head_(log.head()),
       reads_(views ? std::make_unique<ReadPool>(cfg.data_dir) : nullptr),
       login_limit_(std::make_unique<RateLimiter>(pipeline.clock(), cfg.login_attempts_per_ip_per_minute,
                                                  60LL * 1'000'000)),
@@ -246,6 +248,14 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
     return res;
   };
 
+  if (seg.size() == 1 && seg[0] == "readyz") {
+    route_name = "readyz";
+    if (method != http::verb::get) co_return not_allowed("GET");
+    const Readiness r = views_ ? readiness(startup_head_, views_->applied(), views_->status()) : Readiness{true, {}};
+    if (!r.ready) co_return problem(503, r.reason, "", instance, request_id, ver);
+    json::object o{{"status", "ready"}, {"startup_position", startup_head_.str()}};
+    co_return json_response(http::status::ok, json::serialize(o), ver);
+  }
   if (seg.size() == 1 && seg[0] == "healthz") {
     route_name = "healthz";
     if (method != http::verb::get) co_return not_allowed("GET");
@@ -275,10 +285,13 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
         (seg.size() == 3 && seg[1] == "sessions" && seg[2] == "magic-link"))
       co_return co_await account_route(req, request_id, seg, route_name);
     if (seg[1] == "links") co_return co_await link_route(req, request_id, seg, route_name);
-    if (seg.size() == 2 && seg[1] == "openapi.json") {
+    if (seg.size() == 2 && (seg[1] == "openapi.json" || seg[1] == "openapi.yaml")) {
       route_name = "openapi";
       if (method != http::verb::get) co_return not_allowed("GET");
-      Response res = json_response(http::status::ok, std::string(openapi_json()), ver);
+      const bool yaml = seg[1] == "openapi.yaml";
+      // application/yaml: RFC 9512.
+      Response res = yaml ? json_response(http::status::ok, std::string(openapi_yaml()), ver, "application/yaml")
+                          : json_response(http::status::ok, std::string(openapi_json()), ver);
       res.set(http::field::cache_control, "no-cache");
       co_return res;
     }

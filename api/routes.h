@@ -302,6 +302,7 @@ class Api {
   const ServerConfig& cfg_;
   std::array<unsigned char, 32> admin_hash_{};
   ProjectionRuntime* views_;
+  PositionToken startup_head_;  // the log's head when this Api was made: /readyz waits for the views to reach it
   std::unique_ptr<ReadPool> reads_;
   const audit::Signer* signer_ = nullptr;
   audit::Checkpointer* checkpointer_ = nullptr;

@@ -8,6 +8,11 @@
 #include <boost/json/parse.hpp>
 
 #include "api/node_fixture.h"
+#include <fstream>
+#include <sstream>
+
+#include "support/eventually.h"
+#include "support/paths.h"
 
 using namespace causeway;
 using namespace causeway::testing;
@@ -148,4 +153,39 @@ TEST_CASE("the OpenAPI document is served as JSON at /v1/openapi.json, without c
   CHECK(doc.at("openapi").as_string().starts_with("3.1"));
   CHECK(doc.at("paths").as_object().contains("/v1/openapi.json"));
   CHECK(doc.at("paths").as_object().contains("/v1/organizations/{org_id}/api-keys"));
+}
+
+TEST_CASE("the OpenAPI document is served at /v1/openapi.yaml byte for byte as schemas/openapi.yaml, without credentials") {
+  NodeFixture f;
+  auto r = f.http->get("/v1/openapi.yaml");
+  REQUIRE(r.status == 200);
+  CHECK(r.header("content-type") == "application/yaml");
+  std::ifstream in(source_dir() + "/schemas/openapi.yaml", std::ios::binary);
+  std::stringstream file;
+  file << in.rdbuf();
+  REQUIRE(!file.str().empty());
+  CHECK(r.body == file.str());
+  CHECK(f.http->post("/v1/openapi.yaml", "{}").status == 405);
+}
+
+TEST_CASE("/readyz answers ready once the views have applied the log's head at start-up, after a restart too") {
+  TempDir data;
+  std::string head;
+  {
+    auto node = open_node(data);
+    HttpClient http(node->port());
+    for (int i = 0; i < 3; ++i)
+      REQUIRE(http.post("/v1/users", R"({"email":"u)" + std::to_string(i) +
+                                         R"(@example.com","display_name":"U","password":"a long password"})")
+                  .status == 201);
+    head = node->log().head().str();
+  }
+  auto node = open_node(data);
+  HttpClient http(node->port());
+  HttpResult ready;
+  eventually([&] { return (ready = http.get("/readyz")).status == 200; }, std::chrono::seconds(20),
+             "/readyz answering 200");
+  CHECK(str(ready.json().at("startup_position")) == head);
+  CHECK(node->views().applied().covers(PositionToken::parse(head).value()));
+  CHECK(http.post("/readyz", "{}").status == 405);
 }
