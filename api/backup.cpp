@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "api/backup_manifest.h"
+#include "api/key_snapshots.h"
 #include "events/codec.h"
 #include "events/rocks/rocks_log.h"
 #include "projections/view_backup.h"
@@ -48,18 +49,19 @@ Status unlink_from_live(const std::string& log_dir) {
   return sync_dir(log_dir);
 }
 
-// The head and chain hash of the log copy, read from the copy itself: the
-// checkpoint may hold groups written after head() was last published.
-Status read_copy_head(const std::string& log_dir, Manifest& m) {
+// Empties the data keys of the log copy (they go to a key snapshot instead),
+// then reads its head and chain hash from the copy itself: the checkpoint may
+// hold groups written after head() was last published.
+Status strip_keys_and_read_head(const std::string& log_dir, Manifest& m) {
   RocksLogOptions o;
   o.path = log_dir;
-  o.read_only = true;
   auto copy = RocksEventLog::open(o);
   if (!copy) return std::move(copy).error();
+  auto st = (*copy)->replace_keys({});
   m.log_position = (*copy)->head();
   m.chain_head = hex((*copy)->chain_head());
   (*copy)->close();
-  return ok_status();
+  return st;
 }
 
 }  // namespace
@@ -78,6 +80,7 @@ Result<std::string> check_backup_target(const std::string& target_path) {
 }
 
 Result<BackupSummary> create_backup(RocksEventLog& log, const BackupOptions& opts) {
+  if (!opts.key_snapshots) return Error::invalid("a backup needs a key snapshot folder");
   auto checked = check_backup_target(opts.target);
   if (!checked) return std::move(checked).error();
   const std::string root = std::move(checked).value();
@@ -101,7 +104,7 @@ Result<BackupSummary> create_backup(RocksEventLog& log, const BackupOptions& opt
   }
   if (auto st = log.checkpoint_to(root + "/log"); !st) return std::move(st).error();
   if (auto st = unlink_from_live(root + "/log"); !st) return std::move(st).error();
-  if (auto st = read_copy_head(root + "/log", m); !st) return std::move(st).error();
+  if (auto st = strip_keys_and_read_head(root + "/log", m); !st) return std::move(st).error();
   m.views_position = lowest(m.view_checkpoints, log.partitions());
   for (const auto& c : m.view_checkpoints)
     if (c.partition >= m.log_position.offsets.size() || c.position > m.log_position.offsets[c.partition])
@@ -140,6 +143,9 @@ Result<BackupSummary> create_backup(RocksEventLog& log, const BackupOptions& opt
   if (ec) return Error::unavailable(fmt::format("cannot write the manifest of {}", root));
   if (auto st = sync_dir(root); !st) return std::move(st).error();
   if (auto st = sync_dir(fs::path(root).parent_path().string()); !st) return std::move(st).error();
+  // The keys after the data: the snapshot's position covers the backup's.
+  auto keys = opts.key_snapshots->write();
+  if (!keys) return std::move(keys).error();
   cleanup.armed = false;
 
   out.path = root;
@@ -148,6 +154,8 @@ Result<BackupSummary> create_backup(RocksEventLog& log, const BackupOptions& opt
   out.has_views = m.has_views;
   out.files = m.files.size();
   out.secrets = m.secrets;
+  out.key_snapshot = keys->path;
+  out.keys = keys->keys;
   return out;
 }
 
@@ -157,6 +165,10 @@ boost::json::object to_json(const BackupSummary& s) {
                         {"files", s.files},
                         {"bytes", s.bytes},
                         {"secrets", boost::json::array(s.secrets.begin(), s.secrets.end())}};
+  if (!s.key_snapshot.empty()) {
+    o["key_snapshot"] = s.key_snapshot;
+    o["keys"] = s.keys;
+  }
   if (s.has_views) o["views_position"] = s.views_position.str();
   else o["views_position"] = nullptr;
   return o;

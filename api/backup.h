@@ -3,7 +3,8 @@
 //   <backup>/manifest.json   written last; no manifest = an incomplete backup
 //                            (format and hashes: backup_manifest.h)
 //   <backup>/log/            RocksDB checkpoint of <data>/log: every column
-//                            family, the wrapped data keys included
+//                            family, the data keys emptied (no value of them
+//                            left in any file of the copy)
 //   <backup>/views.db        the current views generation, one SQLite file
 //   <backup>/master.key      only with include_secrets (mode 0600)
 //   <backup>/admin.token     only with include_secrets (mode 0600)
@@ -13,6 +14,11 @@
 // log copy; after a restore the projection runtime catches the views up from
 // their checkpoints, as at any start. Both copies are independent files (hard
 // links to the live SST files are replaced by copies), folder mode 0700.
+//
+// Data keys stay out: each backup writes a key snapshot (api/key_snapshots.h)
+// after its data, and a restore takes the keys from the newest snapshot. An
+// erasure deletes the snapshots that held the subject's key, so no backup
+// taken before it can be read for that subject again (docs/operations.md).
 //
 // Secrets stay out by default: the personal data in a backup is sealed, and a
 // restore needs the master key it was sealed with (serve --master-key-file, or
@@ -32,6 +38,7 @@
 
 namespace causeway {
 
+class KeySnapshots;
 class RocksEventLog;
 
 struct BackupOptions {
@@ -40,6 +47,13 @@ struct BackupOptions {
   bool include_secrets = false;
   std::string master_key_file;   // copied as master.key with include_secrets, when it exists
   std::string admin_token_file;  // copied as admin.token with include_secrets, when it exists
+  KeySnapshots* key_snapshots = nullptr;  // required: written once the data is copied
+};
+
+struct RestoreOptions {
+  std::string from;          // the backup folder
+  std::string data_dir;      // new or empty
+  std::string keys;          // a key snapshot, or a folder of them (its newest); required for version 2 backups
 };
 
 struct BackupSummary {
@@ -50,6 +64,9 @@ struct BackupSummary {
   std::size_t files = 0;         // manifest.json not counted
   std::uint64_t bytes = 0;
   std::vector<std::string> secrets;  // secret files copied: empty unless include_secrets
+  std::string key_snapshot;          // written by the backup, or restored from
+  std::size_t keys = 0;              // restore: the data keys restored
+  bool keys_from_backup = false;     // restore: a version 1 backup's own keys kept
 };
 
 // The normalised backup folder for `target`, or why a backup there is refused:
@@ -65,17 +82,23 @@ Result<std::string> check_backup_target(const std::string& target);
 // `target` exists, Errc::unavailable on I/O errors.
 Result<BackupSummary> create_backup(RocksEventLog& log, const BackupOptions& opts);
 
-// Checks every file of the backup at `from` against its manifest (size and
-// BLAKE2b) and only then restores it into `data_dir` (created if missing;
-// it must be empty): the log checkpoint to <data>/log, the views to
+// Checks every file of the backup at `opts.from` against its manifest (size
+// and BLAKE2b) and the key snapshot `opts.keys` (its hash, and a position
+// that covers the backup's), and only then restores them into
+// `opts.data_dir` (created if missing; it must be empty): the log checkpoint
+// to <data>/log with the snapshot's keys as its only data keys, the views to
 // <data>/views/gen-000001.db published as the current generation, and any
 // secrets (0600). Finally the restored log is opened read-only and its head
-// and chain hash compared with the manifest.
-// Errc::not_found when `from` has no manifest, Errc::invalid for a manifest of
-// another format or version, Errc::corruption naming the first file that is
-// missing or does not match, Errc::conflict when `data_dir` is not empty,
-// Errc::unavailable on I/O errors. On failure what was restored is removed.
-Result<BackupSummary> restore_backup(const std::string& from, const std::string& data_dir);
+// and chain hash compared with the manifest. A version 1 backup (keys in its
+// log copy) keeps its own keys when no snapshot is given.
+// Errc::not_found when `from` has no manifest or `keys` no snapshot,
+// Errc::invalid for a manifest or snapshot of another format or version, a
+// version 2 backup without `keys`, or a snapshot older than the backup;
+// Errc::corruption naming the first file that is missing or does not match,
+// Errc::conflict when `data_dir` is not empty, Errc::unavailable on I/O
+// errors. A refusal creates nothing; on a later failure what was restored is
+// removed.
+Result<BackupSummary> restore_backup(const RestoreOptions& opts);
 
 // The summary as JSON (the route's reply and the CLI's output).
 boost::json::object to_json(const BackupSummary& s);

@@ -99,7 +99,7 @@ Result<PositionToken> token_of(const json::object& o, std::string_view key) {
 std::string manifest_json(const Manifest& m) {
   json::object o;
   o["format"] = "causeway-backup";
-  o["version"] = kManifestVersion;
+  o["version"] = m.version;
   o["created_at"] = m.created_at;
   o["log"] = json::object{{"position", m.log_position.str()}, {"chain_head", m.chain_head}};
   if (m.has_views) {
@@ -128,9 +128,11 @@ Result<Manifest> parse_manifest(std::string_view text) {
   auto format = string_of(o, "format");
   if (!format || *format != "causeway-backup") return Error::invalid("manifest.json is not a Causeway backup manifest");
   auto* ver = o.if_contains("version");
-  if (!ver || !ver->is_int64() || ver->as_int64() != kManifestVersion)
-    return Error::invalid(fmt::format("the backup manifest version is not {}; use a matching causeway", kManifestVersion));
+  if (!ver || !ver->is_int64() || ver->as_int64() < 1 || ver->as_int64() > kManifestVersion)
+    return Error::invalid(
+        fmt::format("the backup manifest version is not 1 to {}; use a matching causeway", kManifestVersion));
   Manifest m;
+  m.version = static_cast<int>(ver->as_int64());
   auto created = string_of(o, "created_at");
   if (!created) return std::move(created).error();
   m.created_at = *created;
@@ -200,6 +202,12 @@ Result<Manifest> parse_manifest(std::string_view text) {
     m.files.push_back(std::move(mf));
   }
   return m;
+}
+
+std::string blake2b_hex(std::string_view bytes) {
+  Blake2b h;
+  h.update(bytes.data(), bytes.size());
+  return h.hex();
 }
 
 Result<ManifestFile> describe_file(const std::string& root, const std::string& rel) {

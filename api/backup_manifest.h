@@ -1,7 +1,7 @@
 // The manifest of a backup folder and the file helpers that fill and check it
 // (used by backup.cpp and restore.cpp; the layout is in backup.h).
 //
-// manifest.json, format version 1:
+// manifest.json, format version 2 (version 1 also restores):
 //   {"format":"causeway-backup","version":1,"created_at":"<RFC 3339>",
 //    "log":{"position":"<token>","chain_head":"<64 hex>"},
 //    "views":{"generation":"gen-000003.db","position":"<token>",
@@ -11,6 +11,9 @@
 // Paths are relative to the backup folder, '/'-separated, sorted. Every file
 // of the backup except manifest.json is listed; "blake2b_256" is unkeyed
 // BLAKE2b with a 32-byte output (libsodium crypto_generichash).
+// Version 1 backups hold the data keys in their log copy; version 2 backups
+// hold none (the keys column family of the copy is empty): a restore takes
+// them from a key snapshot (api/key_snapshots.h).
 #pragma once
 
 #include <sys/types.h>
@@ -25,7 +28,7 @@
 
 namespace causeway::backup {
 
-inline constexpr int kManifestVersion = 1;
+inline constexpr int kManifestVersion = 2;
 inline constexpr const char* kManifestName = "manifest.json";
 
 struct ManifestFile {
@@ -35,6 +38,7 @@ struct ManifestFile {
 };
 
 struct Manifest {
+  int version = kManifestVersion;
   std::string created_at;
   PositionToken log_position;
   std::string chain_head;  // hex
@@ -44,6 +48,8 @@ struct Manifest {
   std::vector<ViewCheckpoint> view_checkpoints;
   std::vector<std::string> secrets;
   std::vector<ManifestFile> files;
+  // Version 1 backups carry the data keys in their log copy.
+  bool holds_data_keys() const { return version < 2; }
 };
 
 std::string manifest_json(const Manifest& m);
@@ -51,6 +57,8 @@ std::string manifest_json(const Manifest& m);
 // path that is absolute, has "." or ".." parts or is not a backup file.
 Result<Manifest> parse_manifest(std::string_view text);
 
+// Unkeyed BLAKE2b-256 of `bytes`, as hex.
+std::string blake2b_hex(std::string_view bytes);
 // Size and BLAKE2b of `root`/`rel`. Errc::unavailable when unreadable.
 Result<ManifestFile> describe_file(const std::string& root, const std::string& rel);
 // Copies `from` to the new file `to` (O_EXCL, `mode`), fsyncs it, and returns

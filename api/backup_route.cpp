@@ -2,8 +2,8 @@
 // holds the RocksDB lock, so only it can cut a checkpoint of the live log).
 //
 // Body {"path": "<absolute folder that must not exist>", "include_secrets": false}.
-// 201 with the summary (api/backup.h to_json) and a "warning" about the
-// master key; 401 without the admin token; 422 for an unknown field, a path
+// 201 with the summary (api/backup.h to_json: the key snapshot written with
+// it included) and a "warning" about the master key; 401 without the admin token; 422 for an unknown field, a path
 // that is not an absolute string, a missing parent or a path inside the data
 // folder; 409 when the path exists or another backup is running.
 #include <algorithm>
@@ -94,8 +94,9 @@ awaitable<Response> Api::backup_route(Request& req, const std::string& request_i
   if (cfg_.master_key_hex.empty())
     opts.master_key_file = cfg_.master_key_file.empty() ? cfg_.data_dir + "/master.key" : cfg_.master_key_file;
   if (cfg_.admin_token.empty()) opts.admin_token_file = cfg_.data_dir + "/admin.token";
+  opts.key_snapshots = key_snapshots_;
   auto* rocks = dynamic_cast<RocksEventLog*>(&log_);  // backups are of the embedded log only
-  if (!rocks) co_return problem(501, "backups need the embedded log", "", instance, request_id, ver);
+  if (!rocks || !key_snapshots_) co_return problem(501, "backups need the embedded log", "", instance, request_id, ver);
   if (g_backup_running.exchange(true))
     co_return problem(409, "another backup is running; retry when it has finished", "", instance, request_id, ver);
   struct Done {

@@ -41,6 +41,10 @@ struct ServerConfig {
   std::int64_t audit_checkpoint_interval_s = 60;
   std::uint64_t audit_export_max_positions = 200'000;  // per API export (built in memory); the CLI streams
   std::int64_t retention_sweep_interval_s = 3600;  // background retention sweeps (0 = only on request)
+  // Key snapshots (api/key_snapshots.h): written by each backup and after each
+  // erasure or retention expiry; older ones deleted after the retention.
+  std::string key_snapshot_dir;  // default <data_dir>/key-snapshots
+  std::int64_t key_snapshot_retention_days = 7;
   std::int64_t stuck_check_interval_s = 60;  // how often running workflow runs are checked for no progress
   // Peer addresses (CIDR list) that may use /v1/admin/* and the admin token;
   // empty allows every address.
@@ -50,7 +54,7 @@ struct ServerConfig {
   // (engine/workflow/egress.h). Public addresses are always allowed.
   std::string workflow_http_allow;
   // For inspecting a restored or copied data folder: serve reads only. No
-  // command is run (403), and nothing acts on the world or writes: no
+  // command is run (503), and nothing acts on the world or writes: no
   // workflow actions, timers or triggers, no mail, no billing timers, no
   // retention sweeps, no audit checkpoints. The views are kept up to date.
   bool read_only = false;

@@ -169,11 +169,23 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   n->api_ = std::make_unique<api::Api>(*n->pipeline_, *n->log_, *n->vault_, n->cfg_, n->admin_token_,
                                        n->views_.get());
   n->api_->set_audit(n->signer_.get(), n->checkpointer_.get());
-  n->api_->set_key_purger([log = n->log_.get()] { return log->purge_keys(); });
+  KeySnapshots::Options ko;
+  ko.dir = cfg.key_snapshot_dir.empty() ? cfg.data_dir + "/key-snapshots" : cfg.key_snapshot_dir;
+  ko.retention_us = cfg.key_snapshot_retention_days * 86400LL * 1'000'000;
+  ko.clock = clock;
+  n->key_snapshots_ = std::make_unique<KeySnapshots>(*n->log_, ko);
+  n->api_->set_key_snapshots(n->key_snapshots_.get());
+  // After a key is destroyed (erasure, retention expiry): no copy of it left
+  // in the log's files or in a key snapshot.
+  auto purge = [log = n->log_.get(), snaps = n->key_snapshots_.get()]() -> Status {
+    if (auto st = log->purge_keys(); !st) return st;
+    if (auto made = snaps->write_after_erasure(); !made) return std::move(made).error();
+    return ok_status();
+  };
+  n->api_->set_key_purger(purge);
   retention::RetentionSweeper::Options ro;
   ro.every = std::chrono::seconds(cfg.retention_sweep_interval_s);
-  n->retention_ = std::make_unique<retention::RetentionSweeper>(
-      *n->pipeline_, *n->log_, *n->vault_, [log = n->log_.get()] { return log->purge_keys(); }, ro);
+  n->retention_ = std::make_unique<retention::RetentionSweeper>(*n->pipeline_, *n->log_, *n->vault_, purge, ro);
   if (!cfg.read_only) n->retention_->start();
   n->api_->set_retention(n->retention_.get());
   n->server_ = std::make_unique<api::Server>(n->cfg_, [api = n->api_.get()](api::Request r) {

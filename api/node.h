@@ -3,6 +3,7 @@
 //   data_dir/log/         RocksDB: event log, indexes, aggregates, data keys
 //   data_dir/master.key   generated master key (0600) when none is configured
 //   data_dir/admin.token  generated admin bearer token (0600) when none is set
+//   data_dir/key-snapshots/  the data keys apart from backups (api/key_snapshots.h)
 //   data_dir/views.db     SQLite views (symlink to views/gen-N.db), see projections/
 //   data_dir/workflow-dispatch.json  how far workflow triggers have read the log (a hint)
 //
@@ -15,6 +16,7 @@
 #include <memory>
 
 #include "api/config.h"
+#include "api/key_snapshots.h"
 #include "api/routes.h"
 #include "api/server.h"
 #include "engine/audit/checkpointer.h"
@@ -54,6 +56,7 @@ class Node {
   SystemClock system_clock_;
   std::unique_ptr<RocksEventLog> log_;
   std::unique_ptr<KeyVault> vault_;
+  std::unique_ptr<KeySnapshots> key_snapshots_;
   std::shared_ptr<SchemaRegistry> schemas_;
   Upcaster upcaster_;
   std::unique_ptr<boost::asio::thread_pool> cpu_;

@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "api/backup.h"
 #include "api/backup_manifest.h"
+#include "api/key_snapshots.h"
 #include "events/codec.h"
 #include "events/rocks/rocks_log.h"
 #include "projections/view_files.h"
@@ -114,6 +116,41 @@ Status check_target(const std::string& data_dir) {
   return ok_status();
 }
 
+// The key snapshot a restore uses, checked before anything is created:
+// nullopt for a version 1 backup restored with its own keys.
+Result<std::optional<KeySnapshot>> keys_for(const RestoreOptions& opts, const Manifest& m) {
+  if (opts.keys.empty()) {
+    if (m.holds_data_keys()) return std::optional<KeySnapshot>();
+    return Error::invalid(
+        "this backup holds no data keys: name the key snapshot to restore them from (--keys FILE, or the key "
+        "snapshot folder for its newest snapshot)",
+        "/keys");
+  }
+  auto snap = read_key_snapshot(opts.keys);
+  if (!snap) return std::move(snap).error();
+  const auto& have = snap->log_position.offsets;
+  const auto& need = m.log_position.offsets;
+  bool covers = have.size() == need.size();
+  for (std::size_t p = 0; covers && p < need.size(); ++p) covers = have[p] >= need[p];
+  if (!covers)
+    return Error::invalid(fmt::format("the key snapshot {} (log position {}) is older than the backup (log position "
+                                      "{}): use a snapshot taken after it, such as the newest",
+                                      snap->path, snap->log_position.str(), m.log_position.str()),
+                          "/keys");
+  return std::optional<KeySnapshot>(std::move(snap).value());
+}
+
+// Makes the snapshot's keys the restored log's only data keys.
+Status restore_keys(const std::string& data_dir, const KeySnapshot& snap) {
+  RocksLogOptions o;
+  o.path = data_dir + "/log";
+  auto log = RocksEventLog::open(o);
+  if (!log) return std::move(log).error();
+  auto st = (*log)->replace_keys(snap.keys);
+  (*log)->close();
+  return st;
+}
+
 Status check_restored_log(const std::string& data_dir, const Manifest& m) {
   RocksLogOptions o;
   o.path = data_dir + "/log";
@@ -129,10 +166,14 @@ Status check_restored_log(const std::string& data_dir, const Manifest& m) {
 
 }  // namespace
 
-Result<BackupSummary> restore_backup(const std::string& from, const std::string& data_dir) {
+Result<BackupSummary> restore_backup(const RestoreOptions& opts) {
+  const std::string& from = opts.from;
+  const std::string& data_dir = opts.data_dir;
   auto m = read_manifest(from);
   if (!m) return std::move(m).error();
   if (auto st = verify_files(from, *m); !st) return std::move(st).error();
+  auto snap = keys_for(opts, *m);
+  if (!snap) return std::move(snap).error();
 
   if (auto st = check_target(data_dir); !st) return std::move(st).error();
 
@@ -162,6 +203,8 @@ Result<BackupSummary> restore_backup(const std::string& from, const std::string&
     undo.will_create(data_dir + "/views.db");
     if (auto st = ViewFiles(data_dir).publish(data_dir + "/" + kRestoredGeneration); !st) return std::move(st).error();
   }
+  if (*snap)
+    if (auto st = restore_keys(data_dir, **snap); !st) return std::move(st).error();
   if (auto st = check_restored_log(data_dir, *m); !st) return std::move(st).error();
   undo.disarm();
 
@@ -171,6 +214,11 @@ Result<BackupSummary> restore_backup(const std::string& from, const std::string&
   out.has_views = m->has_views;
   out.files = m->files.size();
   out.secrets = m->secrets;
+  if (*snap) {
+    out.key_snapshot = (*snap)->path;
+    out.keys = (*snap)->keys.size();
+  }
+  out.keys_from_backup = !*snap;
   return out;
 }
 

@@ -67,6 +67,10 @@
 #include "projections/read_pool.h"
 #include "projections/runtime.h"
 
+namespace causeway {
+class KeySnapshots;  // api/key_snapshots.h
+}
+
 namespace causeway::api {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -122,6 +126,8 @@ class Api {
   // Called after KeyVault::forget() so no copy of the destroyed key survives on
   // disk (RocksEventLog::purge_keys); set once at start-up, before serving.
   void set_key_purger(std::function<Status()> purge) { purge_keys_ = std::move(purge); }
+  // Where backups write their key snapshot (set once at start-up, before serving).
+  void set_key_snapshots(KeySnapshots* snapshots) { key_snapshots_ = snapshots; }
   // Called with the user id after an erasure destroyed their key: removes the
   // copies the mail transport keeps (set once at start-up, before serving).
   void set_mail_eraser(std::function<Status(const std::string& user_id)> erase) { erase_mail_ = std::move(erase); }
@@ -307,6 +313,7 @@ class Api {
   const audit::Signer* signer_ = nullptr;
   audit::Checkpointer* checkpointer_ = nullptr;
   std::function<Status()> purge_keys_;
+  KeySnapshots* key_snapshots_ = nullptr;
   std::function<Status(const std::string&)> erase_mail_;
   retention::RetentionSweeper* retention_ = nullptr;
   workflow::Executor* executor_ = nullptr;

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "api/backup.h"
+#include "api/key_snapshots.h"
 #include "events/rocks/rocks_log.h"
 #include "projections/view_files.h"
 
@@ -70,19 +71,36 @@ int backup(const std::string& data_dir, const BackupArgs& a) {
   opts.include_secrets = a.include_secrets;
   opts.master_key_file = a.master_key_file.empty() ? data_dir + "/master.key" : a.master_key_file;
   opts.admin_token_file = data_dir + "/admin.token";
+  KeySnapshots::Options ko;
+  ko.dir = a.key_snapshot_dir.empty() ? data_dir + "/key-snapshots" : a.key_snapshot_dir;
+  ko.retention_us = a.key_snapshot_retention_days * 86400LL * 1'000'000;
+  KeySnapshots snapshots(**log, ko);
+  opts.key_snapshots = &snapshots;
   auto made = create_backup(**log, opts);
   (*log)->close();
   if (!made) return fail(made.error());
   print_json(to_json(*made));
   warn_secrets(*made, true);
+  std::cerr << "causeway: the data keys are NOT in the backup: they are in the key snapshot " << made->key_snapshot
+            << "\ncauseway: (a restore needs it, or any newer one). Keep key snapshots apart from the backups and for\n"
+            << "causeway: no longer than your erasure bound: an erased subject stays readable in old backups for as\n"
+            << "causeway: long as a snapshot taken before the erasure exists anywhere.\n";
   return 0;
 }
 
-int restore(const std::string& from, const std::string& data_dir) {
-  auto done = restore_backup(from, data_dir);
+int restore(const std::string& from, const std::string& data_dir, const std::string& keys) {
+  RestoreOptions opts;
+  opts.from = from;
+  opts.data_dir = data_dir;
+  opts.keys = keys;
+  auto done = restore_backup(opts);
   if (!done) return fail(done.error());
   print_json(to_json(*done));
   warn_secrets(*done, false);
+  if (done->keys_from_backup)
+    std::cerr << "causeway: WARNING: this backup was taken by an older causeway and holds its own data keys, those of\n"
+              << "causeway: subjects erased since included. Restore it with --keys (the newest key snapshot) so that\n"
+              << "causeway: they stay erased.\n";
   // A restored copy would otherwise resume the original's work: retry its
   // workflow actions, fire its timers, send its mail.
   std::cerr << "causeway: to inspect the copy without acting on the world (no workflow actions, timers or mail;\n"

@@ -333,6 +333,8 @@ int main(int argc, char** argv) {
   env(serve_cmd->add_option("--audit-checkpoint-events", cfg.audit_checkpoint_events, "sign the audit chain after this many events (0 = not by count)"), "serve", "--audit-checkpoint-events", "CAUSEWAY_AUDIT_CHECKPOINT_EVENTS")->capture_default_str();
   env(serve_cmd->add_option("--audit-checkpoint-interval-s", cfg.audit_checkpoint_interval_s, "...and at least this often while events arrive (0 = not by time)"), "serve", "--audit-checkpoint-interval-s", "CAUSEWAY_AUDIT_CHECKPOINT_INTERVAL_S")->capture_default_str();
   env(serve_cmd->add_option("--retention-sweep-interval-s", cfg.retention_sweep_interval_s, "How often expired personal data is destroyed under the retention policies (0 = only through POST /v1/admin/retention/sweeps)"), "serve", "--retention-sweep-interval-s", "CAUSEWAY_RETENTION_SWEEP_INTERVAL_S")->capture_default_str();
+  env(serve_cmd->add_option("--key-snapshot-dir", cfg.key_snapshot_dir, "where backups and erasures write key snapshots, the data keys kept apart from backups (default <data-dir>/key-snapshots)"), "serve", "--key-snapshot-dir", "CAUSEWAY_KEY_SNAPSHOT_DIR");
+  env(serve_cmd->add_option("--key-snapshot-retention-days", cfg.key_snapshot_retention_days, "key snapshots older than this are deleted (the newest is kept; an erasure deletes every older one at once)")->check(CLI::Range(1, 3650)), "serve", "--key-snapshot-retention-days", "CAUSEWAY_KEY_SNAPSHOT_RETENTION_DAYS")->capture_default_str();
   env(serve_cmd->add_option("--stuck-check-interval-s", cfg.stuck_check_interval_s, "How often running workflow runs are checked for making no progress (each workflow's stuck_after_ms)"), "serve", "--stuck-check-interval-s", "CAUSEWAY_STUCK_CHECK_INTERVAL_S")->capture_default_str();
   env(serve_cmd->add_option("--plans", cfg.plans_file, "JSON file with the plans, their limits and features, and the feature flags (docs/billing.md); default built in"), "serve", "--plans", "CAUSEWAY_PLANS");
   env(serve_cmd->add_option("--billing-webhook-secret", cfg.billing_webhook_secret, "shared secret that signs the payment provider's webhooks (default: <data-dir>/billing-webhook.secret, generated)"), "serve", "--billing-webhook-secret", "CAUSEWAY_BILLING_WEBHOOK_SECRET");
@@ -388,10 +390,13 @@ int main(int argc, char** argv) {
   backup_cmd->add_option("--to", backup_args.to, "new folder for the backup (must not exist)")->required();
   backup_cmd->add_flag("--include-secrets", backup_args.include_secrets, "also copy master.key and admin.token (0600)");
   env(backup_cmd->add_option("--master-key-file", backup_args.master_key_file, "the master key to copy with --include-secrets (default <data-dir>/master.key)"), "backup", "--master-key-file", "CAUSEWAY_MASTER_KEY_FILE");
-  std::string restore_from, restore_dir;
+  env(backup_cmd->add_option("--key-snapshot-dir", backup_args.key_snapshot_dir, "where the backup's key snapshot goes (default <data-dir>/key-snapshots)"), "backup", "--key-snapshot-dir", "CAUSEWAY_KEY_SNAPSHOT_DIR");
+  env(backup_cmd->add_option("--key-snapshot-retention-days", backup_args.key_snapshot_retention_days, "key snapshots older than this are deleted (the newest is kept)")->check(CLI::Range(1, 3650)), "backup", "--key-snapshot-retention-days", "CAUSEWAY_KEY_SNAPSHOT_RETENTION_DAYS")->capture_default_str();
+  std::string restore_from, restore_dir, restore_keys;
   auto* restore_cmd = app.add_subcommand("restore", "check a backup and restore it into a new or empty data folder");
   restore_cmd->add_option("--from", restore_from, "backup folder")->required();
   restore_cmd->add_option("--data-dir", restore_dir, "data folder to create (must be new or empty)")->required();
+  restore_cmd->add_option("--keys", restore_keys, "the key snapshot to take the data keys from, or a folder of them (its newest); needed for backups that hold no keys");
 
   auto* audit_cmd = app.add_subcommand("audit", "the audit trail: export, verify, public key");
   audit_cmd->require_subcommand(1);
@@ -457,7 +462,7 @@ int main(int argc, char** argv) {
   if (pstatus_cmd->parsed()) return cli::projections_status(data_dir);
   if (rebuild_cmd->parsed()) return cli::projections_rebuild(data_dir, rebuild_names, rebuild_all);
   if (backup_cmd->parsed()) return cli::backup(data_dir, backup_args);
-  if (restore_cmd->parsed()) return cli::restore(restore_from, restore_dir);
+  if (restore_cmd->parsed()) return cli::restore(restore_from, restore_dir, restore_keys);
   if (export_cmd->parsed()) {
     for (auto [text, slot] : {std::pair{&x_since, &xq.since_us}, {&x_until, &xq.until_us}}) {
       if (text->empty()) continue;

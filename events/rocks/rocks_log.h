@@ -87,9 +87,10 @@ class RocksEventLog final : public EventLog {
   // be used after close().
   std::shared_ptr<KeyStore> key_store();
   // Writes a RocksDB checkpoint of the whole database (every column family,
-  // data keys included) into `dir`, for a backup (api/backup.h). `dir` must not
-  // exist; its parent must. Immutable files are hard-linked when `dir` is on
-  // the same file system, copied otherwise. Safe while the writer runs: the
+  // data keys included; create_backup empties them in the copy) into `dir`,
+  // for a backup (api/backup.h). `dir` must not exist; its parent must.
+  // Immutable files are hard-linked when `dir` is on the same file system,
+  // copied otherwise. Safe while the writer runs: the
   // checkpoint holds exactly the groups that were durable when it was cut, so
   // its head may be behind head() but never ahead. Works on a read-write log
   // only. Errc::conflict when `dir` exists, Errc::unavailable on I/O errors,
@@ -104,6 +105,16 @@ class RocksEventLog final : public EventLog {
   // Copies made earlier (backups, checkpoints) are not touched. Must not race
   // close(). (rocks_log_purge.cpp)
   Status purge_keys();
+  // Every entry of the keys column family (id, stored value: a wrapped key or
+  // the erasure marker), read from one RocksDB snapshot, ascending by id.
+  // (rocks_log_keys.cpp)
+  Result<std::vector<std::pair<std::string, std::string>>> all_keys();
+  // Makes `keys` the whole content of the keys column family, durably, then
+  // purge_keys(): no value it held before survives in the folder. For a
+  // backup's copy of the log (emptied) and a restore (filled from a key
+  // snapshot); must not run beside a KeyVault using this log. Errc::unavailable
+  // on I/O errors, on a read-only log or after close().
+  Status replace_keys(const std::vector<std::pair<std::string, std::string>>& keys);
 
  private:
   struct Pending {

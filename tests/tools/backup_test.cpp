@@ -13,8 +13,11 @@
 #include <iterator>
 #include <thread>
 
+#include "events/rocks/rocks_log.h"
 #include "support/files.h"
+#include "support/eventually.h"
 #include "support/http_client.h"
+#include "support/mail_files.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 #include "support/views_dump.h"
@@ -52,7 +55,8 @@ std::pair<int, std::string> run_cli(const std::string& args) {
 // A user and `orgs` organizations; returns the user id.
 std::string write_some(unsigned short port, const std::string& data_dir, int orgs, const std::string& tag) {
   HttpClient c(port);
-  auto r = c.post("/v1/users", R"({"email":"owner-)" + tag + R"(@example.com","display_name":"O","password":"a long password"})");
+  auto r = c.post("/v1/users", R"({"email":"owner-)" + tag + R"(@example.com","display_name":"Owner )" + tag +
+                                      R"(","password":"a long password"})");
   REQUIRE(r.status == 201);
   std::string owner(r.json().at("user_id").as_string());
   for (int i = 0; i < orgs; ++i) {
@@ -105,6 +109,14 @@ bool wait_for(F done) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return true;
+}
+
+// The newest key snapshot in `dir` (file names sort by time).
+std::string newest_key_snapshot(const std::string& dir) {
+  std::string newest;
+  for (const auto& e : fs::directory_iterator(dir)) newest = std::max(newest, e.path().string());
+  REQUIRE(!newest.empty());
+  return newest;
 }
 
 unsigned mode_of(const std::string& path) {
@@ -162,7 +174,8 @@ TEST_CASE("an online backup taken while commands are written restores to a log t
   CHECK_FALSE(fs::exists(backup + "/admin.token"));
   CHECK(mode_of(backup) == 0700);
 
-  auto [rc, text] = run_cli("restore --from " + backup + " --data-dir " + restored);
+  auto [rc, text] = run_cli("restore --from " + backup + " --data-dir " + restored + " --keys " +
+                            (live / "key-snapshots"));
   CAPTURE(text);
   REQUIRE(rc == 0);
   CHECK(contains(text, "no master key"));
@@ -195,11 +208,12 @@ TEST_CASE("an offline CLI backup restores to an identical log and views") {
   CHECK(contains(text, "\"log_position\":\"" + data.head + "\""));
   CHECK(fs::exists(backup + "/manifest.json"));
   auto manifest = json::parse(read_file(backup + "/manifest.json")).as_object();
-  CHECK(manifest.at("version").as_int64() == 1);
+  CHECK(manifest.at("version").as_int64() == 2);
   CHECK(std::string(manifest.at("log").at("position").as_string()) == data.head);
   CHECK(!manifest.at("files").as_array().empty());
 
-  auto [rrc, rtext] = run_cli("restore --from " + backup + " --data-dir " + restored);
+  auto [rrc, rtext] = run_cli("restore --from " + backup + " --data-dir " + restored + " --keys " +
+                              (data.dir / "key-snapshots"));
   CAPTURE(rtext);
   REQUIRE(rrc == 0);
   CHECK(fs::is_symlink(restored + "/views.db"));
@@ -265,7 +279,8 @@ TEST_CASE("restore refuses a backup with an altered file, naming it, and a non-e
   SUBCASE("a non-empty target") {
     fs::create_directories(out / "r");
     { std::ofstream(out / "r/keep-me") << "x"; }
-    auto [rc, text] = run_cli("restore --from " + backup + " --data-dir " + (out / "r"));
+    auto [rc, text] =
+        run_cli("restore --from " + backup + " --data-dir " + (out / "r") + " --keys " + (data.dir / "key-snapshots"));
     CAPTURE(text);
     CHECK(rc == 2);
     CHECK(contains(text, "not empty"));
@@ -294,7 +309,9 @@ TEST_CASE("a backup holds no master key or admin token unless secrets are asked 
   CHECK(mode_of(out / "secret/master.key") == 0600);
   CHECK(mode_of(out / "secret/admin.token") == 0600);
 
-  REQUIRE(run_cli("restore --from " + (out / "secret") + " --data-dir " + (out / "r")).first == 0);
+  REQUIRE(run_cli("restore --from " + (out / "secret") + " --data-dir " + (out / "r") + " --keys " +
+                  (data.dir / "key-snapshots"))
+              .first == 0);
   CHECK(read_file(out / "r/master.key") == read_file(data.dir / "master.key"));
   CHECK(mode_of(out / "r/master.key") == 0600);
 
@@ -364,6 +381,14 @@ TEST_CASE("every refusal of restore and backup leaves every byte of an existing 
   TempDir out;
   const std::string backup = out / "b";
   REQUIRE(run_cli("backup --data-dir " + data.dir.str() + " --to " + backup).first == 0);
+  const std::string older_keys = newest_key_snapshot(data.dir / "key-snapshots");
+  {  // more events, then a second backup whose head is past the first key snapshot's
+    ServerProcess server(serve_args(data.dir.str()));
+    write_some(server.port(), data.dir.str(), 1, "later");
+    REQUIRE(server.terminate() == 0);
+  }
+  const std::string newer = out / "newer";
+  REQUIRE(run_cli("backup --data-dir " + data.dir.str() + " --to " + newer).first == 0);
   StoppedData other;  // a second populated data folder, named as a target
   const auto data_before = tree_digest(data.dir.str());
   const auto other_before = tree_digest(other.dir.str());
@@ -382,12 +407,30 @@ TEST_CASE("every refusal of restore and backup leaves every byte of an existing 
     CHECK(tree_digest(data.dir.str()) == data_before);
     CHECK(tree_digest(other.dir.str()) == other_before);
   };
+  const std::string keys = " --keys " + (data.dir / "key-snapshots");
   SUBCASE("restore into a populated data folder") {
-    refused("restore --from " + backup + " --data-dir " + other.dir.str(), 2, "not empty");
+    refused("restore --from " + backup + " --data-dir " + other.dir.str() + keys, 2, "not empty");
     CHECK(tree_digest(backup) == backup_before);
   }
   SUBCASE("restore onto a file") {
-    refused("restore --from " + backup + " --data-dir " + other.dir.str() + "/master.key", 2, "not a folder");
+    refused("restore --from " + backup + " --data-dir " + other.dir.str() + "/master.key" + keys, 2, "not a folder");
+  }
+  SUBCASE("restore of a backup that holds no keys without a key snapshot") {
+    refused("restore --from " + backup + " --data-dir " + (out / "r"), 2, "holds no data keys");
+    CHECK_FALSE(fs::exists(out / "r"));
+  }
+  SUBCASE("restore with a key snapshot older than the backup") {
+    refused("restore --from " + newer + " --data-dir " + (out / "r") + " --keys " + older_keys, 2,
+            "older than the backup");
+    CHECK_FALSE(fs::exists(out / "r"));
+  }
+  SUBCASE("restore with a key snapshot that was altered") {
+    std::string text = read_file(older_keys);
+    text.insert(text.find("[[") + 1, R"(["user-x","AAAA"],)");  // a key added
+    { std::ofstream(out / "altered.json", std::ios::binary) << text; }
+    refused("restore --from " + backup + " --data-dir " + (out / "r") + " --keys " + (out / "altered.json"), 3,
+            "does not match its hash");
+    CHECK_FALSE(fs::exists(out / "r"));
   }
   SUBCASE("restore of a damaged backup into a populated data folder") {
     flip_byte(backup + "/views.db", 200);
@@ -407,4 +450,154 @@ TEST_CASE("every refusal of restore and backup leaves every byte of an existing 
     refused("backup --data-dir " + (out / "empty") + " --to " + (out / "b2"), 2, "holds no log");
     CHECK_FALSE(fs::exists(out / "b2"));
   }
+}
+
+TEST_CASE("a subject erased after a backup stays erased in the copy restored from it, and everyone else reads back") {
+  TempDir live, out;
+  const std::string backup = out / "b", restored = out / "r";
+  std::string erased, kept, backup_keys;
+  {
+    ServerProcess server(serve_args(live.str()));
+    erased = write_some(server.port(), live.str(), 1, "gone");
+    kept = write_some(server.port(), live.str(), 1, "kept");
+    HttpClient c(server.port());
+    auto made = c.post("/v1/admin/backups", json::serialize(json::object{{"path", backup}}), admin(live.str()));
+    CAPTURE(made.body);
+    REQUIRE(made.status == 201);
+    backup_keys = std::string(made.json().at("key_snapshot").as_string());
+    CHECK(made.json().at("keys").as_int64() >= 2);
+    REQUIRE(fs::exists(backup_keys));
+    auto gone = c.post("/v1/admin/subjects/" + erased + "/erasure", R"({"reason":"the subject asked"})",
+                       admin(live.str()));
+    CAPTURE(gone.body);
+    REQUIRE(gone.status == 200);
+    REQUIRE(server.terminate() == 0);
+  }
+  // The backup holds no data key: its log copy's key store is empty.
+  {
+    causeway::RocksLogOptions o;
+    o.path = backup + "/log";
+    o.read_only = true;
+    auto copy = causeway::RocksEventLog::open(o);
+    REQUIRE(copy.ok());
+    auto keys = (*copy)->all_keys();
+    REQUIRE(keys.ok());
+    CHECK(keys->empty());
+  }
+  // The snapshot written with the backup held the key; the erasure deleted it.
+  CHECK_FALSE(fs::exists(backup_keys));
+
+  auto [rc, text] =
+      run_cli("restore --from " + backup + " --data-dir " + restored + " --keys " + (live / "key-snapshots"));
+  CAPTURE(text);
+  REQUIRE(rc == 0);
+  CHECK(files_containing(restored, "owner-gone@example.com").empty());
+  CHECK(files_containing(restored, "Owner gone").empty());
+
+  ServerProcess server(serve_args(restored, {"--master-key-file", live / "master.key", "--read-only"}));
+  HttpClient c(server.port());
+  const std::string head(c.get("/healthz").json().at("position").as_string());
+  auto read = [&](const std::string& target) {
+    auto r = c.get(target, admin(restored));
+    CAPTURE(target);
+    CAPTURE(r.body);
+    REQUIRE(r.status == 200);
+    return r.body;
+  };
+  for (const auto& body : {read("/v1/admin/streams/" + erased + "/events"),
+                           read("/v1/views/users?user_id=" + erased + "&position=" + head)}) {
+    CHECK_FALSE(contains(body, "owner-gone@example.com"));
+    CHECK_FALSE(contains(body, "Owner gone"));
+  }
+  CHECK(contains(read("/v1/views/users?user_id=" + erased + "&position=" + head), "[erased]"));
+  CHECK(contains(read("/v1/admin/streams/" + kept + "/events"), "owner-kept@example.com"));
+  CHECK(contains(read("/v1/views/users?user_id=" + kept + "&position=" + head), "Owner kept"));
+  REQUIRE(server.terminate() == 0);
+  auto [arc, audit] = run_cli("audit --data-dir " + restored + " --master-key-file " + (live / "master.key") +
+                              " export --reason 'restore check'");
+  CAPTURE(audit.substr(0, 2000));
+  CHECK(contains(audit, "owner-kept@example.com"));
+  CHECK_FALSE(contains(audit, "owner-gone@example.com"));
+}
+
+TEST_CASE("a restored copy served read-only fires no timer, sends no mail and refuses commands, while a normal "
+          "start of the same backup resumes the run and sends its mail") {
+  TempDir live, out;
+  const std::string backup = out / "b";
+  std::string run_id, token, workflow_id;
+  std::chrono::steady_clock::time_point due;
+  {
+    ServerProcess server(serve_args(live.str()));
+    const std::string owner = write_some(server.port(), live.str(), 0, "ro");
+    HttpClient c(server.port());
+    auto org = c.post("/v1/organizations", R"({"slug":"ro-org","name":"Acme","owner_user_id":")" + owner + R"("})",
+                      admin(live.str()));
+    REQUIRE(org.status == 201);
+    auto key = c.post("/v1/admin/organizations/" + std::string(org.json().at("org_id").as_string()) + "/api-keys",
+                      R"({"name":"k","role":"member"})", admin(live.str()));
+    REQUIRE(key.status == 201);
+    token = std::string(key.json().at("token").as_string());
+    const std::map<std::string, std::string> member{{"Authorization", "Bearer " + token}};
+    // A run that waits 4 s on a timer, then mails.
+    auto wf = c.post("/v1/workflows", R"({"name":"later","definition":{"format": 1, "name": "later", "nodes": [
+        {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+        {"id": "pause", "type": "delay", "duration_ms": 4000},
+        {"id": "mail", "type": "action", "action": {"kind": "email", "to": "'later@example.com'",
+          "subject": "Later", "text": "The timer fired."}},
+        {"id": "done", "type": "end"}],
+      "edges": [{"from": "start", "to": "pause"}, {"from": "pause", "to": "mail"}, {"from": "mail", "to": "done"}]}})",
+                     member);
+    CAPTURE(wf.body);
+    REQUIRE(wf.status == 201);
+    workflow_id = std::string(wf.json().at("workflow_id").as_string());
+    REQUIRE(c.post("/v1/workflows/" + workflow_id + "/versions", "", member).status == 200);
+    auto run = c.post("/v1/workflows/" + workflow_id + "/runs", R"({"input":{}})", member);
+    REQUIRE(run.status == 201);
+    due = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+    run_id = std::string(run.json().at("run_id").as_string());
+    REQUIRE(c.post("/v1/admin/backups", json::serialize(json::object{{"path", backup}}), admin(live.str())).status ==
+            201);
+    REQUIRE(server.terminate() == 0);
+  }
+  auto mailed_later = [](const std::string& data_dir, std::chrono::seconds wait) {
+    for (const auto& m : mail_files(data_dir, 2, wait))  // the sign-up mail, then this one
+      if (contains(m, "Subject: Later")) return true;
+    return false;
+  };
+  REQUIRE(std::chrono::steady_clock::now() < due);  // the live server stopped before the timer was due
+  REQUIRE_FALSE(mailed_later(live.str(), std::chrono::seconds(0)));
+  auto restore = [&](const std::string& to) {
+    auto [rc, text] = run_cli("restore --from " + backup + " --data-dir " + to + " --keys " + (live / "key-snapshots"));
+    CAPTURE(text);
+    REQUIRE(rc == 0);
+    CHECK(contains(text, "serve --read-only --data-dir " + to));  // restore says how to inspect the copy
+  };
+  const std::map<std::string, std::string> member{{"Authorization", "Bearer " + token}};
+  auto status_of = [&](HttpClient& c) {
+    auto run = c.get("/v1/runs/" + run_id, member);
+    REQUIRE(run.status == 200);
+    return std::string(run.json().at("status").as_string());
+  };
+  const std::string copy = out / "copy";
+  restore(copy);
+  {
+    ServerProcess server(serve_args(copy, {"--master-key-file", live / "master.key", "--read-only"}));
+    HttpClient c(server.port());
+    eventually([&] { return c.get("/readyz").status == 200; }, std::chrono::seconds(20), "the copy is ready");
+    CHECK(c.post("/v1/workflows/" + workflow_id + "/runs", R"({"input":{}})", member).status == 503);
+    CHECK(c.post("/v1/users", R"({"email":"new@example.com","display_name":"N","password":"a long password"})")
+              .status == 503);
+    // Past the timer's due time (and a second more), the run still waits and nothing was mailed.
+    CHECK_FALSE(mailed_later(copy, std::chrono::duration_cast<std::chrono::seconds>(
+                                       due - std::chrono::steady_clock::now() + std::chrono::seconds(2))));
+    CHECK(status_of(c) == "running");
+    REQUIRE(server.terminate() == 0);
+  }
+  // The control: the same backup started normally resumes the run, which mails.
+  const std::string started = out / "started";
+  restore(started);
+  ServerProcess server(serve_args(started, {"--master-key-file", live / "master.key"}));
+  HttpClient c(server.port());
+  eventually([&] { return status_of(c) == "completed"; }, std::chrono::seconds(30), "the resumed run completes");
+  CHECK(mailed_later(started, std::chrono::seconds(20)));
 }
