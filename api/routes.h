@@ -76,6 +76,7 @@ namespace causeway::api {
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
 struct Credentials;  // account_support.h
+struct LinkKind;     // link_routes.cpp
 
 // Who calls a tenant route: the operator, an organization's API key, or a
 // signed-in user acting in an organization they are a member of.
@@ -228,9 +229,11 @@ class Api {
   Result<SessionPrincipal> authenticate_session(const Request& req);
   // POST /v1/admin/impersonations {user_id, reason, minutes?} (session_routes.cpp)
   boost::asio::awaitable<Response> impersonate(Request& req, const std::string& request_id);
-  // GET /v1/links/{kind}?token= (link_routes.cpp): what a mailed link is and how to use it.
+  // GET /v1/links/{kind}?token= (link_routes.cpp): what a mailed link is and how to use it;
+  // POST: the page's form, which uses it.
   boost::asio::awaitable<Response> link_route(Request& req, const std::string& request_id,
                                               const std::vector<std::string>& seg, std::string& route_name);
+  boost::asio::awaitable<Response> link_form_post(Request& req, const std::string& request_id, const LinkKind& kind);
   // POST /v1/users/password (session_routes.cpp): change a password, with the current one.
   boost::asio::awaitable<Response> password_route(Request& req, const std::string& request_id);
   // The account an email names for a password attempt (login, password

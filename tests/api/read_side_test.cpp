@@ -269,7 +269,7 @@ TEST_CASE("a tenant analyst cannot escape its scope: main tables, bookkeeping, a
   Tenant b = make_tenant(f, "tenant-b");
   const auto analyst = bearer(a.keys.at("analyst").token);
 
-  for (const std::string statement : {
+  for (const std::string& statement : std::vector<std::string>{
            "select * from main.organizations",
            "select * from sqlite_master",
            "select * from _checkpoints",
@@ -293,6 +293,22 @@ TEST_CASE("a tenant analyst cannot escape its scope: main tables, bookkeeping, a
            "delete from organizations",
            "update organizations set name = 'x'",
            "begin",
+           "vacuum into '/tmp/causeway-analyst-copy.db'",
+           "vacuum",
+           "create temp trigger t after insert on organizations begin select 1; end",
+           "create temp view v as select * from main.api_keys",
+           "drop view organizations",
+           "select row_number() over (order by org_id) as n, org_id from main.organizations",
+           "select * from organizations where org_id = (select email from main.users)",
+           "select * from organizations where org_id = (select key_id from api_keys)",
+           "select * from organizations where org_id = (select org_id from main.organizations where org_id != '" +
+               a.org + "')",
+           "select cast((select group_concat(org_id) from main.organizations) as integer) as n",
+           "replace into organizations select * from organizations",
+           "analyze",
+           "reindex",
+           "savepoint s",
+           "detach database main",
        }) {
     CAPTURE(statement);
     auto r = f.sql(analyst, statement);

@@ -360,7 +360,10 @@ TEST_CASE("a strict egress policy refuses every special-use destination before a
         "http://[::ffff:127.0.0.1]:" + port + "/hook", "http://0.0.0.0:" + port + "/hook",
         "http://[::]:" + port + "/hook", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/x",
         "http://192.168.0.1/x", "http://172.16.5.4/x", "http://[fe80::1]/x", "http://[fd12::1]/x",
-        "http://224.0.0.1/x", "https://127.0.0.1:" + port + "/hook"}) {
+        "http://224.0.0.1/x", "https://127.0.0.1:" + port + "/hook",
+        // Other spellings of 127.0.0.1 that resolvers accept: decimal, octal, hexadecimal, short forms.
+        "http://2130706433:" + port + "/hook", "http://0177.0.0.1:" + port + "/hook",
+        "http://0x7f.0.0.1:" + port + "/hook", "http://127.1:" + port + "/hook"}) {
     CAPTURE(url);
     auto request = post(url);
     request.egress = nullptr;  // the default: EgressPolicy::strict()
