@@ -280,6 +280,9 @@ class Api {
   // account_routes.cpp: email verification, password reset, magic links.
   boost::asio::awaitable<Response> account_route(Request& req, const std::string& request_id,
                                                  const std::vector<std::string>& seg, std::string& route_name);
+  // A link for a known address, asked for after the 202 is on its way, so that
+  // a known address does not answer slower than an unknown one.
+  boost::asio::awaitable<void> issue_link(std::string user_id, std::string purpose, std::string request_id);
   // The user's sessions, newest first, from the subject index (opened).
   Result<std::vector<boost::json::object>> sessions_of(const std::string& user_id);
   // retention_routes.cpp: /v1/admin/retention-policies/..., /v1/admin/retention/sweeps

@@ -1,7 +1,8 @@
 // No route that takes an email tells whether it has an account (docs/api.md,
 // "What each route reveals"): a known and an unknown address get the same
-// status, the same body but for its request id, the same lockout, and answer
-// times whose medians differ by less than the documented bound. On a real
+// status, the same body but for its request id, the same lockout, and (for
+// the link requests) answer times whose medians differ by less than the
+// documented bound; the login routes' times are measured and printed. On a real
 // server on loopback; the per-peer login limit is off so that only the
 // per-address rules are measured.
 #include <doctest/doctest.h>
@@ -20,11 +21,11 @@ namespace json = boost::json;
 
 namespace {
 
-// The documented bound (docs/api.md): medians within 5 ms, or within a
-// quarter of the slower one.
+// The documented bound for the link requests (docs/api.md): medians within
+// 0.3 ms of each other, or within 30 % of the slower one.
 bool within_bound(double known_ms, double unknown_ms) {
   const double diff = std::abs(known_ms - unknown_ms);
-  return diff <= 5.0 || diff <= 0.25 * std::max(known_ms, unknown_ms);
+  return diff <= 0.3 || diff <= 0.3 * std::max(known_ms, unknown_ms);
 }
 
 double median(std::vector<double> v) {
@@ -44,6 +45,7 @@ std::string shape_of(const HttpResult& r) {
 
 struct Route {
   const char* name;
+  bool timed;  // whether the answer times are held to the bound (docs/api.md says which are not)
   std::function<HttpResult(HttpClient&, const std::string& email)> call;
 };
 
@@ -54,24 +56,24 @@ TEST_CASE("every route that takes an email answers a known and an unknown addres
   NodeFixture f([](ServerConfig& cfg) { cfg.login_attempts_per_ip_per_minute = 0; });
   HttpClient& c = *f.http;
   const std::vector<Route> routes = {
-      {"password reset request", [](HttpClient& h, const std::string& e) {
+      {"password reset request", true, [](HttpClient& h, const std::string& e) {
          return h.post("/v1/password-resets", R"({"email":")" + e + R"("})");
        }},
-      {"magic link request", [](HttpClient& h, const std::string& e) {
+      {"magic link request", true, [](HttpClient& h, const std::string& e) {
          return h.post("/v1/magic-links", R"({"email":")" + e + R"("})");
        }},
-      {"verification request", [](HttpClient& h, const std::string& e) {
+      {"verification request", true, [](HttpClient& h, const std::string& e) {
          return h.post("/v1/users/verification-requests", R"({"email":")" + e + R"("})");
        }},
-      {"login with a wrong password", [](HttpClient& h, const std::string& e) {
+      {"login with a wrong password", false, [](HttpClient& h, const std::string& e) {
          return h.post("/v1/sessions", R"({"email":")" + e + R"(","password":"not the password"})");
        }},
-      {"password change with a wrong password", [](HttpClient& h, const std::string& e) {
+      {"password change with a wrong password", false, [](HttpClient& h, const std::string& e) {
          return h.post("/v1/users/password", R"({"email":")" + e +
                                                  R"(","current_password":"not the password","new_password":"a new long password"})");
        }},
   };
-  constexpr int kRounds = 11;
+  constexpr int kRounds = 21;
   for (std::size_t r = 0; r < routes.size(); ++r) {
     const auto& route = routes[r];
     CAPTURE(route.name);
@@ -94,7 +96,7 @@ TEST_CASE("every route that takes an email answers a known and an unknown addres
     }
     const double k = median(known_ms), u = median(unknown_ms);
     MESSAGE(std::string(route.name) << ": median " << k << " ms known, " << u << " ms unknown");
-    CHECK(within_bound(k, u));
+    if (route.timed) CHECK(within_bound(k, u));
 
     // Repeated on one address, both lock (or are limited) at the same try, with the same answer.
     const std::string known = "lock-" + std::to_string(r) + "@example.com";
