@@ -29,13 +29,31 @@ struct NodeFixture {
     cfg.io_threads = 2;
     cfg.password = {1, 8192};  // argon2id at its minimum cost: tests check behaviour, not strength
     tweak(cfg);
-    auto n = Node::open(cfg, clock);
+    cfg_ = cfg;
+    clock_ = clock;
+    open();
+  }
+
+  // Stops the node and opens it again on the same folder (a new port).
+  void restart() {
+    http.reset();
+    node.reset();
+    open();
+  }
+
+  std::string head() { return node->log().head().str(); }
+  ServerConfig cfg_;
+  const Clock* clock_ = nullptr;
+
+ private:
+  void open() {
+    auto n = Node::open(cfg_, clock_);
     REQUIRE(n.ok());
     node = std::move(n).value();
     http = std::make_unique<HttpClient>(node->port());
   }
 
-  std::string head() { return node->log().head().str(); }
+ public:
   // The head's position (partition 0), for domain_writes_since().
   std::uint64_t position() {
     auto h = node->log().head();
