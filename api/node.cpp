@@ -164,6 +164,9 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   audit::Checkpointer::Options co;
   co.every_events = cfg.audit_checkpoint_events;
   co.every = std::chrono::seconds(cfg.audit_checkpoint_interval_s);
+  co.on_failure = [](const Error& e) {
+    log_fields(spdlog::level::err, "audit checkpoint failed; retried on the next tick", {{"error", e.message}});
+  };
   n->checkpointer_ = std::make_unique<audit::Checkpointer>(*n->log_, *n->signer_, clock ? *clock : n->system_clock_, co);
   if (!cfg.read_only) n->checkpointer_->start();
   n->api_ = std::make_unique<api::Api>(*n->pipeline_, *n->log_, *n->vault_, n->cfg_, n->admin_token_,
@@ -185,6 +188,9 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   n->api_->set_key_purger(purge);
   retention::RetentionSweeper::Options ro;
   ro.every = std::chrono::seconds(cfg.retention_sweep_interval_s);
+  ro.on_failure = [](const Error& e) {
+    log_fields(spdlog::level::err, "retention sweep failed; the next one retries", {{"error", e.message}});
+  };
   n->retention_ = std::make_unique<retention::RetentionSweeper>(*n->pipeline_, *n->log_, *n->vault_, purge, ro);
   if (!cfg.read_only) n->retention_->start();
   n->api_->set_retention(n->retention_.get());
@@ -193,6 +199,10 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   });
   workflow::Executor::Options wo;
   wo.stuck_check_interval_us = cfg.stuck_check_interval_s * 1'000'000;
+  wo.on_mark_stuck_failure = [](const std::string& run_id, const Error& e) {
+    log_fields(spdlog::level::warn, "a stuck run could not be marked; the next check retries",
+               {{"run_id", run_id}, {"error", e.message}});
+  };
   wo.egress = std::make_shared<const workflow::EgressPolicy>(std::move(egress_trusted).value());
   n->executor_ = std::make_unique<workflow::Executor>(*n->pipeline_, *n->catalog_, n->server_->io().get_executor(),
                                                       clock ? *clock : n->system_clock_, wo);
@@ -261,6 +271,7 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
                                               std::move(transport), std::move(mo));
   if (!cfg.read_only) n->outbox_->start();
   n->api_->set_mail_eraser([o = n->outbox_.get()](const std::string& user_id) { return o->forget(user_id); });
+  n->api_->set_mail_counts([o = n->outbox_.get()] { return std::make_pair(o->sent(), o->given_up()); });
   auto port = n->server_->start();
   if (!port) return std::move(port).error();
   n->port_ = *port;

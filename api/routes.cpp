@@ -547,6 +547,14 @@ Response Api::metrics(const Request& req, const std::string&) {
            "Triggered starts refused (e.g. event fields not matching the declared input types).",
            static_cast<double>(dispatcher_->failed_starts()));
   }
+  if (mail_counts_) {
+    const auto [sent, given_up] = mail_counts_();
+    metric("causeway_mail_sent_total", "counter", "Mail the outbox handed to the transport.",
+           static_cast<double>(sent));
+    metric("causeway_mail_given_up_total", "counter",
+           "Mail the outbox stopped retrying (each also logged as \"mail given up\").",
+           static_cast<double>(given_up));
+  }
   metric("causeway_access_denied_unrecorded_total", "counter",
          "Access denials not recorded as events: past the per-actor limit of a minute.",
          static_cast<double>(denied_unrecorded_.load()));

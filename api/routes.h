@@ -132,6 +132,10 @@ class Api {
   // Called with the user id after an erasure destroyed their key: removes the
   // copies the mail transport keeps (set once at start-up, before serving).
   void set_mail_eraser(std::function<Status(const std::string& user_id)> erase) { erase_mail_ = std::move(erase); }
+  // Mail sent and given up, for the metrics (set once at start-up, before serving).
+  void set_mail_counts(std::function<std::pair<std::uint64_t, std::uint64_t>()> counts) {
+    mail_counts_ = std::move(counts);
+  }
   // Enables POST /v1/admin/retention/sweeps (set once at start-up, before serving).
   void set_retention(retention::RetentionSweeper* sweeper) { retention_ = sweeper; }
   // Enables the workflow routes (set once at start-up, before serving).
@@ -321,6 +325,7 @@ class Api {
   std::function<Status()> purge_keys_;
   KeySnapshots* key_snapshots_ = nullptr;
   std::function<Status(const std::string&)> erase_mail_;
+  std::function<std::pair<std::uint64_t, std::uint64_t>()> mail_counts_;
   retention::RetentionSweeper* retention_ = nullptr;
   workflow::Executor* executor_ = nullptr;
   workflow::Catalog* catalog_ = nullptr;

@@ -111,7 +111,8 @@ void Checkpointer::run() {
     const bool by_count = opts_.every_events && seen >= covered + opts_.every_events;
     const bool by_time =
         opts_.every.count() && fresh && clock_.now_us() - last_at >= opts_.every.count() * 1'000'000LL;
-    if (fresh && (by_count || by_time)) (void)checkpoint_now();  // a failure is retried on the next tick
+    if (fresh && (by_count || by_time))  // a failure is retried on the next tick
+      if (auto made = checkpoint_now(); !made && opts_.on_failure) opts_.on_failure(made.error());
   }
 }
 

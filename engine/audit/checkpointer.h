@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -28,6 +29,9 @@ class Checkpointer {
   struct Options {
     std::uint64_t every_events = 1000;      // 0: no count trigger
     std::chrono::seconds every{60};         // 0: no time trigger
+    // Told of each background checkpoint that failed (retried on the next
+    // tick); the node logs it.
+    std::function<void(const Error&)> on_failure;
   };
   Checkpointer(EventLog& log, const Signer& signer, const Clock& clock, Options opts);
   ~Checkpointer();

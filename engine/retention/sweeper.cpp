@@ -98,7 +98,8 @@ void RetentionSweeper::run() {
   std::unique_lock lk(mu_);
   while (!cv_.wait_for(lk, opts_.every, [this] { return stop_; })) {
     lk.unlock();
-    (void)sweep_now();  // a failed sweep changes nothing it did not record; the next one retries
+    // A failed sweep changes nothing it did not record; the next one retries.
+    if (auto done = sweep_now(); !done && opts_.on_failure) opts_.on_failure(done.error());
     lk.lock();
   }
 }

@@ -44,6 +44,9 @@ class RetentionSweeper {
  public:
   struct Options {
     std::chrono::seconds every{3600};  // 0: no background sweeps
+    // Told of each background sweep that failed (the next one retries); the
+    // node logs it. A sweep on request returns its error instead.
+    std::function<void(const Error&)> on_failure;
   };
   RetentionSweeper(CommandPipeline& pipeline, EventLog& log, KeyVault& vault, std::function<Status()> purge_keys,
                    Options opts);

@@ -401,7 +401,8 @@ void Executor::check_stuck() {
           json::value body = json::object();
           CommandContext ctx = system_context(id, {});
           auto r = co_await pipe_.execute("run.mark_stuck", std::move(body), std::move(ctx));
-          (void)r;
+          if (!r && r.error().code != Errc::conflict && opts_.on_mark_stuck_failure)
+            opts_.on_mark_stuck_failure(id, r.error());
         },
         asio::detached);
   }

@@ -53,6 +53,9 @@ class Executor {
     // Where HTTP actions may connect (egress.h); null refuses every
     // special-use address.
     std::shared_ptr<const EgressPolicy> egress;
+    // Told of a run that could not be marked stuck (the next check retries);
+    // the node logs it.
+    std::function<void(const std::string& run_id, const Error&)> on_mark_stuck_failure;
   };
   Executor(CommandPipeline& pipe, Catalog& catalog, boost::asio::any_io_executor io, const Clock& clock,
            Options opts);

@@ -680,6 +680,12 @@ TEST_CASE("an email action goes through the outbox: the mail is delivered with t
   REQUIRE_FALSE(found.empty());
   CHECK(found.find("To: kim@example.com") != std::string::npos);
   CHECK(found.find("Your workspace is ready, Kim.") != std::string::npos);
+  // Both deliveries are counted; nothing was given up.
+  eventually([&] { return w.f.http->get("/v1/admin/metrics", w.admin()).body.find("causeway_mail_sent_total 2\n") !=
+                          std::string::npos; },
+             std::chrono::seconds(10), "the metrics count both mails");
+  CHECK(w.f.http->get("/v1/admin/metrics", w.admin()).body.find("causeway_mail_given_up_total 0\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("by default a tenant's HTTP action cannot reach the server's own network: the step fails once, final, "

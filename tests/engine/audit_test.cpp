@@ -2,6 +2,9 @@
 // the public key, and tamper detection that names the first bad position.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <future>
+
 #include <sodium.h>
 
 #include <boost/json/parse.hpp>
@@ -245,6 +248,31 @@ TEST_CASE("an idle log gets no new checkpoint, and the count trigger signs after
   const auto head = h.log->head().offsets[0];
   REQUIRE(cp.checkpoint_now().ok());  // nothing new but its own checkpoint
   CHECK(h.log->head().offsets[0] == head);
+}
+
+TEST_CASE("a background checkpoint that fails is reported, not swallowed") {
+  AuditHarness h;
+  h.append_events(3);
+  // The same log opened read-only: every append, so every checkpoint, fails.
+  RocksLogOptions o;
+  o.path = h.dir / "log";
+  o.read_only = true;
+  auto ro = RocksEventLog::open(o);
+  REQUIRE(ro.ok());
+  std::promise<std::string> reported;
+  std::atomic<bool> once{false};
+  audit::Checkpointer::Options opts;
+  opts.every_events = 1;
+  opts.on_failure = [&](const Error& e) {
+    if (!once.exchange(true)) reported.set_value(e.message);
+  };
+  audit::Checkpointer cp(**ro, *h.signer, h.clock, opts);
+  auto told = reported.get_future();
+  cp.start();
+  const bool in_time = told.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  cp.stop();
+  REQUIRE(in_time);
+  CHECK_FALSE(told.get().empty());
 }
 
 TEST_CASE("exports redact secret fields and open personal ones") {

@@ -57,3 +57,29 @@ TEST_CASE("personal fields are read from the x-personal annotations") {
   CHECK(p == std::vector<std::string>{"email", "display_name", "password_hash"});
   CHECK(registry().personal_fields("organization.created", 1).empty());
 }
+
+TEST_CASE("every command's schema reports each required field missing from an empty body at its own pointer") {
+  std::size_t commands = 0, fields = 0;
+  for (const auto& s : embedded_schemas()) {
+    const std::string path = s.path;
+    if (path.rfind("commands/", 0) != 0) continue;
+    const std::string name = path.substr(9, path.size() - 9 - 5);  // commands/<name>.json
+    CAPTURE(name);
+    REQUIRE(registry().has_command(name));
+    ++commands;
+    const auto schema = json::parse(s.text).as_object();
+    const auto* required = schema.if_contains("required");
+    if (!required) continue;
+    const auto errs = registry().validate_command(name, json::object{});
+    for (const auto& field : required->as_array()) {
+      const std::string f(field.as_string());
+      CAPTURE(f);
+      ++fields;
+      bool named = false;
+      for (const auto& e : errs) named = named || (e.pointer == "/" + f && e.detail == f + " is required");
+      CHECK(named);
+    }
+  }
+  CHECK(commands >= 50);  // the files of schemas/commands/ were found
+  CHECK(fields > 50);
+}
