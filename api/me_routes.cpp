@@ -71,9 +71,9 @@ awaitable<Response> Api::me_route(Request& req, const std::string& request_id, c
     route_name = "me.totp.disable";
     name = "user.totp_disable";
   } else if (seg.size() == 3 && seg[2] == "totp") {
-    auto res = problem(405, "use POST or DELETE", "", instance, request_id, ver);
-    res.set(http::field::allow, "POST, DELETE");
-    co_return res;
+    co_return method_not_allowed("POST, DELETE", instance, request_id, ver);
+  } else if (seg.size() == 4 && seg[2] == "totp" && seg[3] == "confirmation") {
+    co_return method_not_allowed("POST", instance, request_id, ver);
   } else {
     co_return problem(404, "no such route", "", instance, request_id, ver);
   }

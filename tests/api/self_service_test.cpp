@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "support/eventually.h"
+#include "support/files.h"
 #include "support/paths.h"
 
 using namespace causeway;
@@ -63,6 +64,9 @@ TEST_CASE("an owner creates, lists and revokes the organization's API keys with 
   CAPTURE(revoked.body);
   REQUIRE(revoked.status == 200);
   CHECK(f.http->get("/v1/views/organizations", bearer(token)).status == 401);
+  // The token is shown once and kept nowhere: no file of the data folder (log, WAL, SST, views) holds it.
+  CHECK(files_containing(f.dir.str(), token).empty());
+  CHECK(files_containing(f.dir.str(), token.substr(4)).empty());
 }
 
 TEST_CASE("nobody manages keys beyond their role, and another organization's keys are not there for them") {

@@ -102,3 +102,16 @@ TEST_CASE("totp: turning it off needs a code, and afterwards the password suffic
                                                   {"Idempotency-Key", "again"}}),
              400);
 }
+
+TEST_CASE("another method on a two-factor route is 405 with the methods it takes in Allow") {
+  NodeFixture f;
+  for (const auto& [path, allow] : std::vector<std::pair<std::string, std::string>>{
+           {"/v1/me/totp", "POST, DELETE"}, {"/v1/me/totp/confirmation", "POST"}}) {
+    CAPTURE(path);
+    for (const auto verb : {http::verb::get, http::verb::put, http::verb::trace}) {
+      auto r = f.http->request(verb, path, {}, {}, {});
+      CHECK(r.status == 405);
+      CHECK(r.header("allow") == allow);
+    }
+  }
+}

@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -836,4 +837,36 @@ TEST_CASE("GET /v1/workflows and /v1/runs list the organization's own, with the 
   REQUIRE(theirs.status == 200);
   CHECK(theirs.json().at("rows").as_array().empty());
   problem_of(w.f.http->get("/v1/runs?nonsense=1", w.bearer(token)), 400);
+}
+
+TEST_CASE("walking GET /v1/runs with its cursor while runs keep starting yields every run of the first page's time "
+          "exactly once, in order") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string id = w.create(token, delayed());
+  w.publish(token, id);
+  std::vector<std::string> before;
+  for (int i = 0; i < 7; ++i) before.push_back(w.start(token, id, "{}"));
+  const std::string at = w.f.head();
+  std::vector<std::string> walked;
+  std::string cursor;
+  for (int page = 0; page < 20; ++page) {
+    w.start(token, id, "{}");  // a run started between every two pages
+    std::string target = "/v1/runs?workflow_id=" + id + "&limit=2&sort=started_at&position=" + at;
+    if (!cursor.empty()) target += "&cursor=" + cursor;
+    auto r = w.f.http->get(target, w.bearer(token));
+    CAPTURE(r.body);
+    REQUIRE(r.status == 200);
+    const auto doc = r.json();
+    for (const auto& row : doc.at("rows").as_array()) walked.push_back(str(row.at("run_id")));
+    const auto* next = doc.as_object().if_contains("next_cursor");
+    if (!next || next->is_null()) break;
+    cursor = str(*next);
+  }
+  // The runs that existed at the first page come first, each once, in the order they started; later runs may follow.
+  REQUIRE(walked.size() >= before.size());
+  CHECK(std::vector<std::string>(walked.begin(), walked.begin() + static_cast<std::ptrdiff_t>(before.size())) ==
+        before);
+  std::set<std::string> unique(walked.begin(), walked.end());
+  CHECK(unique.size() == walked.size());
 }
