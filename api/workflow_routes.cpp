@@ -21,6 +21,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 #include <charconv>
 #include <fmt/format.h>
 
@@ -186,6 +187,19 @@ awaitable<Response> Api::workflow_route(Request& req, const std::string& request
     co_return ok(out);
   }
   if (seg.size() != 4) co_return problem(404, "no such route", "", instance, request_id, ver);
+  if (what == "versions" && method == http::verb::get) {
+    // The published versions, oldest first: the workflow_versions view of this
+    // workflow, with its paging (the cursor is stable: versions only append).
+    route_name = "workflows.versions";
+    auto url = boost::urls::parse_origin_form(req.target());
+    if (!url) co_return problem(400, "the request target is not a valid URL", "", instance, request_id, ver);
+    if (url->params().contains("workflow_id") || url->params().contains("sort"))
+      co_return problem(400, "workflow_id and sort are set by the route", "", instance, request_id, ver);
+    boost::urls::url scoped(*url);
+    scoped.params().append({"workflow_id", id});
+    scoped.params().append({"sort", "version"});
+    co_return co_await read_view(req, request_id, "workflow_versions", scoped);
+  }
   if (what == "dry-runs") {
     route_name = "workflows.dry_run";
     if (method != http::verb::post) co_return not_allowed("POST");
@@ -200,7 +214,7 @@ awaitable<Response> Api::workflow_route(Request& req, const std::string& request
   };
   static const Change changes[] = {
       {"draft", http::verb::put, "PUT", "workflow.update_draft", "workflows.draft"},
-      {"versions", http::verb::post, "POST", "workflow.publish", "workflows.publish"},
+      {"versions", http::verb::post, "GET, POST", "workflow.publish", "workflows.publish"},
       {"archive", http::verb::post, "POST", "workflow.archive", "workflows.archive"},
       {"sharing", http::verb::put, "PUT", "workflow.share", "workflows.share"},
       {"runs", http::verb::post, "POST", "run.start", "runs.start"},

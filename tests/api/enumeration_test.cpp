@@ -28,6 +28,15 @@ bool within_bound(double known_ms, double unknown_ms) {
   return diff <= 0.3 || diff <= 0.3 * std::max(known_ms, unknown_ms);
 }
 
+// Under AddressSanitizer every path runs several times slower, and the link
+// issued beside the reply competes for the same two cores: its times say
+// nothing about a production build, so the bound is checked in the normal build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kTimesMeaningful = false;
+#else
+constexpr bool kTimesMeaningful = true;
+#endif
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -96,7 +105,7 @@ TEST_CASE("every route that takes an email answers a known and an unknown addres
     }
     const double k = median(known_ms), u = median(unknown_ms);
     MESSAGE(std::string(route.name) << ": median " << k << " ms known, " << u << " ms unknown");
-    if (route.timed) CHECK(within_bound(k, u));
+    if (route.timed && kTimesMeaningful) CHECK(within_bound(k, u));
 
     // Repeated on one address, both lock (or are limited) at the same try, with the same answer.
     const std::string known = "lock-" + std::to_string(r) + "@example.com";

@@ -839,6 +839,37 @@ TEST_CASE("GET /v1/workflows and /v1/runs list the organization's own, with the 
   problem_of(w.f.http->get("/v1/runs?nonsense=1", w.bearer(token)), 400);
 }
 
+TEST_CASE("GET /v1/workflows/{id}/versions lists the published versions oldest first, a page at a time; another "
+          "organization's workflow is 404") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string other = w.key("globex");
+  const std::string id = w.create(token, delayed());
+  w.publish(token, id);
+  std::string second = delayed();
+  second.replace(second.find("3600000"), 7, "1800000");
+  auto saved = w.f.http->request(http::verb::put, "/v1/workflows/" + id + "/draft",
+                                 R"({"name":"slow","definition":)" + second + "}", w.bearer(token));
+  REQUIRE(saved.status == 200);
+  w.publish(token, id);
+  const std::string versions = "/v1/workflows/" + id + "/versions";
+  auto first = w.f.http->get(versions + "?limit=1&position=" + w.f.head(), w.bearer(token));
+  CAPTURE(first.body);
+  REQUIRE(first.status == 200);
+  const auto page = first.json();
+  REQUIRE(page.at("rows").as_array().size() == 1);
+  CHECK(page.at("rows").as_array()[0].at("version").as_int64() == 1);
+  auto rest = w.f.http->get(versions + "?limit=1&cursor=" + str(page.at("next_cursor")), w.bearer(token));
+  REQUIRE(rest.status == 200);
+  REQUIRE(rest.json().at("rows").as_array().size() == 1);
+  CHECK(rest.json().at("rows").as_array()[0].at("version").as_int64() == 2);
+  CHECK(problem_of(w.f.http->get(versions, w.bearer(other)), 404).at("detail") == "no such workflow");
+  problem_of(w.f.http->get(versions + "?workflow_id=" + id, w.bearer(token)), 400);
+  auto wrong = w.f.http->request(http::verb::delete_, versions, {}, w.bearer(token), {});
+  CHECK(wrong.status == 405);
+  CHECK(wrong.header("allow") == "GET, POST");
+}
+
 TEST_CASE("walking GET /v1/runs with its cursor while runs keep starting yields every run of the first page's time "
           "exactly once, in order") {
   WorkflowFixture w;
