@@ -2,10 +2,32 @@
 
 #include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
+#include <cmath>
+#include <cstdint>
 #include <fmt/format.h>
 
 namespace causeway::api {
 namespace json = boost::json;
+
+namespace {
+
+// JSON Schema counts 16.0 as an integer; Boost.JSON parses it as a double.
+// Every integral double within the 64-bit range becomes the integer it
+// equals, so "type": "integer" and as_int64() accept it.
+void integral_doubles_as_integers(json::value& v) {
+  if (auto* o = v.if_object()) {
+    for (auto& kv : *o) integral_doubles_as_integers(kv.value());
+  } else if (auto* a = v.if_array()) {
+    for (auto& e : *a) integral_doubles_as_integers(e);
+  } else if (v.is_double()) {
+    double d = v.get_double();
+    // [-2^63, 2^63): both bounds are exact doubles.
+    if (d == std::trunc(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0)
+      v = static_cast<std::int64_t>(d);
+  }
+}
+
+}  // namespace
 
 std::variant<json::value, BodyError> parse_json_body(std::string_view content_type, std::string_view body,
                                                      std::size_t max_depth) {
@@ -34,6 +56,7 @@ std::variant<json::value, BodyError> parse_json_body(std::string_view content_ty
   }
   if (ec) return BodyError{400, fmt::format("the body is not valid JSON: {}", ec.message())};
   if (!v.is_object()) return BodyError{422, "the JSON body must be an object"};
+  integral_doubles_as_integers(v);
   return v;
 }
 

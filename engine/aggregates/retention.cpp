@@ -36,9 +36,12 @@ Result<Decision> decide_set(const State& s, const std::string& scope, const std:
 }
 
 Result<Decision> decide_remove(const State& s, const std::string& scope, const std::string& category,
-                               const std::string& reason) {
+                               const std::string& reason, bool known) {
   Decision d;
-  if (!s.max_age_days.contains(category)) return d;
+  if (!s.max_age_days.contains(category)) {
+    if (!known) return Error::invalid(fmt::format("no event type has the category {}", category), "/category");
+    return d;
+  }
   auto e = event("retention.policy_removed", scope, category);
   e.data["reason"] = reason;
   d.events.push_back(std::move(e));

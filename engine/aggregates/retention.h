@@ -48,8 +48,11 @@ std::string tenant_of_scope(const std::string& scope);
 // `known` tells whether a category names events the engine writes.
 Result<Decision> decide_set(const State& s, const std::string& scope, const std::string& category,
                             std::int64_t max_age_days, const std::string& reason, bool known);
+// Removing a policy that is not there writes nothing, unless the category is
+// not `known` either: that is refused like decide_set (a policy stored for a
+// category that is gone can still be removed).
 Result<Decision> decide_remove(const State& s, const std::string& scope, const std::string& category,
-                               const std::string& reason);
+                               const std::string& reason, bool known);
 // `day` is days since the epoch; `policy` is "tenant" or "default".
 Result<Decision> decide_enforce(const State& s, const std::string& scope, const std::string& category,
                                 std::int32_t day, std::int64_t max_age_days, const std::string& policy);

@@ -71,8 +71,9 @@ void register_retention_commands(CommandPipeline& p) {
                 }));
   p.add_command("retention.remove_policy", handler([](const retention::State& s, const std::string& scope,
                                                       const std::string& category, const json::object& body,
-                                                      CommandPipeline&) {
-                  return retention::decide_remove(s, scope, category, json_string(body, "reason"));
+                                                      CommandPipeline& pipe) {
+                  return retention::decide_remove(s, scope, category, json_string(body, "reason"),
+                                                  pipe.schemas().has_event_category(category));
                 }));
   p.add_command("retention.enforce", handler([](const retention::State& s, const std::string& scope,
                                                 const std::string& category, const json::object& body,

@@ -177,6 +177,17 @@ TEST_CASE("retention: removing the policy keeps data, and a tenant's policy over
   CHECK_FALSE(retention::policy_for(own, all, session));
 }
 
+TEST_CASE("retention: a whole number written with a fraction or an exponent is an integer, as JSON Schema counts it") {
+  RetentionFixture t;
+  auto set = t.put_policy("all", "user", R"({"max_age_days":30.0,"reason":"thirty days"})");
+  REQUIRE(set.status == 200);
+  CHECK(set.json().at("max_age_days").as_int64() == 30);
+  const std::string head = t.f.head();
+  // The same policy again (3e1 is 30) writes nothing.
+  CHECK(t.put_policy("all", "user", R"({"max_age_days":3e1,"reason":"thirty days"})").status == 200);
+  CHECK(t.f.head() == head);
+}
+
 TEST_CASE("retention: bad policies are refused with a pointer and write nothing") {
   RetentionFixture t;
   t.user();
@@ -190,6 +201,10 @@ TEST_CASE("retention: bad policies are refused with a pointer and write nothing"
   CHECK(pointer(t.put_policy("all", "user", R"({"max_age_days":5,"reason":"x","extra":1})"), 422) == "/extra");
   CHECK(pointer(t.put_policy("all", "user", R"({"category":"user","max_age_days":5,"reason":"x"})"), 422) ==
         "/category");
+  CHECK(pointer(t.put_policy("all", "user", R"({"max_age_days":5.5,"reason":"x"})"), 422) == "/max_age_days");
+  // Removing a policy of no category at all is refused like setting one (a known one with no policy is 200).
+  CHECK(pointer(t.remove_policy("all", "nosuchthing"), 422) == "/category");
+  CHECK(t.remove_policy("all", "user").status == 200);
   problem_of(t.put_policy("org-0123456789abcdef0123456789abcdef", "user", R"({"max_age_days":5,"reason":"x"})"), 404);
   problem_of(t.f.http->request(http::verb::put, "/v1/admin/retention-policies/all/user",
                                R"({"max_age_days":5,"reason":"x"})"),
