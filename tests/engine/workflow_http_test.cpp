@@ -202,7 +202,7 @@ TEST_CASE("the webhook receiver serves concurrent http_calls and keep-alive requ
     REQUIRE(out.has_value());
     CHECK(response(*out).status == 200);
   }
-  causeway::testing::HttpClient client(hook.port());
+  causeway::testing::HttpClient client(hook.port(), causeway::testing::HttpClient::Peer::other);
   CHECK(client.post("/a", "1").status == 200);
   CHECK(client.post("/b", "2").status == 200);
   REQUIRE(hook.wait_for(6, 5s));

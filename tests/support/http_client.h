@@ -1,5 +1,10 @@
 // A small blocking HTTP/1.1 client for the integration tests (Boost.Beast),
 // keeping one keep-alive connection and reconnecting when the server closes it.
+// Every response is handed to response_observer() when one is set: the test
+// executables set it to check each response against the API's document
+// (support/openapi_conformance.cpp), so a disagreement fails the running test;
+// the benchmarks set none. A client of some other server (a test's webhook
+// receiver) is made with Peer::other and is not observed.
 #pragma once
 
 #include <boost/asio/connect.hpp>
@@ -9,6 +14,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,9 +38,17 @@ struct HttpResult {
   }
 };
 
+using ResponseObserver =
+    std::function<void(const std::string& method, const std::string& target, const HttpResult& response)>;
+inline ResponseObserver& response_observer() {
+  static ResponseObserver observer;
+  return observer;
+}
+
 class HttpClient {
  public:
-  explicit HttpClient(unsigned short port) : port_(port) {}
+  enum class Peer { causeway, other };
+  explicit HttpClient(unsigned short port, Peer peer = Peer::causeway) : port_(port), peer_(peer) {}
 
   HttpResult request(boost::beast::http::verb method, const std::string& target, const std::string& body = {},
                      std::map<std::string, std::string> headers = {},
@@ -66,6 +80,8 @@ class HttpClient {
           out.headers[name] = std::string(f.value());
         }
         if (!res.keep_alive()) stream_.reset();
+        if (peer_ == Peer::causeway && response_observer())
+          response_observer()(std::string(http::to_string(method)), target, out);
         return out;
       } catch (const boost::system::system_error&) {
         stream_.reset();
@@ -96,6 +112,7 @@ class HttpClient {
     stream_->connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port_));
   }
   unsigned short port_;
+  Peer peer_;
   boost::asio::io_context ioc_;
   std::optional<boost::beast::tcp_stream> stream_;
 };
