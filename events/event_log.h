@@ -69,6 +69,13 @@ struct AggregateSnapshot {
   std::string bytes;
 };
 
+// Where an event is: its partition and its position there.
+struct LogAddress {
+  std::uint32_t partition = 0;
+  std::uint64_t position = 0;
+  auto operator<=>(const LogAddress&) const = default;
+};
+
 struct Committed {
   PositionToken token;                   // covers every event of the commit
   std::vector<std::uint64_t> positions;  // one per event, in order
@@ -116,8 +123,9 @@ class EventLog {
   // Events of `stream` with stream_version >= from_version, at most `max`.
   virtual Result<std::vector<Event>> read_stream(const std::string& stream, std::uint64_t from_version,
                                                  std::size_t max) = 0;
-  // Positions of events about a data subject (subject index), ascending.
-  virtual Result<std::vector<std::uint64_t>> subject_positions(const std::string& subject) = 0;
+  // Where the events about a data subject are (subject index), ascending by
+  // partition, then position.
+  virtual Result<std::vector<LogAddress>> subject_positions(const std::string& subject) = 0;
   // The stream holding the uniqueness reservation `key` ("email:<blind index>",
   // "slug:<slug>"), if any: how a login finds the user of an email.
   virtual Result<std::optional<std::string>> reservation_owner(const std::string& key) = 0;

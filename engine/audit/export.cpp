@@ -112,11 +112,12 @@ Result<std::vector<Event>> events_about(EventLog& log, const std::string& subjec
   if (!positions) return std::move(positions).error();
   std::vector<Event> out;
   out.reserve(positions->size());
-  for (auto pos : *positions) {
-    auto read = log.read_forward(0, pos, 1);
+  for (const auto& at : *positions) {
+    auto read = log.read_forward(at.partition, at.position, 1);
     if (!read) return std::move(read).error();
-    if (read->empty() || read->front().position != pos)
-      return Error::corruption(fmt::format("the subject index names position {}, which is not in the log", pos));
+    if (read->empty() || read->front().position != at.position)
+      return Error::corruption(fmt::format("the subject index names position {} of partition {}, which is not in the log",
+                                           at.position, at.partition));
     out.push_back(std::move(read->front()));
   }
   return out;

@@ -13,7 +13,7 @@
 
 #include "events/codec.h"
 #include "events/rocks/keys.h"
-#include "events/rocks/records.h"
+#include "events/records.h"
 
 namespace causeway {
 using namespace rockskeys;
@@ -81,13 +81,13 @@ class RocksKeyStore final : public KeyStore {
 }  // namespace
 
 RocksEventLog::RocksEventLog(const RocksLogOptions& opts)
-    : opts_(opts), clock_(opts.clock ? opts.clock : &system_clock_) {}
+    : opts_(opts), clock_(opts.clock ? opts.clock : &system_clock_), queue_(opts.max_group) {}
 
 Result<std::unique_ptr<RocksEventLog>> RocksEventLog::open(const RocksLogOptions& opts) {
   std::unique_ptr<RocksEventLog> log(new RocksEventLog(opts));
   if (auto st = log->open_db(); !st) return std::move(st).error();
   if (!opts.read_only) log->writer_ = std::thread([l = log.get()] { l->writer_loop(); });
-  else log->closing_ = true;  // append() answers "closed"
+  else log->queue_.close();  // append() answers "closed"
   return log;
 }
 
@@ -134,11 +134,7 @@ RocksEventLog::~RocksEventLog() { close(); }
 void RocksEventLog::close() {
   std::lock_guard cl(close_mu_);
   if (closed_) return;
-  {
-    std::lock_guard lk(q_mu_);
-    closing_ = true;
-  }
-  q_cv_.notify_all();
+  queue_.close();
   if (writer_.joinable()) writer_.join();
   {
     std::lock_guard lk(head_mu_);
@@ -248,16 +244,16 @@ Result<std::vector<Event>> RocksEventLog::read_stream(const std::string& stream,
   return out;
 }
 
-Result<std::vector<std::uint64_t>> RocksEventLog::subject_positions(const std::string& subject) {
+Result<std::vector<LogAddress>> RocksEventLog::subject_positions(const std::string& subject) {
   if (!db_) return Error::unavailable("the log is closed");
-  std::vector<std::uint64_t> out;
+  std::vector<LogAddress> out;
   std::string prefix = subject;
   prefix.push_back('\0');
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cfs_[kSubjects]));
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     auto k = it->key();
     if (k.size() != prefix.size() + 8 || !k.starts_with(prefix)) break;
-    out.push_back(get_be64(std::string_view(k.data() + prefix.size(), 8)));
+    out.push_back(LogAddress{0, get_be64(std::string_view(k.data() + prefix.size(), 8))});
   }
   if (!it->status().ok()) return from_rocks(it->status(), "reading the subject index");
   return out;

@@ -24,18 +24,19 @@
 //
 // Threading: one writer thread owns all mutation (so checks of expected
 // versions, reservations and idempotency keys are race-free) and groups queued
-// commits into one synced WriteBatch. Reads run on the caller's thread.
+// commits into one synced WriteBatch (the checks and placement are
+// place_group()'s, events/group_placement.h). Reads run on the caller's thread.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 
 #include "events/clock.h"
+#include "events/commit_queue.h"
 #include "events/event_log.h"
 #include "events/key_vault.h"
 
@@ -71,7 +72,7 @@ class RocksEventLog final : public EventLog {
                   const std::function<bool(std::uint64_t, std::string_view)>& fn) override;
   Result<std::vector<Event>> read_stream(const std::string& stream, std::uint64_t from_version,
                                          std::size_t max) override;
-  Result<std::vector<std::uint64_t>> subject_positions(const std::string& subject) override;
+  Result<std::vector<LogAddress>> subject_positions(const std::string& subject) override;
   Result<std::uint64_t> stream_version(const std::string& stream) override;
   Result<std::optional<AggregateSnapshot>> load_aggregate(const std::string& stream) override;
   Result<std::optional<StoredReply>> idempotent_reply(const std::string& key) override;
@@ -117,16 +118,12 @@ class RocksEventLog final : public EventLog {
   Status replace_keys(const std::vector<std::pair<std::string, std::string>>& keys);
 
  private:
-  struct Pending {
-    Commit commit;
-    AppendDone done;
-  };
-  struct Group;
+  class WriterState;  // the LogState the writer places groups against (rocks_log_write.cpp)
 
   explicit RocksEventLog(const RocksLogOptions& opts);
   Status open_db();
   void writer_loop();
-  void write_group(std::vector<Pending>& group);
+  void write_group(std::vector<CommitQueue::Pending>& group);
   Result<std::uint64_t> stored_stream_version(const std::string& stream);
 
   RocksLogOptions opts_;
@@ -139,10 +136,6 @@ class RocksEventLog final : public EventLog {
   // Writer state: touched only by the writer thread after open().
   std::unordered_map<std::string, std::uint64_t> heads_cache_;
   std::unordered_map<std::string, std::int64_t> counters_cache_;  // writer thread only
-  // A counter's value as of the commits before this one in the group.
-  Result<std::int64_t> counter_of(const std::string& key,
-                                  const std::unordered_map<std::string, std::int64_t>& tentative);
-  static Error limit_error(const CounterAdd& add, std::int64_t usage);
 
   // Published head, read by anyone.
   mutable std::mutex head_mu_;
@@ -150,10 +143,7 @@ class RocksEventLog final : public EventLog {
   std::uint64_t head_pos_ = 0;
   Hash head_hash_{};
 
-  std::mutex q_mu_;
-  std::condition_variable q_cv_;
-  std::deque<Pending> queue_;
-  bool closing_ = false;
+  CommitQueue queue_;
   bool closed_ = false;
   std::thread writer_;
   std::mutex close_mu_;

@@ -32,4 +32,13 @@ inline Commit commit_of(std::vector<NewEvent> events, std::vector<Expectation> e
   return c;
 }
 
+// One event on `stream` that adds `delta` to org-a's workflow_runs counter of
+// November 2026, refused past `limit` (-1: no limit), with a plan hint.
+inline Commit counted_commit(const std::string& stream, std::int64_t delta, std::int64_t limit) {
+  Commit c = commit_of({event_for(stream)});
+  c.counters.push_back(CounterAdd{"usage:org-a:workflow_runs:2026-11", delta, limit, "workflow_runs",
+                                  R"({"plan":"free"})"});
+  return c;
+}
+
 }  // namespace causeway::testing

@@ -1,4 +1,4 @@
-#include "events/rocks/records.h"
+#include "events/records.h"
 
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
