@@ -151,6 +151,11 @@ class EventLog {
   virtual std::uint64_t wait_past(std::uint32_t partition, std::uint64_t after,
                                   std::chrono::milliseconds timeout) = 0;
 
+  // Blocks until the head of some partition passes `seen` (one offset per
+  // partition; UINT64_MAX never passes), the timeout ends or the log closes.
+  // Returns the head. The wake-up for followers of several partitions.
+  virtual PositionToken wait_moved(const PositionToken& seen, std::chrono::milliseconds timeout) = 0;
+
   // Finishes queued appends, then refuses new ones (Errc::unavailable).
   virtual void close() = 0;
 };

@@ -392,11 +392,18 @@ void ProjectionRuntime::run() {
     if (applied >= opts_.gather_from && applied < opts_.batch && opts_.gather.count() > 0) {
       std::this_thread::sleep_until(began + opts_.gather);
     } else if (applied == 0) {
-      std::uint64_t next = live_->next_position(0);
-      if (next == 0) {
+      // Sleep until some partition moves past what the live set has read.
+      PositionToken seen;
+      bool running = false;
+      for (std::uint32_t p = 0; p < log_.partitions(); ++p) {
+        const std::uint64_t next = live_->next_position(p);
+        running = running || next != 0;
+        seen.offsets.push_back(next == 0 ? UINT64_MAX : next - 1);
+      }
+      if (!running) {
         std::this_thread::sleep_for(opts_.poll);  // nothing running: only a rebuild can change that
       } else {
-        log_.wait_past(0, next - 1, opts_.poll);
+        log_.wait_moved(seen, opts_.poll);
       }
     }
   }

@@ -96,22 +96,21 @@ Result<std::vector<Checkpoint>> Checkpointer::latest_stored() const {
 }
 
 void Checkpointer::run() {
-  std::uint64_t seen = log_.head().offsets[0];
+  PositionToken seen = log_.head();
   while (!stop_) {
-    seen = log_.wait_past(0, seen, std::chrono::milliseconds(500));
-    std::uint64_t covered, own;
-    std::int64_t last_at;
+    seen = log_.wait_moved(seen, std::chrono::milliseconds(500));
+    bool due = false;
     {
       std::lock_guard lk(mu_);
-      covered = covered_[0];
-      own = own_[0];
-      last_at = last_at_us_;
+      const bool time_passed =
+          opts_.every.count() && clock_.now_us() - last_at_us_ >= opts_.every.count() * 1'000'000LL;
+      for (std::size_t p = 0; p < seen.offsets.size(); ++p) {
+        const bool fresh = seen.offsets[p] > own_[p] && seen.offsets[p] > covered_[p];
+        const bool by_count = opts_.every_events && seen.offsets[p] >= covered_[p] + opts_.every_events;
+        due = due || (fresh && (by_count || time_passed));
+      }
     }
-    const bool fresh = seen > own && seen > covered;
-    const bool by_count = opts_.every_events && seen >= covered + opts_.every_events;
-    const bool by_time =
-        opts_.every.count() && fresh && clock_.now_us() - last_at >= opts_.every.count() * 1'000'000LL;
-    if (fresh && (by_count || by_time))  // a failure is retried on the next tick
+    if (due)  // a failure is retried on the next tick
       if (auto made = checkpoint_now(); !made && opts_.on_failure) opts_.on_failure(made.error());
   }
 }

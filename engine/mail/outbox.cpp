@@ -64,14 +64,32 @@ bool readable(const std::string& s) { return !s.empty() && s.front() != '['; }  
 Outbox::Outbox(EventLog& log, KeyVault& vault, const Clock& clock, std::unique_ptr<Transport> transport, Options o)
     : log_(log), vault_(vault), clock_(clock), transport_(std::move(transport)), o_(std::move(o)) {
   // The checkpoint, else the head: a first start sends nothing for older events.
-  from_ = log_.head().offsets.empty() ? 1 : log_.head().offsets[0] + 1;
+  from_ = log_.head();
+  for (auto& n : from_.offsets) n += 1;
   std::ifstream in(o_.checkpoint_path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (auto saved = read_checkpoint(text, log_.partitions()))
+    for (std::size_t p = 0; p < from_.offsets.size(); ++p)
+      from_.offsets[p] = std::min(from_.offsets[p], saved->offsets[p]);
+}
+
+std::optional<PositionToken> Outbox::read_checkpoint(std::string_view text, std::uint32_t partitions) {
   boost::system::error_code ec;
   auto saved = json::parse(text, ec);
-  if (!ec && saved.is_object())
-    if (auto* n = saved.as_object().if_contains("next"); n && n->is_int64() && n->as_int64() > 0)
-      from_ = std::min<std::uint64_t>(from_, static_cast<std::uint64_t>(n->as_int64()));
+  if (ec || !saved.is_object()) return std::nullopt;
+  const auto* n = saved.as_object().if_contains("next");
+  if (!n) return std::nullopt;
+  PositionToken out;
+  if (n->is_int64() && n->as_int64() > 0 && partitions == 1) {  // {"next": N}: before partitions
+    out.offsets.push_back(static_cast<std::uint64_t>(n->as_int64()));
+    return out;
+  }
+  if (!n->is_array() || n->as_array().size() != partitions) return std::nullopt;
+  for (const auto& v : n->as_array()) {
+    if (!v.is_int64() || v.as_int64() < 1) return std::nullopt;
+    out.offsets.push_back(static_cast<std::uint64_t>(v.as_int64()));
+  }
+  return out;
 }
 
 Outbox::~Outbox() { stop(); }
@@ -134,7 +152,8 @@ Result<std::optional<Message>> Outbox::render_workflow_email(const Event& e) {
 
 void Outbox::start() {
   save_checkpoint(from_);
-  sub_ = std::make_unique<CatchUpSubscription>(log_, 0, from_, [this](const std::vector<Event>& b) { return handle(b); });
+  sub_ = std::make_unique<LogFollower>(log_, from_,
+                                       [this](std::uint32_t p, const std::vector<Event>& b) { return handle(p, b); });
   sub_->start();
 }
 
@@ -146,7 +165,7 @@ void Outbox::stop() {
   cv_.notify_all();
   if (sub_) {
     sub_->stop();
-    save_checkpoint(sub_->next_position());
+    save_checkpoint(sub_->next());
     sub_.reset();
   }
 }
@@ -209,7 +228,7 @@ bool Outbox::deliver(const Message& m) {
   }
 }
 
-Status Outbox::handle(const std::vector<Event>& batch) {
+Status Outbox::handle(std::uint32_t partition, const std::vector<Event>& batch) {
   bool mailed = false;
   for (const auto& e : batch) {
     {
@@ -230,18 +249,22 @@ Status Outbox::handle(const std::vector<Event>& batch) {
   }
   const auto now = std::chrono::steady_clock::now();
   if (!batch.empty() && (mailed || now - saved_at_ >= std::chrono::seconds(1))) {
-    save_checkpoint(batch.back().position + 1);
+    PositionToken next = sub_->next();  // this batch is not in it until the handler returns
+    next.offsets[partition] = batch.back().position + 1;
+    save_checkpoint(next);
     saved_at_ = now;
   }
   return ok_status();
 }
 
-void Outbox::save_checkpoint(std::uint64_t next) {
+void Outbox::save_checkpoint(const PositionToken& next) {
   if (o_.checkpoint_path.empty()) return;
   const std::string tmp = o_.checkpoint_path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << json::serialize(json::object{{"next", next}});
+    json::array offsets;
+    for (auto n : next.offsets) offsets.push_back(n);
+    out << json::serialize(json::object{{"next", std::move(offsets)}});
     if (!out) return;
   }
   std::error_code ec;

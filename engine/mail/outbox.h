@@ -11,12 +11,14 @@
 //   organization.member_invited    -> "You are invited to join <org> on Causeway" (to the invited
 //                                     address; the copy belongs to the subject "invitation-<id>")
 //
-// The sender follows the log (CatchUpSubscription) from its checkpoint
-// (`<data>/mail-outbox.json`; absent: the head, so a first start sends no
-// mail for older events), renders each mail (the recipient's address and name
+// The sender follows every partition of the log (LogFollower) from its
+// checkpoint (`<data>/mail-outbox.json`, `{"next": [one position per
+// partition]}`; the single-partition form `{"next": N}` of earlier releases
+// is read too; absent: the head, so a first start sends no mail for older
+// events), renders each mail (the recipient's address and name
 // are opened from the user's sealed sign-up event; the link's token is derived
 // again, engine/mail/tokens.h), and hands it to the transport, one at a time
-// and in log order. A transient failure is retried with backoff (doubling,
+// and in log order within a partition. A transient failure is retried with backoff (doubling,
 // from `first_retry` up to `max_retry`) up to `max_attempts`; after that, or
 // on a permanent failure, the mail is given up, logged (ids only) and counted.
 // A token that has expired, or a user who was erased, gets no mail.
@@ -43,7 +45,7 @@
 #include "events/clock.h"
 #include "events/event_log.h"
 #include "events/key_vault.h"
-#include "events/subscription.h"
+#include "events/log_follower.h"
 
 namespace causeway::mail {
 
@@ -86,16 +88,21 @@ class Outbox {
 
   std::uint64_t sent() const { return sent_.load(); }
   std::uint64_t given_up() const { return given_up_.load(); }
-  std::uint64_t next_position() const { return sub_ ? sub_->next_position() : from_; }
+  PositionToken next_position() const { return sub_ ? sub_->next() : from_; }
+
+  // The positions a checkpoint file's text resumes from, one per partition
+  // (`{"next": [..]}`, or `{"next": N}` when there is one partition); nullopt
+  // when it is not a checkpoint of a log with `partitions` partitions.
+  static std::optional<PositionToken> read_checkpoint(std::string_view text, std::uint32_t partitions);
 
  private:
-  Status handle(const std::vector<Event>& batch);
+  Status handle(std::uint32_t partition, const std::vector<Event>& batch);
   Result<std::optional<Message>> render_invitation(const Event& e);
   Result<std::optional<Message>> render_workflow_email(const Event& e);
   // Sends `m`, retrying; true once it is sent or given up, false when the
   // outbox stops first.
   bool deliver(const Message& m);
-  void save_checkpoint(std::uint64_t next);
+  void save_checkpoint(const PositionToken& next);
   std::chrono::steady_clock::time_point saved_at_{};  // the subscription thread's only
 
   EventLog& log_;
@@ -103,8 +110,8 @@ class Outbox {
   const Clock& clock_;
   std::unique_ptr<Transport> transport_;
   Options o_;
-  std::uint64_t from_ = 1;
-  std::unique_ptr<CatchUpSubscription> sub_;
+  PositionToken from_;
+  std::unique_ptr<LogFollower> sub_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

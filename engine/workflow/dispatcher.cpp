@@ -97,17 +97,18 @@ void Dispatcher::learn(const Event& e) {
 }
 
 void Dispatcher::start() {
-  for (std::uint32_t p = 0; p < from_.size(); ++p) {
-    subs_.push_back(std::make_unique<CatchUpSubscription>(
-        pipe_.log(), p, from_[p], [this, p](const std::vector<Event>& batch) { return handle(p, batch); }));
-    subs_.back()->start();
-  }
+  follower_ = std::make_unique<LogFollower>(pipe_.log(), PositionToken{from_},
+                                            [this](std::uint32_t p, const std::vector<Event>& batch) {
+                                              return handle(p, batch);
+                                            });
+  follower_->start();
 }
 
 void Dispatcher::stop() {
-  for (auto& s : subs_) s->stop();
-  if (!subs_.empty()) save_checkpoint();
-  subs_.clear();
+  if (!follower_) return;
+  follower_->stop();
+  save_checkpoint();
+  follower_.reset();
 }
 
 bool Dispatcher::triggered_by(const std::string& type) {

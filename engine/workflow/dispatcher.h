@@ -1,6 +1,6 @@
 // Dispatcher: turns recorded events into workflow runs and wake-ups.
 //
-// It follows every partition of the log (CatchUpSubscription) and, for each
+// It follows every partition of the log (LogFollower) and, for each
 // event of an organization:
 //   - starts a run of every published workflow of that organization whose
 //     event trigger matches (type, and the filter over `input` = the event's
@@ -38,7 +38,7 @@
 #include "engine/workflow/catalog.h"
 #include "engine/pipeline.h"
 #include "engine/workflow/executor.h"
-#include "events/subscription.h"
+#include "events/log_follower.h"
 
 namespace causeway::workflow {
 
@@ -123,7 +123,7 @@ class Dispatcher {
   std::mutex mu_;
   std::map<std::string, Trigger> triggers_;  // workflow id -> its latest published version, when it has a trigger
   std::vector<std::uint64_t> from_;          // per partition: first position to handle
-  std::vector<std::unique_ptr<CatchUpSubscription>> subs_;
+  std::unique_ptr<LogFollower> follower_;
   std::atomic<std::uint64_t> started_{0}, failed_{0};
   std::atomic<std::chrono::steady_clock::time_point> last_save_{};
   std::function<void(const std::string&, const TriggerOutcome&)> failure_hook_;

@@ -214,4 +214,17 @@ std::uint64_t MemoryEventLog::wait_past(std::uint32_t partition, std::uint64_t a
   return entries.size();
 }
 
+PositionToken MemoryEventLog::wait_moved(const PositionToken& seen, std::chrono::milliseconds timeout) {
+  std::unique_lock lk(mu_);
+  auto passed = [&] {
+    for (std::size_t p = 0; p < parts_.size(); ++p)
+      if (parts_[p].entries.size() > (p < seen.offsets.size() ? seen.offsets[p] : 0)) return true;
+    return closed_;
+  };
+  moved_.wait_for(lk, timeout, passed);
+  PositionToken t;
+  for (const auto& p : parts_) t.offsets.push_back(p.entries.size());
+  return t;
+}
+
 }  // namespace causeway

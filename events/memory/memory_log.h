@@ -61,6 +61,7 @@ class MemoryEventLog final : public EventLog {
   Result<std::optional<StoredReply>> idempotent_reply(const std::string& key) override;
   PositionToken head() const override;
   std::uint64_t wait_past(std::uint32_t partition, std::uint64_t after, std::chrono::milliseconds timeout) override;
+  PositionToken wait_moved(const PositionToken& seen, std::chrono::milliseconds timeout) override;
   void close() override;
 
   // The chain head of a partition (hash of its last entry; zero when empty).

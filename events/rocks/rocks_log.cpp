@@ -165,6 +165,10 @@ std::uint64_t RocksEventLog::wait_past(std::uint32_t, std::uint64_t after, std::
   return head_pos_;
 }
 
+PositionToken RocksEventLog::wait_moved(const PositionToken& seen, std::chrono::milliseconds timeout) {
+  return PositionToken{{wait_past(0, seen.offsets.empty() ? 0 : seen.offsets[0], timeout)}};
+}
+
 Result<std::vector<Event>> RocksEventLog::read_forward(std::uint32_t partition, std::uint64_t from, std::size_t max,
                                                        HashCheck check) {
   if (!db_) return Error::unavailable("the log is closed");

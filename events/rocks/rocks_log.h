@@ -78,6 +78,7 @@ class RocksEventLog final : public EventLog {
   Result<std::optional<StoredReply>> idempotent_reply(const std::string& key) override;
   PositionToken head() const override;
   std::uint64_t wait_past(std::uint32_t partition, std::uint64_t after, std::chrono::milliseconds timeout) override;
+  PositionToken wait_moved(const PositionToken& seen, std::chrono::milliseconds timeout) override;
   void close() override;
 
   // The chain head as stored in meta (hash of the entry at head()).

@@ -7,9 +7,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/mail/outbox.h"
 #include "engine/mail/tokens.h"
 #include "engine/mail/transport.h"
 #include "support/mem_key_store.h"
+#include "support/paths.h"
 #include "support/smtp_receiver.h"
 #include "support/temp_dir.h"
 
@@ -111,4 +113,23 @@ TEST_CASE("SMTP through libcurl delivers to a real SMTP receiver, and a closed p
   auto st = nowhere->send(message(), 0);
   REQUIRE_FALSE(st.ok());
   CHECK(st.error().code == Errc::unavailable);
+}
+
+TEST_CASE("the outbox resumes from a checkpoint per partition, and from the single-partition checkpoint of earlier "
+          "releases") {
+  using causeway::mail::Outbox;
+  // The form written before partitions, frozen as written by that release.
+  std::ifstream in(fixtures_dir() + "/mail-outbox-single.json");
+  std::string single((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(single == R"({"next":7})");
+  auto one = Outbox::read_checkpoint(single, 1);
+  REQUIRE(one.has_value());
+  CHECK(one->offsets == std::vector<std::uint64_t>{7});
+  CHECK_FALSE(Outbox::read_checkpoint(single, 3).has_value());  // a single position cannot say where three resume
+  auto three = Outbox::read_checkpoint(R"({"next":[4,1,9]})", 3);
+  REQUIRE(three.has_value());
+  CHECK(three->offsets == std::vector<std::uint64_t>{4, 1, 9});
+  CHECK_FALSE(Outbox::read_checkpoint(R"({"next":[4,1]})", 3).has_value());
+  CHECK_FALSE(Outbox::read_checkpoint(R"({"next":[4,0,9]})", 3).has_value());
+  CHECK_FALSE(Outbox::read_checkpoint("not json", 1).has_value());
 }

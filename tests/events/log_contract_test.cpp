@@ -9,49 +9,17 @@
 #include <thread>
 
 #include "events/log_helpers.h"
-#include "events/memory/memory_log.h"
-#include "events/rocks/rocks_log.h"
-#include "support/temp_dir.h"
+#include "events/log_kinds.h"
 
 using namespace causeway;
 using namespace causeway::testing;
 
 namespace {
 
-constexpr std::int64_t kHour = 3600LL * 1'000'000;
-
-struct Embedded {
-  TempDir dir;
-  std::unique_ptr<EventLog> open(const Clock* clock = nullptr, std::int64_t retention_us = kHour) {
-    RocksLogOptions o;
-    o.path = dir.str();
-    o.clock = clock;
-    o.idempotency_retention_us = retention_us;
-    auto log = RocksEventLog::open(o);
-    REQUIRE(log.ok());
-    return std::move(log).value();
-  }
-};
-
-template <std::uint32_t P>
-struct InMemory {
-  std::unique_ptr<EventLog> open(const Clock* clock = nullptr, std::int64_t retention_us = kHour) {
-    MemoryLogOptions o;
-    o.partitions = P;
-    o.clock = clock;
-    o.idempotency_retention_us = retention_us;
-    return std::make_unique<MemoryEventLog>(o);
-  }
-};
-using InMemory1 = InMemory<1>;
-using InMemory3 = InMemory<3>;
-
 // Events in the log, all partitions together.
 std::uint64_t total(const PositionToken& t) { return std::accumulate(t.offsets.begin(), t.offsets.end(), 0ull); }
 
 }  // namespace
-
-#define LOG_KINDS Embedded, InMemory1, InMemory3
 
 TEST_CASE_TEMPLATE("appends get gapless positions in each partition, per-stream versions and one hash chain per "
                    "partition",
