@@ -47,7 +47,12 @@ awaitable<Response> Api::audit_export(Request& req, const std::string& request_i
   for (auto p : url.params()) {
     std::string k = p.key, v = p.value;
     auto bad = [&](const std::string& why) { return problem(400, why, "", instance, request_id, ver); };
-    if (k == "from" || k == "to") {
+    if (k == "partition") {
+      auto n = u64(v);
+      if (!n || *n >= log_.partitions())
+        co_return bad(fmt::format("partition must be a partition of the log (0 to {})", log_.partitions() - 1));
+      q.partition = static_cast<std::uint32_t>(*n);
+    } else if (k == "from" || k == "to") {
       auto n = u64(v);
       if (!n) co_return bad(fmt::format("{} must be a log position", k));
       (k == "from" ? q.from : q.to) = *n;
@@ -79,7 +84,7 @@ awaitable<Response> Api::audit_export(Request& req, const std::string& request_i
       co_return problem(403, "a key reads its own organization's audit log only", "", instance, request_id, ver);
     q.tenant = who->tenant;
   }
-  const std::uint64_t head = log_.head().offsets[0];
+  const std::uint64_t head = log_.head().offsets[q.partition];
   const std::uint64_t to = q.to == 0 ? head : std::min(q.to, head);
   if (q.from == 0) q.from = 1;
   // The range as it will be exported: up to the head plus the read record and
@@ -108,7 +113,8 @@ awaitable<Response> Api::audit_export(Request& req, const std::string& request_i
     }
     if (!cps) return std::move(cps).error();
     // End where the signature ends: everything exported is then covered.
-    const std::uint64_t signed_to = cps->front().position;
+    if (cps->size() <= q.partition) return Error::unavailable("no checkpoint of that partition yet");
+    const std::uint64_t signed_to = (*cps)[q.partition].position;
     q.to = q.to == 0 ? signed_to : std::min(q.to, signed_to);
     std::string out;
     auto summary = audit::export_audit(log_, &vault_, pipeline_.schemas(), signer_->public_key(), q,

@@ -16,6 +16,7 @@ namespace causeway::audit {
 
 struct Chain {
   AuditReport r;
+  std::uint32_t partition = 0;  // the chain's partition: every checkpoint must sign this one
   // The hashes of the last kRecent positions remembered (in increasing
   // order), for the checkpoints that sign them: a ring, no allocation per entry.
   static constexpr std::uint64_t kRecent = 65536;
@@ -43,6 +44,10 @@ struct Chain {
     if (ec || !d.is_object()) return fail("a checkpoint's payload is not JSON", at);
     auto c = checkpoint_from_json(d.as_object());
     if (!c) return fail(c.error().message, at);
+    if (c->partition != partition)
+      return fail(fmt::format("the checkpoint at position {} signs partition {}, not this chain's partition {}", at,
+                              c->partition, partition),
+                  at);
     if (!signature_valid(*c, key))
       return fail(fmt::format("the checkpoint at position {} is not signed by this key", at), at);
     const Hash* signed_hash = recent(c->position);

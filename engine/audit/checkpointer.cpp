@@ -52,7 +52,7 @@ Result<std::vector<Checkpoint>> Checkpointer::checkpoint_now() {
 
     const std::int64_t now = clock_.now_us();
     NewEvent e;
-    e.stream = checkpoint_stream(p);
+    e.stream = checkpoint_stream(p, log_.partitions());
     e.id = new_id(now);
     e.type = kCheckpointType;
     e.occurred_at_us = now;
@@ -78,7 +78,7 @@ Result<std::vector<Checkpoint>> Checkpointer::checkpoint_now() {
 Result<std::vector<Checkpoint>> Checkpointer::latest_stored() const {
   std::vector<Checkpoint> out;
   for (std::uint32_t p = 0; p < log_.partitions(); ++p) {
-    const std::string stream = checkpoint_stream(p);
+    const std::string stream = checkpoint_stream(p, log_.partitions());
     auto version = log_.stream_version(stream);
     if (!version) return std::move(version).error();
     if (*version == 0) return Error::conflict(fmt::format("partition {} holds no signed checkpoint yet", p));

@@ -143,7 +143,9 @@ Result<json::array> subject_events(EventLog& log, KeyVault& vault, const SchemaR
 Result<ExportSummary> export_audit(EventLog& log, KeyVault* vault, const SchemaRegistry& schemas,
                                    const PublicKey& public_key, const ExportQuery& q,
                                    const std::function<void(std::string_view)>& sink) {
-  const std::uint32_t partition = 0;  // one partition per export file
+  const std::uint32_t partition = q.partition;  // one partition per export file
+  if (partition >= log.partitions())
+    return Error::invalid(fmt::format("the log has no partition {}", partition), "/partition");
   const std::uint64_t head = log.head().offsets[partition];
   const std::uint64_t to = q.to == 0 ? head : std::min(q.to, head);
   const std::uint64_t from = std::max<std::uint64_t>(1, q.from);

@@ -36,6 +36,7 @@
 namespace causeway::audit {
 
 struct ExportQuery {
+  std::uint32_t partition = 0;           // the chain exported: one partition per file
   std::uint64_t from = 1;                // first position
   std::uint64_t to = 0;                  // last position; 0 = the head when the export starts
   std::optional<std::int64_t> since_us;  // recorded_at >= since (filter)

@@ -1,5 +1,7 @@
 #include "engine/audit/signing.h"
 
+#include "events/placement.h"
+
 #include <sodium.h>
 
 #include <cstring>
@@ -59,7 +61,12 @@ std::string Signer::sign(std::uint32_t partition, std::uint64_t position, const 
   return to_hex(sig.data(), sig.size());
 }
 
-std::string checkpoint_stream(std::uint32_t partition) { return fmt::format("audit-checkpoints-p{}", partition); }
+std::string checkpoint_stream(std::uint32_t partition, std::uint32_t partitions) {
+  std::string name = fmt::format("audit-checkpoints-p{}", partition);
+  for (std::uint32_t k = 1; placement_of(name, partitions) != partition; ++k)
+    name = fmt::format("audit-checkpoints-p{}-{}", partition, k);
+  return name;
+}
 
 boost::json::object to_json(const Checkpoint& c) {
   return {{"partition", c.partition},

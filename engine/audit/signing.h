@@ -56,7 +56,11 @@ struct Checkpoint {
   std::string signature;  // hex, 128 digits
 };
 inline constexpr const char* kCheckpointType = "audit.checkpoint";
-std::string checkpoint_stream(std::uint32_t partition);
+// The stream holding partition `partition`'s checkpoints, placed on that
+// partition of a log with `partitions` partitions (events/placement.h), so a
+// checkpoint signs entries of the chain it is part of: "audit-checkpoints-p<p>",
+// or "audit-checkpoints-p<p>-<k>" with the smallest k that places it there.
+std::string checkpoint_stream(std::uint32_t partition, std::uint32_t partitions);
 
 boost::json::object to_json(const Checkpoint& c);
 Result<Checkpoint> checkpoint_from_json(const boost::json::object& data);

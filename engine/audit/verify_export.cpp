@@ -86,6 +86,15 @@ AuditReport verify_export(std::istream& in, const PublicKey& key) {
         return ch.r;
       }
       expect = from->to_number<std::uint64_t>();
+      // The chain's partition: its checkpoints must sign this one (absent: 0, as before partitions).
+      if (auto* part = o.if_contains("partition")) {
+        boost::system::error_code ec;
+        ch.partition = part->to_number<std::uint32_t>(ec);
+        if (ec) {
+          ch.fail("the header's partition is not a partition number", 0);
+          return ch.r;
+        }
+      }
       continue;
     }
     if (ended) {

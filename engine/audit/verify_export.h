@@ -10,8 +10,10 @@
 //   - checkpoints carry a valid Ed25519 signature by `key` over the hash of the
 //     record at the position they sign;
 //   - every exported event lies at or before a verified checkpoint.
-// verify_live() checks the log itself: the chain (as `log verify`) and every
-// checkpoint event's signature against the hash at its position.
+// verify_live() checks the log itself: each partition's chain (as `log
+// verify`) and every checkpoint event's signature against the hash at the
+// position it signs in its own partition (a checkpoint signing another
+// partition is a problem).
 //
 // Both return the first problem with its position; a clean report has none.
 #pragma once
@@ -29,9 +31,11 @@ struct AuditReport {
   std::uint64_t records = 0;      // export: records read; live: entries read
   std::uint64_t events = 0;       // full events checked
   std::uint64_t checkpoints = 0;  // valid signed checkpoints
-  std::uint64_t signed_to = 0;    // highest position a valid checkpoint covers
+  std::uint64_t signed_to = 0;    // highest position a valid checkpoint covers (live: over every partition)
+  PositionToken signed_each;      // live only: per partition, the highest position a checkpoint covers
   std::optional<std::string> problem;
   std::uint64_t problem_position = 0;  // 0 when the problem is not about one entry
+  std::uint32_t problem_partition = 0;  // live: the partition of the problem (an export is one partition)
 };
 
 AuditReport verify_export(std::istream& in, const PublicKey& key);

@@ -1,6 +1,7 @@
-// verify_live: the live log's chain and signatures, in parallel slices.
+// verify_live: the live log's chains and signatures, in parallel slices.
 //
-// The positions [1, head] are cut into one slice per core. Each slice is read
+// Each partition is its own chain, with its own checkpoints, checked in turn.
+// A partition's positions [1, head] are cut into one slice per core. Each slice is read
 // raw (EventLog::scan_raw) and checked on its own thread: BLAKE2b of every
 // entry, gapless positions, every link inside the slice, and every checkpoint
 // whose signed position lies in the slice. Then, in order, each slice's first
@@ -17,6 +18,7 @@ namespace causeway::audit {
 namespace {
 
 struct Slice {
+  std::uint32_t partition = 0;
   std::uint64_t from = 0, to = 0;
   Chain ch;
   bool started = false;
@@ -27,7 +29,8 @@ struct Slice {
 void verify_slice(EventLog& log, const PublicKey& key, Slice& s) {
   std::uint64_t expect = s.from;
   Hash prev{};
-  auto st = log.scan_raw(0, s.from, s.to, [&](std::uint64_t position, std::string_view value) {
+  s.ch.partition = s.partition;
+  auto st = log.scan_raw(s.partition, s.from, s.to, [&](std::uint64_t position, std::string_view value) {
     if (position != expect)
       return s.ch.fail(fmt::format("gap: expected position {}, found {}", expect, position), expect);
     auto e = peek_entry(value, HashCheck::verify);
@@ -66,11 +69,9 @@ void verify_slice(EventLog& log, const PublicKey& key, Slice& s) {
     s.ch.fail(fmt::format("the log ends at position {} but its head is {}", expect - 1, s.to), expect);
 }
 
-}  // namespace
-
-AuditReport verify_live(EventLog& log, const PublicKey& key, unsigned threads) {
-  const auto head_token = log.head();
-  const std::uint64_t head = head_token.offsets.empty() ? 0 : head_token.offsets[0];
+// One partition's chain, `head` entries long.
+AuditReport verify_partition(EventLog& log, const PublicKey& key, std::uint32_t partition, std::uint64_t head,
+                             unsigned threads) {
   AuditReport out;
   if (head == 0) return out;
   // Small logs are not worth a thread; past that, one slice per core.
@@ -80,6 +81,7 @@ AuditReport verify_live(EventLog& log, const PublicKey& key, unsigned threads) {
   n = std::min(n, head);
   std::vector<Slice> slices(n);
   for (std::uint64_t i = 0; i < n; ++i) {
+    slices[i].partition = partition;
     slices[i].from = 1 + head * i / n;
     slices[i].to = head * (i + 1) / n;
   }
@@ -102,6 +104,7 @@ AuditReport verify_live(EventLog& log, const PublicKey& key, unsigned threads) {
     for (auto& [at, data] : s.deferred) {
       if (i == 0) continue;
       Chain before;  // the previous slice's recent hashes
+      before.partition = partition;
       before.ring = slices[i - 1].ch.ring;
       before.newest = slices[i - 1].ch.newest;
       before.count = slices[i - 1].ch.count;
@@ -117,6 +120,27 @@ AuditReport verify_live(EventLog& log, const PublicKey& key, unsigned threads) {
     out.problem = first->second;
     out.problem_position = first->first;
     out.records = first->first - 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+AuditReport verify_live(EventLog& log, const PublicKey& key, unsigned threads) {
+  const PositionToken head = log.head();
+  AuditReport out;
+  for (std::uint32_t p = 0; p < head.offsets.size(); ++p) {
+    AuditReport r = verify_partition(log, key, p, head.offsets[p], threads);
+    out.records += r.records;
+    out.events += r.events;
+    out.checkpoints += r.checkpoints;
+    out.signed_to = std::max(out.signed_to, r.signed_to);
+    out.signed_each.offsets.push_back(r.signed_to);
+    if (r.problem && !out.problem) {
+      out.problem = std::move(r.problem);
+      out.problem_position = r.problem_position;
+      out.problem_partition = p;
+    }
   }
   return out;
 }

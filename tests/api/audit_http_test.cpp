@@ -163,6 +163,12 @@ TEST_CASE("an export needs a reason and well-formed parameters, and a range the 
   problem_of(f.http->get("/v1/audit/export?reason=x&from=abc", f.admin()), 400);
   problem_of(f.http->get("/v1/audit/export?reason=x&since=yesterday", f.admin()), 400);
   problem_of(f.http->get("/v1/audit/export?reason=x&colour=blue", f.admin()), 400);
+  // The embedded log has one partition: its chain is partition 0, and there is no partition 1.
+  problem_of(f.http->get("/v1/audit/export?reason=x&partition=1", f.admin()), 400);
+  problem_of(f.http->get("/v1/audit/export?reason=x&partition=-1", f.admin()), 400);
+  auto zero = f.http->get("/v1/audit/export?reason=x&partition=0", f.admin());
+  REQUIRE(zero.status == 200);
+  CHECK(json::parse(zero.body.substr(0, zero.body.find('\n'))).at("partition").as_int64() == 0);
   NodeFixture small([](ServerConfig& c) { c.audit_export_max_positions = 2; });
   small.signup("a@example.com");
   small.signup("b@example.com");

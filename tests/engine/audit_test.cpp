@@ -16,6 +16,8 @@
 #include "engine/audit/export.h"
 #include "engine/audit/verify_export.h"
 #include "events/log_helpers.h"
+#include "events/memory/memory_log.h"
+#include "support/mem_key_store.h"
 #include "events/rocks/rocks_log.h"
 #include "events/rocks/keys.h"
 
@@ -414,4 +416,112 @@ TEST_CASE("the live log names the first bad position of an altered, removed or s
       CHECK(r.problem_position == c.first_bad);
     }
   }
+}
+
+namespace {
+// The audit trail over an in-memory log with three partitions.
+struct ThreePartitions {
+  MemoryEventLog log{[] {
+    MemoryLogOptions o;
+    o.partitions = 3;
+    return o;
+  }()};
+  std::unique_ptr<KeyVault> vault;
+  std::unique_ptr<audit::Signer> signer;
+  std::shared_ptr<SchemaRegistry> schemas;
+  ManualClock clock;
+
+  ThreePartitions() {
+    REQUIRE(sodium_init() >= 0);
+    SecretKey master{};
+    master.fill(9);
+    vault = std::make_unique<KeyVault>(std::make_shared<MemKeyStore>(), master);
+    signer = std::make_unique<audit::Signer>(*vault);
+    auto s = SchemaRegistry::from_embedded();
+    REQUIRE(s.ok());
+    schemas = *s;
+    // Events of many organizations, so that every partition holds some.
+    for (int i = 0; i < 30; ++i) {
+      NewEvent e = event_for(fmt::format("org-{:032x}", i), "test.happened", fmt::format(R"({{"n":{}}})", i));
+      e.id = fmt::format("e-{}", i);
+      e.tenant = e.stream;
+      REQUIRE(append_sync(log, commit_of({e})).ok());
+    }
+    for (auto n : log.head().offsets) REQUIRE(n > 0);
+  }
+};
+}  // namespace
+
+TEST_CASE("with three partitions, each partition's chain gets its own checkpoints, verifies live, and exports and "
+          "verifies offline one partition per file") {
+  ThreePartitions t;
+  audit::Checkpointer cp(t.log, *t.signer, t.clock, {});
+  const PositionToken before = t.log.head();
+  auto made = cp.checkpoint_now();
+  REQUIRE(made.ok());
+  REQUIRE(made->size() == 3);
+  for (std::uint32_t p = 0; p < 3; ++p) {
+    CAPTURE(p);
+    CHECK((*made)[p].partition == p);
+    CHECK((*made)[p].position == before.offsets[p]);
+    // The checkpoint event is in the chain it signs.
+    CHECK(t.log.partition_of(audit::checkpoint_stream(p, 3)) == p);
+  }
+  CHECK(t.log.head().offsets == std::vector<std::uint64_t>{before.offsets[0] + 1, before.offsets[1] + 1,
+                                                           before.offsets[2] + 1});
+  auto stored = cp.latest_stored();
+  REQUIRE(stored.ok());
+  CHECK(stored->size() == 3);
+
+  auto live = audit::verify_live(t.log, t.signer->public_key());
+  CAPTURE(live.problem.value_or(""));
+  CHECK_FALSE(live.problem);
+  CHECK(live.checkpoints == 3);
+  CHECK(live.records == before.offsets[0] + before.offsets[1] + before.offsets[2] + 3);
+  CHECK(live.signed_each == before);
+
+  for (std::uint32_t p = 0; p < 3; ++p) {
+    CAPTURE(p);
+    audit::ExportQuery q;
+    q.partition = p;
+    q.to = before.offsets[p];
+    std::vector<std::string> lines;
+    auto r = audit::export_audit(t.log, t.vault.get(), *t.schemas, t.signer->public_key(), q,
+                                 [&](std::string_view l) { lines.emplace_back(l.substr(0, l.size() - 1)); });
+    REQUIRE(r.ok());
+    CHECK(json::parse(lines.front()).at("partition").as_int64() == p);
+    auto v = verify_lines(lines, t.signer->public_key());
+    CAPTURE(v.problem.value_or(""));
+    CHECK_FALSE(v.problem);
+    CHECK(v.events == before.offsets[p]);
+    CHECK(v.signed_to == before.offsets[p]);
+  }
+  audit::ExportQuery none;
+  none.partition = 3;
+  CHECK_FALSE(audit::export_audit(t.log, t.vault.get(), *t.schemas, t.signer->public_key(), none,
+                                  [](std::string_view) {})
+                  .ok());
+}
+
+TEST_CASE("a checkpoint placed in one partition's chain that signs another partition does not verify") {
+  ThreePartitions t;
+  // A validly signed checkpoint of partition 0's head, appended to partition 1's chain.
+  auto head0 = t.log.read_forward(0, t.log.head().offsets[0], 1);
+  REQUIRE(head0.ok());
+  audit::Checkpoint c;
+  c.partition = 0;
+  c.position = head0->front().position;
+  c.chain_hash = head0->front().hash;
+  c.public_key = t.signer->public_key();
+  c.signature = t.signer->sign(0, c.position, c.chain_hash);
+  NewEvent e = event_for(audit::checkpoint_stream(1, 3), audit::kCheckpointType, json::serialize(audit::to_json(c)));
+  e.id = "forged";
+  REQUIRE(t.log.partition_of(e.stream) == 1);
+  auto r = append_sync(t.log, commit_of({e}));
+  REQUIRE(r.ok());
+  auto live = audit::verify_live(t.log, t.signer->public_key());
+  REQUIRE(live.problem);
+  CHECK(live.problem->find("signs partition 0, not this chain's partition 1") != std::string::npos);
+  CHECK(live.problem_partition == 1);
+  CHECK(live.problem_position == r->positions.back());
 }
