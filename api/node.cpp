@@ -58,7 +58,7 @@ Result<std::string> load_or_create_secret(const std::string& path, const std::fu
   return secret;
 }
 
-Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* clock) {
+Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* clock, SharedLog shared) {
   if (sodium_init() < 0) return Error::unavailable("libsodium failed to initialize");
   std::unique_ptr<Node> n(new Node());
   n->cfg_ = cfg;
@@ -76,7 +76,7 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
     // A log without its key (a restore without secrets, a lost file) must not
     // get a fresh key silently: its sealed fields would never open again.
     std::error_code ec;
-    if (!std::filesystem::exists(path, ec) && std::filesystem::exists(cfg.data_dir + "/log/CURRENT", ec))
+    if (!std::filesystem::exists(path, ec) && !shared.log && std::filesystem::exists(cfg.data_dir + "/log/CURRENT", ec))
       return Error::invalid(fmt::format(
           "{} holds a log but there is no master key at {}: give the original key with --master-key-file "
           "(or CAUSEWAY_MASTER_KEY); a new key could not open the sealed personal data",
@@ -108,15 +108,22 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   auto egress_trusted = CidrList::parse(cfg.workflow_http_allow);
   if (!egress_trusted) return Error::invalid(fmt::format("--workflow-http-allow: {}", egress_trusted.error().message));
 
-  RocksLogOptions lo;
-  lo.path = cfg.data_dir + "/log";
-  lo.sync = cfg.sync;
-  lo.idempotency_retention_us = cfg.idempotency_retention_s * 1'000'000;
-  lo.clock = clock;
-  auto log = RocksEventLog::open(lo);
-  if (!log) return std::move(log).error();
-  n->log_ = std::move(log).value();
-  n->vault_ = std::make_unique<KeyVault>(n->log_->key_store(), master);
+  if (shared.log) {
+    n->shared_ = std::move(shared);
+    n->log_ = n->shared_.log.get();
+    n->vault_ = std::make_unique<KeyVault>(n->shared_.keys, master);
+  } else {
+    RocksLogOptions lo;
+    lo.path = cfg.data_dir + "/log";
+    lo.sync = cfg.sync;
+    lo.idempotency_retention_us = cfg.idempotency_retention_s * 1'000'000;
+    lo.clock = clock;
+    auto log = RocksEventLog::open(lo);
+    if (!log) return std::move(log).error();
+    n->rocks_ = std::move(log).value();
+    n->log_ = n->rocks_.get();
+    n->vault_ = std::make_unique<KeyVault>(n->rocks_->key_store(), master);
+  }
   sodium_memzero(master.data(), master.size());
   auto schemas = SchemaRegistry::from_embedded();
   if (!schemas) return std::move(schemas).error();
@@ -176,11 +183,12 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
   ko.dir = cfg.key_snapshot_dir.empty() ? cfg.data_dir + "/key-snapshots" : cfg.key_snapshot_dir;
   ko.retention_us = cfg.key_snapshot_retention_days * 86400LL * 1'000'000;
   ko.clock = clock;
-  n->key_snapshots_ = std::make_unique<KeySnapshots>(*n->log_, ko);
+  if (n->rocks_) n->key_snapshots_ = std::make_unique<KeySnapshots>(*n->rocks_, ko);
   n->api_->set_key_snapshots(n->key_snapshots_.get());
   // After a key is destroyed (erasure, retention expiry): no copy of it left
-  // in the log's files or in a key snapshot.
-  auto purge = [log = n->log_.get(), snaps = n->key_snapshots_.get()]() -> Status {
+  // in the log's files or in a key snapshot (a shared log keeps no files).
+  auto purge = [log = n->rocks_.get(), snaps = n->key_snapshots_.get()]() -> Status {
+    if (!log) return ok_status();
     if (auto st = log->purge_keys(); !st) return st;
     if (auto made = snaps->write_after_erasure(); !made) return std::move(made).error();
     return ok_status();
@@ -302,7 +310,7 @@ void Node::stop() {
   if (cpu_) cpu_->join();
   if (views_) views_->stop();
   if (checkpointer_) checkpointer_->stop();
-  if (log_) log_->close();
+  if (rocks_) rocks_->close();  // a shared log is its owner's to close
   log_fields(spdlog::level::info, "stopped", {});
 }
 

@@ -10,6 +10,12 @@
 // Lifecycle: open() recovers the log and starts serving; stop() stops accepting,
 // lets in-flight commands finish, then closes the log cleanly. The destructor
 // calls stop(). Used by `causeway serve`, the integration tests and the bench.
+//
+// A node may instead be given its log and data-key store (SharedLog: the
+// tests' in-memory log with P partitions). It then neither opens nor closes
+// them — its owner does, and may hand them to the next node after a restart —
+// and what only the embedded log can do (backups, key snapshots, purging
+// destroyed keys from disk) is off: embedded_log() is null.
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
@@ -31,14 +37,22 @@
 
 namespace causeway {
 
+// A log and key store the node is given rather than opens (see above).
+struct SharedLog {
+  std::shared_ptr<EventLog> log;
+  std::shared_ptr<KeyStore> keys;
+};
+
 class Node {
  public:
-  static Result<std::unique_ptr<Node>> open(const ServerConfig& cfg, const Clock* clock = nullptr);
+  static Result<std::unique_ptr<Node>> open(const ServerConfig& cfg, const Clock* clock = nullptr,
+                                            SharedLog shared = {});
   ~Node();
 
   unsigned short port() const { return port_; }
   const std::string& admin_token() const { return admin_token_; }
-  RocksEventLog& log() { return *log_; }
+  EventLog& log() { return *log_; }
+  RocksEventLog* embedded_log() { return rocks_.get(); }  // null on a shared log
   KeyVault& vault() { return *vault_; }
   CommandPipeline& pipeline() { return *pipeline_; }
   ProjectionRuntime& views() { return *views_; }
@@ -54,7 +68,9 @@ class Node {
   Node() = default;
   ServerConfig cfg_;
   SystemClock system_clock_;
-  std::unique_ptr<RocksEventLog> log_;
+  std::unique_ptr<RocksEventLog> rocks_;  // the embedded log, when the node opened it
+  SharedLog shared_;                       // the given log, else empty
+  EventLog* log_ = nullptr;                // rocks_ or shared_.log
   std::unique_ptr<KeyVault> vault_;
   std::unique_ptr<KeySnapshots> key_snapshots_;
   std::shared_ptr<SchemaRegistry> schemas_;

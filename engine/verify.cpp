@@ -8,17 +8,18 @@
 
 namespace causeway {
 
-VerifyReport verify_chain(EventLog& log, std::uint64_t head, const Hash& head_hash, const Progress& progress) {
+VerifyReport verify_chain(EventLog& log, std::uint32_t partition, std::uint64_t head, const Hash& head_hash,
+                          const Progress& progress) {
   VerifyReport r;
   Hash prev{};
   std::uint64_t expect = 1;
   for (;;) {
-    auto batch = log.read_forward(0, expect, 4096);
+    auto batch = log.read_forward(partition, expect, 4096);
     if (!batch) {
       // Narrow the failing batch down to the first entry that does not decode.
       std::uint64_t bad = expect;
       for (;; ++bad) {
-        auto one = log.read_forward(0, bad, 1);
+        auto one = log.read_forward(partition, bad, 1);
         if (!one || one->empty()) break;
       }
       r.problem = batch.error().message;

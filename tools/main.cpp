@@ -175,7 +175,7 @@ int verify(const std::string& data_dir) {
   if (!log) return fail(log.error());
   const auto head = (*log)->head().offsets[0];
   ProgressBar chain_progress("chain");
-  auto chain = verify_chain(**log, head, (*log)->chain_head(),
+  auto chain = verify_chain(**log, 0, head, (*log)->chain_head(),
                             [&](std::uint64_t d, std::uint64_t t) { chain_progress.update(d, t); });
   chain_progress.done();
   boost::json::object o;

@@ -238,7 +238,7 @@ TEST_CASE("payment webhooks are verified, recorded once per provider event id, a
   CHECK(b.f.http->post("/v1/workflows", R"({"name":"w","definition":)" + manual_workflow() + "}", b.bearer(member))
             .status == 201);
   // `causeway log verify` refolds the subscription aggregates like every other.
-  auto& log = b.f.node->log();
+  auto& log = *b.f.node->embedded_log();
   verified_aggregates(log);
 }
 

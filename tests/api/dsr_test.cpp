@@ -106,7 +106,7 @@ TEST_CASE("dsr: open, extend once, close once; the view tracks the deadline") {
   CHECK(str(f.rows(closed_at)[0].at("outcome")) == "completed");
 
   // `log verify` folds the dsr- stream like any other aggregate.
-  auto& log = f.node->log();
+  auto& log = *f.node->embedded_log();
   auto folded = verified_aggregates(log);
   CHECK(folded.aggregates == 2);  // the user and the request
 

@@ -48,7 +48,7 @@ struct GdprFixture : NodeFixture {
     return http->get("/v1/admin/subjects/" + user_id + "/export" + query, admin());
   }
   std::optional<std::string> wrapped_key(const std::string& user_id) {
-    auto k = node->log().key_store()->get(user_id);
+    auto k = node->embedded_log()->key_store()->get(user_id);
     REQUIRE(k.ok());
     return *k;
   }
@@ -95,8 +95,8 @@ TEST_CASE("gdpr: erasure destroys the key, the personal fields read [erased] and
   CHECK(subject.find("subject.erasure_requested") != std::string::npos);
   CHECK(subject.find("subject.forgotten") != std::string::npos);
 
-  auto& log = f.node->log();
-  auto report = verify_chain(log, log.head().offsets[0], log.chain_head(), nullptr);
+  auto& log = *f.node->embedded_log();
+  auto report = verify_chain(log, 0, log.head().offsets[0], log.chain_head(), nullptr);
   CAPTURE(report.problem.value_or(""));
   CHECK_FALSE(report.problem);
   auto folded = verified_aggregates(log);

@@ -219,7 +219,7 @@ TEST_CASE("roles change, members leave or are removed, and the ownership moves b
   for (const auto& x : all.at("members").as_array()) owners += x.at("role") == "owner";
   CHECK(owners == 1);
   // `causeway log verify` refolds the organization, members and all, to the stored state.
-  verified_aggregates(f.node->log());
+  verified_aggregates(*f.node->embedded_log());
   // The memberships view agrees with the aggregate, read by the new owner's session as of the head.
   auto view = f.http->get("/v1/views/memberships?position=" + f.head(), Team::as(m1_access, org));
   CAPTURE(view.body);

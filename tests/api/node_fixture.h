@@ -7,7 +7,9 @@
 #include <functional>
 
 #include "api/node.h"
+#include "events/memory/memory_log.h"
 #include "support/http_client.h"
+#include "support/mem_key_store.h"
 #include "support/temp_dir.h"
 
 namespace causeway::testing {
@@ -23,15 +25,22 @@ struct NodeFixture {
   // `tweak` adjusts the test configuration (e.g. a short query_timeout) before the node opens.
   // `clock`: an injected clock (e.g. ManualClock) that outlives the fixture.
   explicit NodeFixture(const std::function<void(ServerConfig&)>& tweak, const Clock* clock = nullptr) {
-    ServerConfig cfg;
-    cfg.data_dir = dir.str();
-    cfg.port = 0;
-    cfg.io_threads = 2;
-    cfg.password = {1, 8192};  // argon2id at its minimum cost: tests check behaviour, not strength
-    tweak(cfg);
-    cfg_ = cfg;
-    clock_ = clock;
-    open();
+    start(tweak, clock);
+  }
+
+  // The node on an in-memory log with `partitions` partitions (and an
+  // in-memory data-key store), which the fixture keeps across restart().
+  struct Partitions {
+    std::uint32_t count;
+  };
+  NodeFixture(Partitions p, const std::function<void(ServerConfig&)>& tweak = [](ServerConfig&) {},
+              const Clock* clock = nullptr) {
+    MemoryLogOptions o;
+    o.partitions = p.count;
+    o.clock = clock;
+    shared_.log = std::make_shared<MemoryEventLog>(o);
+    shared_.keys = std::make_shared<MemKeyStore>();
+    start(tweak, clock);
   }
 
   // Stops the node and opens it again on the same folder (a new port).
@@ -44,10 +53,22 @@ struct NodeFixture {
   std::string head() { return node->log().head().str(); }
   ServerConfig cfg_;
   const Clock* clock_ = nullptr;
+  SharedLog shared_;  // empty: the node opens the embedded log in `dir`
 
  private:
+  void start(const std::function<void(ServerConfig&)>& tweak, const Clock* clock) {
+    ServerConfig cfg;
+    cfg.data_dir = dir.str();
+    cfg.port = 0;
+    cfg.io_threads = 2;
+    cfg.password = {1, 8192};  // argon2id at its minimum cost: tests check behaviour, not strength
+    tweak(cfg);
+    cfg_ = cfg;
+    clock_ = clock;
+    open();
+  }
   void open() {
-    auto n = Node::open(cfg_, clock_);
+    auto n = Node::open(cfg_, clock_, shared_);
     REQUIRE(n.ok());
     node = std::move(n).value();
     http = std::make_unique<HttpClient>(node->port());

@@ -66,7 +66,7 @@ TEST_CASE("retention: personal data reads [expired] once its day is older than t
   RetentionFixture t;
   const std::string bucket = t.bucket_today();
   auto u = t.user();
-  auto wrapped = t.f.node->log().key_store()->get(bucket);
+  auto wrapped = t.f.node->embedded_log()->key_store()->get(bucket);
   REQUIRE(wrapped.ok());
   REQUIRE(wrapped->has_value());
 
@@ -111,8 +111,8 @@ TEST_CASE("retention: personal data reads [expired] once its day is older than t
   auto later = t.user("second.person@example.com");
   CHECK(t.email_of(later) == "second.person@example.com");
 
-  auto& log = t.f.node->log();
-  auto report = verify_chain(log, log.head().offsets[0], log.chain_head(), nullptr);
+  auto& log = *t.f.node->embedded_log();
+  auto report = verify_chain(log, 0, log.head().offsets[0], log.chain_head(), nullptr);
   CAPTURE(report.problem.value_or(""));
   CHECK_FALSE(report.problem);
 

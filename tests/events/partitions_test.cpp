@@ -1,4 +1,4 @@
-// Placement and what a log with P = 3 adds: commits spanning partitions.
+// Placement and what a log with P = 3 adds: commits spanning partitions, one chain per partition.
 #include <doctest/doctest.h>
 
 #include <set>
@@ -6,6 +6,7 @@
 #include "events/log_helpers.h"
 #include "events/memory/memory_log.h"
 #include "events/placement.h"
+#include "engine/verify.h"
 
 using namespace causeway;
 using namespace causeway::testing;
@@ -65,4 +66,24 @@ TEST_CASE("with three partitions, a commit spanning them is placed in each, or r
   // Each partition's chain starts from the zero hash.
   CHECK((*log.read_forward(1, 1, 1))[0].prev_hash == Hash{});
   CHECK((*log.read_forward(2, 2, 1))[0].prev_hash == (*log.read_forward(2, 1, 1))[0].hash);
+}
+
+TEST_CASE("with three partitions, log verification checks each partition's chain against its own head") {
+  MemoryLogOptions o;
+  o.partitions = 3;
+  MemoryEventLog log(o);
+  for (int i = 0; i < 30; ++i) REQUIRE(append_sync(log, commit_of({event_for("s-" + std::to_string(i))})).ok());
+  const auto head = log.head();
+  for (std::uint32_t p = 0; p < 3; ++p) {
+    CAPTURE(p);
+    REQUIRE(head.offsets[p] > 0);
+    auto r = verify_chain(log, p, head.offsets[p], log.chain_head(p), nullptr);
+    CAPTURE(r.problem.value_or(""));
+    CHECK_FALSE(r.problem);
+    CHECK(r.events == head.offsets[p]);
+    // Another partition's head hash is not this chain's end.
+    auto wrong = verify_chain(log, p, head.offsets[p], log.chain_head((p + 1) % 3), nullptr);
+    REQUIRE(wrong.problem);
+    CHECK(*wrong.problem == "the stored chain head does not match the last entry");
+  }
 }

@@ -1,0 +1,129 @@
+// The whole server on a log with three partitions (an in-memory log the
+// fixture keeps across restarts): commands answer vector position tokens,
+// views read their writes with them, mail is sent for events of every
+// partition, the audit trail exports and verifies one partition at a time.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "api/node_fixture.h"
+#include "engine/audit/verify_export.h"
+#include "support/eventually.h"
+
+using namespace causeway;
+using namespace causeway::testing;
+namespace json = boost::json;
+
+namespace {
+
+std::map<std::string, std::string> admin(NodeFixture& f) {
+  return {{"Authorization", "Bearer " + f.node->admin_token()}};
+}
+
+// Signs up `n` users and returns their ids, with the position token of the last sign-up.
+std::pair<std::vector<std::string>, std::string> sign_up(NodeFixture& f, int n) {
+  std::vector<std::string> ids;
+  std::string token;
+  for (int i = 0; i < n; ++i) {
+    auto r = f.http->post("/v1/users", R"({"email":"p)" + std::to_string(i) +
+                                           R"(@example.com","display_name":"P","password":"a long password"})");
+    REQUIRE(r.status == 201);
+    ids.emplace_back(r.json().at("user_id").as_string());
+    token = std::string(r.json().at("position").as_string());
+    CHECK(r.header("causeway-position") == token);
+  }
+  return {ids, token};
+}
+
+std::size_t parts(const std::string& token) { return std::count(token.begin(), token.end(), '.') + 1; }
+
+}  // namespace
+
+TEST_CASE("on three partitions, commands answer a token of three parts and a view read with it sees the write") {
+  NodeFixture f(NodeFixture::Partitions{3});
+  REQUIRE(f.node->log().partitions() == 3);
+  auto [users, token] = sign_up(f, 12);
+  CHECK(parts(token) == 3);
+  // The users landed on more than one partition.
+  std::set<std::uint32_t> used;
+  for (const auto& u : users) used.insert(f.node->log().partition_of(u));
+  CHECK(used.size() > 1);
+  // Each sign-up's own token is enough to read it back at once.
+  auto r = f.http->post("/v1/users", R"({"email":"last@example.com","display_name":"L","password":"a long password"})");
+  REQUIRE(r.status == 201);
+  const std::string last = std::string(r.json().at("user_id").as_string());
+  const std::string at = std::string(r.json().at("position").as_string());
+  auto view = f.http->get("/v1/views/users?user_id=" + last + "&position=" + at, admin(f));
+  REQUIRE(view.status == 200);
+  CHECK(view.json().at("rows").as_array().size() == 1);
+  // Every user is in the view once the last token is applied.
+  auto all = f.http->get("/v1/views/users?limit=100&position=" + f.head(), admin(f));
+  REQUIRE(all.status == 200);
+  CHECK(all.json().at("rows").as_array().size() == 13);
+  // A token of one part does not name a position of this log.
+  problem_of(f.http->get("/v1/views/users?position=1", admin(f)), 400);
+}
+
+TEST_CASE("on three partitions, an organization's creation and its members are read back with the token, and "
+          "survive a restart") {
+  NodeFixture f(NodeFixture::Partitions{3});
+  auto [users, token] = sign_up(f, 4);
+  std::vector<std::string> orgs;
+  for (int i = 0; i < 4; ++i) {
+    auto r = f.create_org(users[i], "acme-" + std::to_string(i));
+    REQUIRE(r.status == 201);
+    orgs.emplace_back(r.json().at("org_id").as_string());
+    const std::string at = std::string(r.json().at("position").as_string());
+    auto members = f.http->get("/v1/views/memberships?org_id=" + orgs.back() + "&position=" + at, admin(f));
+    REQUIRE(members.status == 200);
+    REQUIRE(members.json().at("rows").as_array().size() == 1);
+    CHECK(members.json().at("rows").as_array()[0].at("user_id").as_string() == users[i]);
+  }
+  const std::string head = f.head();
+  f.restart();
+  CHECK(f.head() == head);
+  auto all = f.http->get("/v1/views/organizations?limit=100&position=" + head, admin(f));
+  REQUIRE(all.status == 200);
+  CHECK(all.json().at("rows").as_array().size() == 4);
+}
+
+TEST_CASE("on three partitions, the outbox mails the sign-ups of every partition") {
+  NodeFixture f(NodeFixture::Partitions{3});
+  auto [users, token] = sign_up(f, 9);
+  const std::string mail = f.dir.str() + "/mail";
+  auto delivered = [&] {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(mail, ec))
+      if (e.path().extension() == ".eml") ++n;
+    return n;
+  };
+  eventually([&] { return delivered() == 9; }, std::chrono::seconds(20), "nine verification mails");
+  CHECK(f.node->outbox().sent() == 9);
+}
+
+TEST_CASE("on three partitions, each partition's audit chain exports and verifies offline on its own") {
+  NodeFixture f(NodeFixture::Partitions{3});
+  sign_up(f, 9);
+  auto key = f.http->get("/v1/audit/public-key");
+  REQUIRE(key.status == 200);
+  auto pk = audit::parse_public_key(std::string(key.json().at("public_key").as_string()));
+  REQUIRE(pk.ok());
+  for (int p = 0; p < 3; ++p) {
+    CAPTURE(p);
+    auto r = f.http->get("/v1/audit/export?reason=check&partition=" + std::to_string(p), admin(f));
+    REQUIRE(r.status == 200);
+    std::istringstream in(r.body);
+    auto report = audit::verify_export(in, *pk);
+    CAPTURE(report.problem.value_or(""));
+    CHECK_FALSE(report.problem);
+    CHECK(report.checkpoints >= 1);
+  }
+  problem_of(f.http->get("/v1/audit/export?reason=check&partition=3", admin(f)), 400);
+  auto live = audit::verify_live(f.node->log(), *pk);
+  CAPTURE(live.problem.value_or(""));
+  CHECK_FALSE(live.problem);
+  CHECK(live.signed_each.offsets.size() == 3);
+}
