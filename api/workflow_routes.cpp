@@ -244,10 +244,10 @@ awaitable<Response> Api::workflow_route(Request& req, const std::string& request
     // With an Idempotency-Key the run id derives from it — scoped like stored
     // replies, to the tenant and the calling key — so a retry finds the same
     // command (and gets its stored reply) instead of starting a second run.
-    std::string run_id = new_id("run", pipeline_.clock().now_us());
+    std::string run_id = new_id_near("run", pipeline_.clock().now_us(), log_, who->tenant);
     if (auto key = req.find("Idempotency-Key"); key != req.end())
-      run_id = "run-" +
-               blake2b_hex(who->tenant + "\n" + actor_of(*who).id + "\n" + std::string(key->value())).substr(0, 32);
+      run_id = derived_id_near("run", who->tenant + "\n" + actor_of(*who).id + "\n" + std::string(key->value()), log_,
+                               who->tenant);
     auto res = co_await command(req, request_id, "run.start", run_id, &*who);
     if (res.result_int() < 300) executor_->kick(run_id);
     co_return res;

@@ -1,5 +1,7 @@
 #include "engine/ids.h"
 
+#include "events/codec.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -55,6 +57,24 @@ bool is_lower_hex(std::string_view s) {
 bool is_id(std::string_view id, std::string_view prefix) {
   return id.size() == prefix.size() + 1 + 32 && id.substr(0, prefix.size()) == prefix && id[prefix.size()] == '-' &&
          is_lower_hex(id.substr(prefix.size() + 1));
+}
+
+std::string new_id_near(std::string_view prefix, std::int64_t now_us, const EventLog& log, std::string_view near) {
+  const std::uint32_t target = log.partition_of(near);
+  for (;;) {
+    std::string id = new_id(prefix, now_us);
+    if (log.partition_of(id) == target) return id;
+  }
+}
+
+std::string derived_id_near(std::string_view prefix, std::string_view seed, const EventLog& log,
+                            std::string_view near) {
+  const std::uint32_t target = log.partition_of(near);
+  for (std::uint64_t k = 0;; ++k) {
+    const std::string text = k == 0 ? std::string(seed) : std::string(seed) + "#" + std::to_string(k);
+    std::string id = std::string(prefix) + "-" + blake2b_hex(text).substr(0, 32);
+    if (log.partition_of(id) == target) return id;
+  }
 }
 
 }  // namespace causeway

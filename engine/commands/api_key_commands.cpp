@@ -26,7 +26,7 @@ void register_api_key_commands(CommandPipeline& p) {
   create.plan = [](const json::object& body, const CommandContext& ctx, std::int64_t now,
                    CommandPipeline& pipe) -> Result<Plan> {
     api_key::Create cmd;
-    cmd.key_id = new_id("key", now);
+    cmd.key_id = new_id_near("key", now, pipe.log(), ctx.target);
     cmd.org_id = ctx.target;
     cmd.name = json_string(body, "name");
     cmd.role = json_string(body, "role");

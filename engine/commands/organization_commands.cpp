@@ -63,8 +63,9 @@ void register_organization_commands(CommandPipeline& p) {
   create.plan = [](const json::object& body, const CommandContext&, std::int64_t now,
                    CommandPipeline& pipe) -> Result<Plan> {
     organization::Create cmd;
-    cmd.org_id = new_id("org", now);
     cmd.slug = json_string(body, "slug");
+    // Born on the partition that arbitrates the slug (its reservation key).
+    cmd.org_id = new_id_near("org", now, pipe.log(), "slug:" + cmd.slug);
     cmd.name = json_string(body, "name");
     cmd.owner_user_id = json_string(body, "owner_user_id");
     auto owner = pipe.aggregates().load<UserAggregate>(user::stream_of(cmd.owner_user_id));

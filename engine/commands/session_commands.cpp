@@ -43,7 +43,7 @@ void register_session_commands(CommandPipeline& p) {
                   CommandPipeline& pipe) -> Result<Plan> {
     auto user = pipe.aggregates().load<UserAggregate>(ctx.target);
     if (!user) return std::move(user).error();
-    const std::string session_id = new_id("session", now);
+    const std::string session_id = new_id_near("session", now, pipe.log(), ctx.target);
     const auto t = tokens_of(body, now, pipe.options());
     auto d = session::decide_start(session_id, ctx.target, user->state.exists, t, json_string(body, "user_agent"),
                                    json_string(body, "ip"));
@@ -72,7 +72,7 @@ void register_session_commands(CommandPipeline& p) {
                         CommandPipeline& pipe) -> Result<Plan> {
     auto user = pipe.aggregates().load<UserAggregate>(ctx.target);
     if (!user) return std::move(user).error();
-    const std::string session_id = new_id("session", now);
+    const std::string session_id = new_id_near("session", now, pipe.log(), ctx.target);
     const std::string access_hash = blake2b_hex(json_string(body, "access_secret"));
     const std::int64_t ends = now + int_field(body, "minutes") * 60'000'000LL;
     auto d = session::decide_impersonate(session_id, ctx.target, user->state.exists, access_hash, ctx.actor.id,

@@ -93,8 +93,8 @@ void register_subject_commands(CommandPipeline& p) {
   CommandHandler open;
   open.plan = [](const json::object& body, const CommandContext&, std::int64_t now,
                  CommandPipeline& pipe) -> Result<Plan> {
-    const std::string request_id = new_id("dsr", now);
     const std::string subject = json_string(body, "subject");
+    const std::string request_id = new_id_near("dsr", now, pipe.log(), subject);
     auto user = pipe.aggregates().load<UserAggregate>(subject);
     if (!user) return std::move(user).error();
     auto d = dsr::decide_open(request_id, subject, user->state.exists, json_string(body, "kind"), now);

@@ -29,9 +29,10 @@ void register_user_commands(CommandPipeline& p) {
   signup.plan = [](const json::object& body, const CommandContext&, std::int64_t now,
                    CommandPipeline& pipe) -> Result<Plan> {
     user::Signup cmd;
-    cmd.user_id = new_id("user", now);
     cmd.email = user::normalize_email(json_string(body, "email"));
     cmd.email_index = pipe.vault().blind_index("email", cmd.email);
+    // Born on the partition that arbitrates the address (its reservation key).
+    cmd.user_id = new_id_near("user", now, pipe.log(), "email:" + cmd.email_index);
     cmd.display_name = json_string(body, "display_name");
     cmd.password_hash = json_string(body, "password_hash");
     cmd.referral_code = referral_code_of(pipe.vault(), cmd.user_id);

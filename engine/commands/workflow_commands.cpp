@@ -111,7 +111,7 @@ CommandHandler create_handler() {
     auto src = source_of(pipe, ctx, body);
     if (!src) return std::move(src).error();
     Checked c = check(pipe, json_string(body, "name"), std::move(src->definition));
-    const std::string id = new_id("workflow", now);
+    const std::string id = new_id_near("workflow", now, pipe.log(), ctx.target);
     workflow_agg::State state;
     auto d = workflow_agg::decide_create(state, id, ctx.target, c.draft, src->forked_from, src->template_name);
     if (!d) return std::move(d).error();

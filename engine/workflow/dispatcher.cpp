@@ -8,6 +8,7 @@
 #include <fstream>
 #include <future>
 
+#include "engine/ids.h"
 #include "engine/pipeline.h"
 #include "engine/workflow/cron.h"
 #include "events/codec.h"
@@ -57,7 +58,10 @@ Seen seen_of(const Event& e, const json::object& data) {
   return s;
 }
 
-std::string derived_run_id(const std::string& seed) { return "run-" + blake2b_hex(seed).substr(0, 32); }
+// A triggered run's id: derived from `seed`, on its organization's partition.
+std::string derived_run_id(const EventLog& log, const std::string& seed, const std::string& org_id) {
+  return derived_id_near("run", seed, log, org_id);
+}
 
 }  // namespace
 
@@ -212,7 +216,8 @@ std::vector<Dispatcher::TriggerOutcome> Dispatcher::triggered(const std::string&
     TriggerOutcome o;
     o.workflow_id = t.workflow_id;
     o.version = t.version;
-    o.run_id = derived_run_id(t.workflow_id + "@" + std::to_string(partition) + ":" + std::to_string(position));
+    o.run_id = derived_run_id(pipe_.log(), t.workflow_id + "@" + std::to_string(partition) + ":" + std::to_string(position),
+                              t.org_id);
     json::object given;  // the payload's fields the workflow declares; others are not its input
     for (const auto& [name, type] : t.def->input)
       if (auto* v = payload.if_contains(name)) given[name] = *v;
@@ -355,7 +360,7 @@ void Dispatcher::tick() {
     }
   }
   for (const auto& [t, at] : due)
-    start_run(t.org_id, t.workflow_id, t.version, derived_run_id(t.workflow_id + "@cron:" + std::to_string(at)),
+    start_run(t.org_id, t.workflow_id, t.version, derived_run_id(pipe_.log(), t.workflow_id + "@cron:" + std::to_string(at), t.org_id),
               json::object(), json::object{{"kind", "schedule"}, {"schedule_at", rfc3339_us(at)}}, {}, false);
 }
 

@@ -1,5 +1,7 @@
 #include "engine/workflow/executor.h"
 
+#include "engine/ids.h"
+
 #include <algorithm>
 
 #include <boost/algorithm/string/case_conv.hpp>
@@ -358,7 +360,7 @@ asio::awaitable<Outcome> Executor::http_effect(const std::string& org_id, const 
 }
 
 asio::awaitable<Outcome> Executor::start_child(const std::string& org_id, const Effect& fx) {
-  const std::string child = "run-" + blake2b_hex(fx.idempotency_key).substr(0, 32);
+  const std::string child = derived_id_near("run", fx.idempotency_key, pipe_.log(), org_id);
   json::object trigger;
   trigger["kind"] = "workflow";
   trigger["parent_run"] = fx.idempotency_key.substr(0, fx.idempotency_key.find('.'));

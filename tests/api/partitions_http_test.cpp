@@ -127,3 +127,26 @@ TEST_CASE("on three partitions, each partition's audit chain exports and verifie
   CHECK_FALSE(live.problem);
   CHECK(live.signed_each.offsets.size() == 3);
 }
+
+TEST_CASE("on three partitions, an organization's keys and workflows are born on its partition, a user on the "
+          "partition of its address's reservation, an organization on its slug's") {
+  NodeFixture f(NodeFixture::Partitions{3});
+  auto& log = f.node->log();
+  auto [users, token] = sign_up(f, 6);
+  for (int i = 0; i < 6; ++i) {
+    const std::string email = "p" + std::to_string(i) + "@example.com";
+    CHECK(log.partition_of(users[i]) == log.partition_of("email:" + f.node->vault().blind_index("email", email)));
+    auto r = f.create_org(users[i], "place-" + std::to_string(i));
+    REQUIRE(r.status == 201);
+    const std::string org = std::string(r.json().at("org_id").as_string());
+    CHECK(log.partition_of(org) == log.partition_of("slug:place-" + std::to_string(i)));
+    auto key = f.http->post("/v1/admin/organizations/" + org + "/api-keys", R"({"name":"k","role":"owner"})", admin(f));
+    REQUIRE(key.status == 201);
+    const std::string key_id = std::string(key.json().at("key_id").as_string());
+    CHECK(log.partition_of(key_id) == log.partition_of(org));
+    auto wf = f.http->post("/v1/workflows", R"({"name":"w","template":"welcome_series"})",
+                           {{"Authorization", "Bearer " + std::string(key.json().at("token").as_string())}});
+    REQUIRE(wf.status == 201);
+    CHECK(log.partition_of(std::string(wf.json().at("workflow_id").as_string())) == log.partition_of(org));
+  }
+}

@@ -49,6 +49,9 @@ struct WorkflowFixture {
   // where loopback is refused like every special-use address).
   explicit WorkflowFixture(const Clock* clock = nullptr, std::string http_allow = "127.0.0.0/8,::1/128")
       : f([&http_allow](ServerConfig& cfg) { cfg.workflow_http_allow = http_allow; }, clock) {}
+  // The same on an in-memory log with `p.count` partitions.
+  WorkflowFixture(NodeFixture::Partitions p, const Clock* clock)
+      : f(p, [](ServerConfig& cfg) { cfg.workflow_http_allow = "127.0.0.0/8,::1/128"; }, clock) {}
 
   std::map<std::string, std::string> admin() { return {{"Authorization", "Bearer " + f.node->admin_token()}}; }
   std::map<std::string, std::string> bearer(const std::string& t) { return {{"Authorization", "Bearer " + t}}; }
@@ -900,4 +903,41 @@ TEST_CASE("walking GET /v1/runs with its cursor while runs keep starting yields 
         before);
   std::set<std::string> unique(walked.begin(), walked.end());
   CHECK(unique.size() == walked.size());
+}
+
+TEST_CASE("on three partitions, an event triggers a run, wakes a waiting run and a delay fires on the injected clock") {
+  ManualClock clock;  // declared first: the node reads it until it stops
+  WorkflowFixture w(NodeFixture::Partitions{3}, &clock);
+  const std::string token = w.key("acme");
+  const std::string triggered = w.create(token, R"({"format": 1, "name": "big invoices",
+      "input": {"amount": "number"},
+      "nodes": [
+        {"id": "start", "type": "trigger", "trigger": {"kind": "event", "event_type": "invoice.created"}},
+        {"id": "done", "type": "end"}],
+      "edges": [{"from": "start", "to": "done"}]})");
+  w.publish(token, triggered);
+  const std::string waiting = w.create(token, R"({"format": 1, "name": "dunning", "input": {"sub": "string"},
+      "nodes": [
+        {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+        {"id": "paid", "type": "wait", "event_type": "payment.succeeded", "correlation": "input.sub",
+         "timeout_ms": 3600000},
+        {"id": "done", "type": "end"}],
+      "edges": [{"from": "start", "to": "paid"}, {"from": "paid", "to": "done"}]})");
+  w.publish(token, waiting);
+  const std::string slow = w.create(token, delayed());
+  w.publish(token, slow);
+  const std::string waiting_run = w.start(token, waiting, R"({"sub":"sub_7"})");
+  const std::string slow_run = w.start(token, slow, "{}");
+  auto r = w.f.http->post("/v1/events", R"({"events": [
+      {"event_id": "e1", "event_type": "invoice.created", "payload": {"amount": 250}},
+      {"event_id": "e2", "event_type": "payment.succeeded", "correlation": "sub_7", "payload": {"amount": 10}}]})",
+                          w.bearer(token));
+  CAPTURE(r.body);
+  REQUIRE(r.status == 202);
+  const std::string predicted = str(r.json().at("events").as_array()[0].at("runs").as_array()[0].at("run_id"));
+  w.until(token, predicted, "completed");
+  w.until(token, waiting_run, "completed");
+  CHECK(str(w.run(token, slow_run).at("status")) == "running");
+  clock.advance_us(3'600'000'000LL);
+  w.until(token, slow_run, "completed");
 }

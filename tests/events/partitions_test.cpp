@@ -6,7 +6,9 @@
 #include "events/log_helpers.h"
 #include "events/memory/memory_log.h"
 #include "events/placement.h"
+#include "engine/ids.h"
 #include "engine/verify.h"
+#include "events/codec.h"
 
 using namespace causeway;
 using namespace causeway::testing;
@@ -85,5 +87,22 @@ TEST_CASE("with three partitions, log verification checks each partition's chain
     auto wrong = verify_chain(log, p, head.offsets[p], log.chain_head((p + 1) % 3), nullptr);
     REQUIRE(wrong.problem);
     CHECK(*wrong.problem == "the stored chain head does not match the last entry");
+  }
+}
+
+TEST_CASE("ids are drawn, or derived, until they are placed near what they belong to; one partition keeps the "
+          "derivation it always had") {
+  MemoryEventLog one;
+  CHECK(derived_id_near("run", "seed", one, "org-x") == "run-" + blake2b_hex("seed").substr(0, 32));
+  MemoryLogOptions o;
+  o.partitions = 3;
+  MemoryEventLog three(o);
+  const std::string org = "org-0123456789abcdef0123456789abcdef";
+  for (int i = 0; i < 20; ++i) {
+    CHECK(three.partition_of(new_id_near("workflow", 1'700'000'000'000'000, three, org)) == three.partition_of(org));
+    const std::string seed = "w@0:" + std::to_string(i);
+    const std::string derived = derived_id_near("run", seed, three, org);
+    CHECK(three.partition_of(derived) == three.partition_of(org));
+    CHECK(derived == derived_id_near("run", seed, three, org));  // the same seed derives the same id
   }
 }
