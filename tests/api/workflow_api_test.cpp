@@ -31,6 +31,17 @@ std::string five_nodes(const std::string& url, int initial_retry_ms = 5) {
   return five_node_workflow(url, initial_retry_ms);
 }
 
+// A manual run that waits (an hour at most) for payment.succeeded correlated by input.sub.
+std::string dunning() {
+  return R"({"format": 1, "name": "dunning", "input": {"sub": "string"},
+      "nodes": [
+        {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
+        {"id": "paid", "type": "wait", "event_type": "payment.succeeded", "correlation": "input.sub",
+         "timeout_ms": 3600000},
+        {"id": "done", "type": "end"}],
+      "edges": [{"from": "start", "to": "paid"}, {"from": "paid", "to": "done"}]})";
+}
+
 std::string delayed() {
   return R"({"format": 1, "name": "slow", "nodes": [
       {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
@@ -424,13 +435,7 @@ TEST_CASE("an ingested event starts the runs its filter matches, once, and wakes
         {"id": "done", "type": "end"}],
       "edges": [{"from": "start", "to": "note"}, {"from": "note", "to": "done"}]})");
   w.publish(token, triggered);
-  const std::string waiting = w.create(token, R"({"format": 1, "name": "dunning", "input": {"sub": "string"},
-      "nodes": [
-        {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
-        {"id": "paid", "type": "wait", "event_type": "payment.succeeded", "correlation": "input.sub",
-         "timeout_ms": 3600000},
-        {"id": "done", "type": "end"}],
-      "edges": [{"from": "start", "to": "paid"}, {"from": "paid", "to": "done"}]})");
+  const std::string waiting = w.create(token, dunning());
   w.publish(token, waiting);
   const std::string run_id = w.start(token, waiting, R"({"sub":"sub_7"})");
   CHECK(str(w.run(token, run_id).at("live").as_array()[0].at("phase")) == "event_wait");
@@ -916,13 +921,7 @@ TEST_CASE("on three partitions, an event triggers a run, wakes a waiting run and
         {"id": "done", "type": "end"}],
       "edges": [{"from": "start", "to": "done"}]})");
   w.publish(token, triggered);
-  const std::string waiting = w.create(token, R"({"format": 1, "name": "dunning", "input": {"sub": "string"},
-      "nodes": [
-        {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
-        {"id": "paid", "type": "wait", "event_type": "payment.succeeded", "correlation": "input.sub",
-         "timeout_ms": 3600000},
-        {"id": "done", "type": "end"}],
-      "edges": [{"from": "start", "to": "paid"}, {"from": "paid", "to": "done"}]})");
+  const std::string waiting = w.create(token, dunning());
   w.publish(token, waiting);
   const std::string slow = w.create(token, delayed());
   w.publish(token, slow);
