@@ -164,11 +164,12 @@ std::string media_type(std::string_view content_type) {
 
 bool is_json(std::string_view media) { return media == "application/json" || media.ends_with("+json"); }
 
-// The response object for `status`: exact, then "4XX"-style, then default.
-const json::value* response_for(const json::object& responses, int status) {
-  if (const auto* r = responses.if_contains(std::to_string(status))) return r;
-  if (const auto* r = responses.if_contains(fmt::format("{}XX", status / 100))) return r;
-  return responses.if_contains("default");
+// The key of the response object for `status`: exact, then "4XX"-style, then
+// default; empty when the operation lists none of them.
+std::string response_key(const json::object& responses, int status) {
+  for (auto key : {std::to_string(status), fmt::format("{}XX", status / 100), std::string("default")})
+    if (responses.contains(key)) return key;
+  return {};
 }
 
 }  // namespace
@@ -186,14 +187,10 @@ std::string openapi_disagreement(const std::string& method, const std::string& t
   if (!op) return status == 405 ? std::string() : fmt::format("{}: no such operation, answered {} (not 405)", who, status);
   std::string at = "/paths/" + pointer_token(*template_path) + "/" + lower(method) + "/responses";
   const auto* responses = op->as_object().if_contains("responses");
-  const json::value* response = responses ? response_for(responses->as_object(), status) : nullptr;
-  if (!response) return fmt::format("{}: answered {}, a status the document does not list", who, status);
-  // The key matched, for the pointer (exact, range or default).
-  for (const auto& key : {std::to_string(status), fmt::format("{}XX", status / 100), std::string("default")})
-    if (responses->as_object().if_contains(key)) {
-      at += "/" + key;
-      break;
-    }
+  const std::string status_key = responses ? response_key(responses->as_object(), status) : std::string();
+  if (status_key.empty()) return fmt::format("{}: answered {}, a status the document does not list", who, status);
+  const json::value* response = &responses->as_object().at(status_key);
+  at += "/" + status_key;
   auto [resolved, resolved_at] = doc.deref(response, at);
   if (!resolved || !resolved->is_object()) return fmt::format("{}: response {} does not resolve", who, resolved_at);
   const auto* content = resolved->as_object().if_contains("content");
