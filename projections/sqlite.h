@@ -62,6 +62,7 @@ class Stmt {
   void bind_one(int i, const char* v) { bind(i, std::string_view(v)); }
   void bind_one(int i, std::int64_t v) { bind(i, v); }
   void bind_one(int i, int v) { bind(i, static_cast<std::int64_t>(v)); }
+  void bind_one(int i, std::uint32_t v) { bind(i, static_cast<std::int64_t>(v)); }
   void bind_one(int i, std::uint64_t v) { bind(i, static_cast<std::int64_t>(v)); }
   void bind_one(int i, std::nullopt_t) { bind_null(i); }
   sqlite3* db_ = nullptr;

@@ -1,5 +1,7 @@
 #include "engine/audit/export.h"
 
+#include <algorithm>
+
 #include <sodium.h>
 
 #include <boost/json/parse.hpp>
@@ -120,6 +122,10 @@ Result<std::vector<Event>> events_about(EventLog& log, const std::string& subjec
                                            at.position, at.partition));
     out.push_back(std::move(read->front()));
   }
+  // Several partitions: in the order they were recorded (one partition is already in log order).
+  if (!positions->empty() && positions->front().partition != positions->back().partition)
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Event& a, const Event& b) { return a.recorded_at_us < b.recorded_at_us; });
   return out;
 }
 

@@ -70,8 +70,9 @@ Status record_denied(EventLog& log, const Actor& actor, const std::string& tenan
 Status record_read(EventLog& log, const Actor& actor, const std::string& tenant, boost::json::object data,
                    std::int64_t now_us);
 
-// Every stored event about `subject`, in log order, by the subject index:
-// point reads, no scan. Fails with corruption when the index names a missing
+// Every stored event about `subject`, in log order (across partitions: in the
+// order they were recorded, then by partition and position), by the subject
+// index: point reads, no scan. Fails with corruption when the index names a missing
 // position.
 Result<std::vector<Event>> events_about(EventLog& log, const std::string& subject);
 

@@ -110,12 +110,12 @@ std::unique_ptr<Projection> api_keys() {
 
 std::unique_ptr<Projection> audit() {
   return std::make_unique<RuleProjection>(
-      "audit", 1, std::vector<std::string>{"audit_index"},
+      "audit", 2, std::vector<std::string>{"audit_index"},  // 2: keyed by (partition, position)
       std::vector<Rule>{{"*",
-                         "INSERT INTO audit_index(position, time, tenant, actor, impersonator, action, target, "
-                         "subject, event_id) VALUES (?,?,?,?,?,?,?,?,?)",
+                         "INSERT INTO audit_index(partition, position, time, tenant, actor, impersonator, action, "
+                         "target, subject, event_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
                          [](sql::Stmt& s, const E& e, const json&) {
-                           s.bind_all(e.position, e.recorded_at_us, e.tenant, e.actor.id, e.actor.impersonator, e.type,
+                           s.bind_all(e.partition, e.position, e.recorded_at_us, e.tenant, e.actor.id, e.actor.impersonator, e.type,
                                       e.stream, first_subject(e), e.id);
                          }}});
 }
@@ -169,7 +169,8 @@ std::unique_ptr<Projection> dsr() {
 // Retention policies and enforcements (engine/aggregates/retention.h).
 std::unique_ptr<Projection> retention() {
   return std::make_unique<RuleProjection>(
-      "retention", 1, std::vector<std::string>{"retention_policies", "retention_enforcements"},
+      "retention", 2,  // 2: enforcements keyed by (partition, position)
+      std::vector<std::string>{"retention_policies", "retention_enforcements"},
       std::vector<Rule>{
           {"retention.policy_set",
            "INSERT INTO retention_policies(scope, category, max_age_days, reason, set_by, set_at, position) "
@@ -182,10 +183,10 @@ std::unique_ptr<Projection> retention() {
           {"retention.policy_removed", "DELETE FROM retention_policies WHERE scope = ? AND category = ?",
            [](sql::Stmt& s, const E&, const json& d) { s.bind_all(field(d, "scope"), field(d, "category")); }},
           {"retention.enforced",
-           "INSERT INTO retention_enforcements(position, scope, category, day, max_age_days, policy, enforced_at) "
-           "VALUES (?,?,?,?,?,?,?)",
+           "INSERT INTO retention_enforcements(partition, position, scope, category, day, max_age_days, policy, "
+           "enforced_at) VALUES (?,?,?,?,?,?,?,?)",
            [](sql::Stmt& s, const E& e, const json& d) {
-             s.bind_all(e.position, field(d, "scope"), field(d, "category"), field(d, "day"),
+             s.bind_all(e.partition, e.position, field(d, "scope"), field(d, "category"), field(d, "day"),
                         int_field(d, "max_age_days"), field(d, "policy"), e.occurred_at_us);
            }}});
 }

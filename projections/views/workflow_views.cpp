@@ -29,7 +29,7 @@ namespace {
 using json = boost::json::object;
 using E = Event;
 
-constexpr int kVersion = 2;  // 2: run.trigger_failed
+constexpr int kVersion = 3;  // 2: run.trigger_failed; 3: workflow_steps keyed by (partition, position)
 
 const json& object_field(const json& d, const char* key) {
   static const json empty;
@@ -199,18 +199,18 @@ std::vector<Rule> run_rules() {
   for (const char* type : kRunEvents) {
     out.push_back(
         {type,
-         "INSERT INTO workflow_steps(position, run_id, org_id, node, visit, attempt, event, at, error_class, error, "
-         "due_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+         "INSERT INTO workflow_steps(partition, position, run_id, org_id, node, visit, attempt, event, at, "
+         "error_class, error, due_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
          [](sql::Stmt& s, const E& e, const json& d) {
-           s.bind_all(e.position, field(d, "run_id"), org_of(e, d));
-           bind_text_or_null(s, 4, d, "node");
-           bind_int_or_null(s, 5, d, "visit");
-           bind_int_or_null(s, 6, d, "attempt");
-           s.bind(7, std::string_view(e.type).substr(e.type.starts_with("run.") ? 4 : 0));
-           s.bind(8, e.occurred_at_us);
-           bind_text_or_null(s, 9, d, "error_class");
-           bind_text_or_null(s, 10, d, "error");
-           bind_int_or_null(s, 11, d, "due_at");
+           s.bind_all(e.partition, e.position, field(d, "run_id"), org_of(e, d));
+           bind_text_or_null(s, 5, d, "node");
+           bind_int_or_null(s, 6, d, "visit");
+           bind_int_or_null(s, 7, d, "attempt");
+           s.bind(8, std::string_view(e.type).substr(e.type.starts_with("run.") ? 4 : 0));
+           s.bind(9, e.occurred_at_us);
+           bind_text_or_null(s, 10, d, "error_class");
+           bind_text_or_null(s, 11, d, "error");
+           bind_int_or_null(s, 12, d, "due_at");
          }});
   }
   return out;

@@ -16,12 +16,14 @@ CREATE TABLE retention_policies (
 -- retention_enforcements: one row per expired bucket (one day of one tenant's
 -- personal data of one category), in the order the sweeper destroyed them.
 CREATE TABLE retention_enforcements (
-  position     INTEGER PRIMARY KEY,         -- of the retention.enforced event
+  partition    INTEGER NOT NULL,            -- of the retention.enforced event
+  position     INTEGER NOT NULL,            -- its offset in that partition
   scope        TEXT NOT NULL,               -- 'all' (no tenant) or an organization id
   category     TEXT NOT NULL,
   day          TEXT NOT NULL,               -- 'yyyy-mm-dd' (UTC) the data was recorded
   max_age_days INTEGER NOT NULL,
   policy       TEXT NOT NULL,               -- 'tenant' or 'default'
-  enforced_at  INTEGER NOT NULL
-);
+  enforced_at  INTEGER NOT NULL,
+  PRIMARY KEY (partition, position)
+) WITHOUT ROWID;
 CREATE INDEX retention_enforcements_by_scope ON retention_enforcements (scope, day);

@@ -60,7 +60,8 @@ CREATE INDEX workflow_runs_by_workflow ON workflow_runs (workflow_id, started_at
 
 -- workflow_steps: each run's timeline, one row per run event.
 CREATE TABLE workflow_steps (
-  position     INTEGER PRIMARY KEY,        -- of the run event
+  partition    INTEGER NOT NULL,           -- of the run event (its run's, its organization's)
+  position     INTEGER NOT NULL,           -- its offset in that partition
   run_id       TEXT NOT NULL,
   org_id       TEXT NOT NULL,
   node         TEXT,                       -- NULL for run-level events
@@ -70,7 +71,8 @@ CREATE TABLE workflow_steps (
   at           INTEGER NOT NULL,
   error_class  TEXT,                       -- step_failed and failed only
   error        TEXT,
-  due_at       INTEGER                     -- retry_scheduled and timer_set only
-);
+  due_at       INTEGER,                    -- retry_scheduled and timer_set only
+  PRIMARY KEY (partition, position)
+) WITHOUT ROWID;
 CREATE INDEX workflow_steps_by_run ON workflow_steps (run_id, position);
 CREATE INDEX workflow_steps_by_org ON workflow_steps (org_id, position);

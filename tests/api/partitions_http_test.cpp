@@ -150,3 +150,30 @@ TEST_CASE("on three partitions, an organization's keys and workflows are born on
     CHECK(log.partition_of(std::string(wf.json().at("workflow_id").as_string())) == log.partition_of(org));
   }
 }
+
+TEST_CASE("on three partitions, a subject's access export gathers its events from every partition in the order "
+          "they were recorded, and erasure reaches all of them") {
+  NodeFixture f(NodeFixture::Partitions{3});
+  auto& log = f.node->log();
+  const std::string user = f.signup("zed@example.com");
+  // An organization whose slug places it on another partition than the user.
+  std::string slug;
+  for (int i = 0; slug.empty(); ++i)
+    if (log.partition_of("slug:zed-" + std::to_string(i)) != log.partition_of(user)) slug = "zed-" + std::to_string(i);
+  auto org = f.create_org(user, slug);
+  REQUIRE(org.status == 201);
+  REQUIRE(log.partition_of(std::string(org.json().at("org_id").as_string())) != log.partition_of(user));
+  auto r = f.http->get("/v1/admin/subjects/" + user + "/export?reason=DSAR%201", admin(f));
+  CAPTURE(r.body);
+  REQUIRE(r.status == 200);
+  std::vector<std::string> types;
+  const auto body = r.json();
+  for (auto& e : body.at("events").as_array()) types.emplace_back(e.at("type").as_string());
+  CHECK(types == std::vector<std::string>{"user.signed_up", "organization.created", "subject.exported"});
+  CHECK(r.body.find("zed@example.com") != std::string::npos);
+  REQUIRE(f.http->post("/v1/admin/subjects/" + user + "/erasure", R"({"reason":"Art. 17"})", admin(f)).status == 200);
+  auto after = f.http->get("/v1/admin/subjects/" + user + "/export?reason=after", admin(f));
+  REQUIRE(after.status == 200);
+  CHECK(after.body.find("zed@example.com") == std::string::npos);
+  CHECK(after.body.find("[erased]") != std::string::npos);
+}

@@ -6,6 +6,7 @@
 //
 // Every append is one commit of one event, so the n-th event has position n and
 // occurred_at kT0 + n seconds (at(n)).
+#include <algorithm>
 #include <doctest/doctest.h>
 
 #include <boost/json/serialize.hpp>
@@ -328,7 +329,9 @@ TEST_CASE("the workflow views are tenant-scoped, page by their keys, and rebuild
     REQUIRE(path.ok());
     auto db = sql::Db::open(*path, sql::Db::Mode::read_only);
     REQUIRE(db.ok());
-    auto ids = [&](const char* view, const std::string& tenant, std::size_t limit, const std::string& cursor = "") {
+    // The first column of each row, or `column` when named.
+    auto ids = [&](const char* view, const std::string& tenant, std::size_t limit, const std::string& cursor = "",
+                   const std::string& column = "") {
       ListRequest req;
       req.view = find_view(view);
       REQUIRE(req.view != nullptr);
@@ -338,7 +341,9 @@ TEST_CASE("the workflow views are tenant-scoped, page by their keys, and rebuild
       auto page = list_view(**db, req, nullptr);
       REQUIRE(page.ok());
       std::vector<std::string> out;
-      for (const auto& r : page->rows) out.push_back(boost::json::serialize(r.front()));
+      const auto at = std::find(page->columns.begin(), page->columns.end(), column);
+      const std::size_t i = column.empty() ? 0 : static_cast<std::size_t>(at - page->columns.begin());
+      for (const auto& r : page->rows) out.push_back(boost::json::serialize(r.at(i)));
       return std::make_pair(out, page->next_cursor);
     };
     CHECK(ids("workflows", kOrg, 10).first == std::vector<std::string>{R"("wf-a")"});
@@ -346,10 +351,10 @@ TEST_CASE("the workflow views are tenant-scoped, page by their keys, and rebuild
     CHECK(ids("workflow_runs", kOrg, 10).first == std::vector<std::string>{R"("ra1")", R"("ra2")"});
     CHECK(ids("workflow_runs", kOther, 10).first == std::vector<std::string>{R"("rb1")"});
     // workflow_steps pages by position: ra1 started (4), ra2 started (6), ra1's step (7), ra1 completed (8).
-    auto first = ids("workflow_steps", kOrg, 3);
+    auto first = ids("workflow_steps", kOrg, 3, "", "position");
     CHECK(first.first == std::vector<std::string>{"4", "6", "7"});
     REQUIRE_FALSE(first.second.empty());
-    auto second = ids("workflow_steps", kOrg, 3, first.second);
+    auto second = ids("workflow_steps", kOrg, 3, first.second, "position");
     CHECK(second.first == std::vector<std::string>{"8"});
     CHECK(second.second.empty());
     for (const char* view : {"workflows", "workflow_versions", "workflow_runs", "workflow_steps"}) {
