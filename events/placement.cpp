@@ -26,12 +26,4 @@ std::uint32_t placement_of(std::string_view stream, std::uint32_t partitions) {
   return static_cast<std::uint32_t>(h % partitions);
 }
 
-std::string mint_on_partition(const std::function<std::string()>& mint, std::uint32_t partition,
-                              std::uint32_t partitions) {
-  for (;;) {
-    std::string id = mint();
-    if (placement_of(id, partitions) == partition) return id;
-  }
-}
-
 }  // namespace causeway

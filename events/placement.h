@@ -8,14 +8,13 @@
 // no such run ("retention-all", "audit-reads-global") is placed by the whole
 // name. Streams with ids of their own that belong to an organization (a
 // workflow, a run, an API key) are kept on its partition by minting their ids
-// until placement_of() agrees (mint_on_partition; expected P tries).
+// until the log places them there (new_id_near in engine/ids.h; expected P tries).
 //
 // The hash is FNV-1a 64 of the placing text, modulo P: stable across
 // releases, because a topic's P is fixed for its life and a stream never moves.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 
@@ -26,10 +25,5 @@ std::string_view placement_key(std::string_view stream);
 
 // The partition of `stream` among `partitions` (>= 1).
 std::uint32_t placement_of(std::string_view stream, std::uint32_t partitions);
-
-// Calls `mint` until the id it returns is placed on `partition` of
-// `partitions`, and returns that id.
-std::string mint_on_partition(const std::function<std::string()>& mint, std::uint32_t partition,
-                              std::uint32_t partitions);
 
 }  // namespace causeway

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "engine/mail/tokens.h"
+#include "events/follower_checkpoint.h"
 #include "events/codec.h"
 #include "events/json_fields.h"
 
@@ -64,32 +65,7 @@ bool readable(const std::string& s) { return !s.empty() && s.front() != '['; }  
 Outbox::Outbox(EventLog& log, KeyVault& vault, const Clock& clock, std::unique_ptr<Transport> transport, Options o)
     : log_(log), vault_(vault), clock_(clock), transport_(std::move(transport)), o_(std::move(o)) {
   // The checkpoint, else the head: a first start sends nothing for older events.
-  from_ = log_.head();
-  for (auto& n : from_.offsets) n += 1;
-  std::ifstream in(o_.checkpoint_path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (auto saved = read_checkpoint(text, log_.partitions()))
-    for (std::size_t p = 0; p < from_.offsets.size(); ++p)
-      from_.offsets[p] = std::min(from_.offsets[p], saved->offsets[p]);
-}
-
-std::optional<PositionToken> Outbox::read_checkpoint(std::string_view text, std::uint32_t partitions) {
-  boost::system::error_code ec;
-  auto saved = json::parse(text, ec);
-  if (ec || !saved.is_object()) return std::nullopt;
-  const auto* n = saved.as_object().if_contains("next");
-  if (!n) return std::nullopt;
-  PositionToken out;
-  if (n->is_int64() && n->as_int64() > 0 && partitions == 1) {  // {"next": N}: before partitions
-    out.offsets.push_back(static_cast<std::uint64_t>(n->as_int64()));
-    return out;
-  }
-  if (!n->is_array() || n->as_array().size() != partitions) return std::nullopt;
-  for (const auto& v : n->as_array()) {
-    if (!v.is_int64() || v.as_int64() < 1) return std::nullopt;
-    out.offsets.push_back(static_cast<std::uint64_t>(v.as_int64()));
-  }
-  return out;
+  from_ = resume_point(log_, o_.checkpoint_path);
 }
 
 Outbox::~Outbox() { stop(); }
@@ -258,17 +234,8 @@ Status Outbox::handle(std::uint32_t partition, const std::vector<Event>& batch) 
 }
 
 void Outbox::save_checkpoint(const PositionToken& next) {
-  if (o_.checkpoint_path.empty()) return;
-  const std::string tmp = o_.checkpoint_path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    json::array offsets;
-    for (auto n : next.offsets) offsets.push_back(n);
-    out << json::serialize(json::object{{"next", std::move(offsets)}});
-    if (!out) return;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, o_.checkpoint_path, ec);
+  // A checkpoint not saved only means more to re-read (and maybe re-send) after a restart.
+  if (!o_.checkpoint_path.empty()) (void)save_follower_checkpoint(o_.checkpoint_path, next);
 }
 
 }  // namespace causeway::mail

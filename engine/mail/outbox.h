@@ -90,11 +90,6 @@ class Outbox {
   std::uint64_t given_up() const { return given_up_.load(); }
   PositionToken next_position() const { return sub_ ? sub_->next() : from_; }
 
-  // The positions a checkpoint file's text resumes from, one per partition
-  // (`{"next": [..]}`, or `{"next": N}` when there is one partition); nullopt
-  // when it is not a checkpoint of a log with `partitions` partitions.
-  static std::optional<PositionToken> read_checkpoint(std::string_view text, std::uint32_t partitions);
-
  private:
   Status handle(std::uint32_t partition, const std::vector<Event>& batch);
   Result<std::optional<Message>> render_invitation(const Event& e);

@@ -12,6 +12,7 @@
 #include "engine/pipeline.h"
 #include "engine/workflow/cron.h"
 #include "events/codec.h"
+#include "events/follower_checkpoint.h"
 #include "events/json_fields.h"
 
 namespace causeway::workflow {
@@ -73,22 +74,8 @@ Dispatcher::Dispatcher(CommandPipeline& pipe, Catalog& catalog, Executor& execut
 Dispatcher::~Dispatcher() { stop(); }
 
 Status Dispatcher::open() {
-  EventLog& log = pipe_.log();
-  const auto parts = log.partitions();
-  const PositionToken head = log.head();
-  from_.assign(parts, 0);
   // The checkpoint, else the head: history before the first start triggers nothing.
-  std::ifstream in(checkpoint_path_);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  boost::system::error_code ec;
-  auto saved = json::parse(text, ec);
-  for (std::uint32_t p = 0; p < parts; ++p) {
-    std::uint64_t next = (p < head.offsets.size() ? head.offsets[p] : 0) + 1;
-    if (!ec && saved.is_object())
-      if (auto* a = saved.as_object().if_contains("next"); a && a->is_array() && a->as_array().size() == parts)
-        next = std::min<std::uint64_t>(next, a->as_array()[p].to_number<std::uint64_t>());
-    from_[p] = next;
-  }
+  from_ = resume_point(pipe_.log(), checkpoint_path_).offsets;
   return ok_status();
 }
 
@@ -365,17 +352,13 @@ void Dispatcher::tick() {
 }
 
 void Dispatcher::save_checkpoint() {
-  json::array next;
-  std::lock_guard lock(mu_);
-  for (auto p : from_) next.push_back(p);
-  const std::string tmp = checkpoint_path_ + ".tmp";
+  PositionToken next;
   {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << json::serialize(json::object{{"next", std::move(next)}});
-    if (!out) return;
+    std::lock_guard lock(mu_);
+    next.offsets = from_;
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, checkpoint_path_, ec);
+  // A checkpoint not saved only means more to re-read after a restart (runs are idempotent by id).
+  (void)save_follower_checkpoint(checkpoint_path_, next);
 }
 
 }  // namespace causeway::workflow

@@ -10,6 +10,7 @@
 #include "engine/mail/outbox.h"
 #include "engine/mail/tokens.h"
 #include "engine/mail/transport.h"
+#include "events/follower_checkpoint.h"
 #include "support/mem_key_store.h"
 #include "support/paths.h"
 #include "support/smtp_receiver.h"
@@ -115,21 +116,28 @@ TEST_CASE("SMTP through libcurl delivers to a real SMTP receiver, and a closed p
   CHECK(st.error().code == Errc::unavailable);
 }
 
-TEST_CASE("the outbox resumes from a checkpoint per partition, and from the single-partition checkpoint of earlier "
-          "releases") {
-  using causeway::mail::Outbox;
+TEST_CASE("a follower's checkpoint (the outbox's, the dispatcher's) holds a position per partition, reads the "
+          "single-partition form of earlier releases, and refuses one of another partition count") {
   // The form written before partitions, frozen as written by that release.
   std::ifstream in(fixtures_dir() + "/mail-outbox-single.json");
   std::string single((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   REQUIRE(single == R"({"next":7})");
-  auto one = Outbox::read_checkpoint(single, 1);
+  auto one = parse_follower_checkpoint(single, 1);
   REQUIRE(one.has_value());
   CHECK(one->offsets == std::vector<std::uint64_t>{7});
-  CHECK_FALSE(Outbox::read_checkpoint(single, 3).has_value());  // a single position cannot say where three resume
-  auto three = Outbox::read_checkpoint(R"({"next":[4,1,9]})", 3);
+  CHECK_FALSE(parse_follower_checkpoint(single, 3).has_value());  // a single position cannot say where three resume
+  auto three = parse_follower_checkpoint(R"({"next":[4,1,9]})", 3);
   REQUIRE(three.has_value());
   CHECK(three->offsets == std::vector<std::uint64_t>{4, 1, 9});
-  CHECK_FALSE(Outbox::read_checkpoint(R"({"next":[4,1]})", 3).has_value());
-  CHECK_FALSE(Outbox::read_checkpoint(R"({"next":[4,0,9]})", 3).has_value());
-  CHECK_FALSE(Outbox::read_checkpoint("not json", 1).has_value());
+  CHECK_FALSE(parse_follower_checkpoint(R"({"next":[4,1]})", 3).has_value());
+  CHECK_FALSE(parse_follower_checkpoint(R"({"next":[4,0,9]})", 3).has_value());
+  CHECK_FALSE(parse_follower_checkpoint("not json", 1).has_value());
+  // What is saved reads back.
+  TempDir dir;
+  const std::string path = dir.str() + "/follower.json";
+  REQUIRE(save_follower_checkpoint(path, PositionToken{{4, 1, 9}}).ok());
+  std::ifstream saved(path);
+  std::string text((std::istreambuf_iterator<char>(saved)), std::istreambuf_iterator<char>());
+  CHECK(parse_follower_checkpoint(text, 3) == three);
+  CHECK_FALSE(save_follower_checkpoint(dir.str() + "/missing/follower.json", PositionToken{{1}}).ok());
 }
