@@ -20,6 +20,7 @@
 #include "api/routes.h"
 #include "engine/async.h"
 #include "events/codec.h"
+#include "events/position.h"
 
 namespace causeway::api {
 namespace http = boost::beast::http;
@@ -81,7 +82,7 @@ awaitable<Response> Api::inbox_route(Request& req, const std::string& request_id
       if (!lease) return std::move(lease).error();
       auto stmt = (*lease)->prepare(fmt::format(
           "SELECT n.notification_id, n.org_id, n.run_id, n.payload, n.created_at, n.read_at {}{} "
-          "ORDER BY n.position DESC LIMIT ?2",
+          "ORDER BY n.created_at DESC, n.partition DESC, n.position DESC LIMIT ?2",
           kVisible, unread_only ? " AND n.read_at IS NULL" : ""));
       if (!stmt) return std::move(stmt).error();
       stmt->bind_all(who->user_id, limit);
@@ -115,23 +116,34 @@ awaitable<Response> Api::inbox_route(Request& req, const std::string& request_id
     co_return res;
   }
 
-  // The notification (one) or the newest the user can see (all): its log position.
-  auto found = co_await run_on(pipeline_.cpu(), [&]() -> Result<std::int64_t> {
+  // The notification (one): its partition and position; or, per partition, the newest the user can see (all).
+  const std::uint32_t partitions = pipeline_.log().partitions();
+  auto found = co_await run_on(pipeline_.cpu(), [&]() -> Result<std::optional<json::object>> {
     auto lease = reads_->acquire();
     if (!lease) return std::move(lease).error();
-    auto stmt = (*lease)->prepare(read_one ? fmt::format("SELECT n.position {} AND n.notification_id = ?2", kVisible)
-                                           : fmt::format("SELECT coalesce(max(n.position), 0) {}", kVisible));
+    auto stmt = (*lease)->prepare(
+        read_one ? fmt::format("SELECT n.partition, n.position {} AND n.notification_id = ?2", kVisible)
+                 : fmt::format("SELECT n.partition, max(n.position) {} GROUP BY n.partition", kVisible));
     if (!stmt) return std::move(stmt).error();
     if (read_one) stmt->bind_all(who->user_id, seg[3]);
     else stmt->bind_all(who->user_id);
-    auto row = stmt->step();
-    if (!row) return std::move(row).error();
-    return *row ? stmt->i64(0) : std::int64_t{-1};
+    PositionToken through{std::vector<std::uint64_t>(partitions, 0)};
+    for (;;) {
+      auto row = stmt->step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      if (read_one)
+        return std::optional<json::object>(
+            json::object{{"notification_id", seg[3]}, {"partition", stmt->i64(0)}, {"position", stmt->i64(1)}});
+      const auto p = static_cast<std::size_t>(stmt->i64(0));
+      if (p < through.offsets.size()) through.offsets[p] = static_cast<std::uint64_t>(stmt->i64(1));
+    }
+    if (read_one) return std::optional<json::object>();
+    return std::optional<json::object>(json::object{{"through", through.str()}});
   });
   if (!found) co_return problem(found.error(), instance, request_id, ver);
-  if (*found < 0) co_return problem(404, "no such notification", "", instance, request_id, ver);
-  json::object body = read_one ? json::object{{"notification_id", seg[3]}, {"position", *found}}
-                               : json::object{{"through_position", *found}};
+  if (!*found) co_return problem(404, "no such notification", "", instance, request_id, ver);
+  json::object body = std::move(**found);
   req.set(http::field::content_type, "application/json");
   req.body() = json::serialize(body);
   Principal as{false, {}, "", {}, who->user_id, who->impersonator};

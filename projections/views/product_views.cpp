@@ -120,25 +120,41 @@ std::unique_ptr<Projection> audit() {
                          }}});
 }
 
+// A step of another partition than the user's (an organization's creation,
+// its first payment, credited to its owner): the earliest one, kept aside
+// while the sign-up has not been applied.
+std::vector<Rule> funnel_step(const std::string& type, const std::string& column) {
+  auto bind = [](sql::Stmt& s, const E& e, const json& d) { s.bind_all(field(d, "owner_user_id"), e.occurred_at_us); };
+  return {{type, fmt::format("UPDATE signup_funnel SET {0} = min(coalesce({0}, ?2), ?2) WHERE user_id = ?1", column),
+           bind},
+          {type,
+           fmt::format("INSERT INTO signup_funnel_early(user_id, step, at) SELECT ?1, '{}', ?2 WHERE NOT EXISTS "
+                       "(SELECT 1 FROM signup_funnel WHERE user_id = ?1) "
+                       "ON CONFLICT (user_id, step) DO UPDATE SET at = min(at, excluded.at)",
+                       column),
+           bind}};
+}
+
 std::unique_ptr<Projection> funnel() {
-  return std::make_unique<RuleProjection>(
-      "funnel", 3, std::vector<std::string>{"signup_funnel"},  // 3: referred_by
-      std::vector<Rule>{
-          {"user.signed_up",
-           "INSERT INTO signup_funnel(user_id, signed_up_at, cohort_week, referred_by) VALUES (?,?,?,NULLIF(?,''))",
-           [](sql::Stmt& s, const E& e, const json& d) {
-             s.bind_all(field(d, "user_id"), e.occurred_at_us, iso_week(e.occurred_at_us), field(d, "referred_by"));
-           }},
-          {"organization.created",
-           "UPDATE signup_funnel SET first_org_at = ? WHERE user_id = ? AND first_org_at IS NULL",
-           [](sql::Stmt& s, const E& e, const json& d) { s.bind_all(e.occurred_at_us, field(d, "owner_user_id")); }},
-          {"user.email_verified",
-           "UPDATE signup_funnel SET verified_at = ? WHERE user_id = ? AND verified_at IS NULL",
-           [](sql::Stmt& s, const E& e, const json& d) { s.bind_all(e.occurred_at_us, field(d, "user_id")); }},
-          // The organization's first payment, credited to its owner.
-          {"subscription.converted",
-           "UPDATE signup_funnel SET paid_at = ? WHERE user_id = ? AND paid_at IS NULL",
-           [](sql::Stmt& s, const E& e, const json& d) { s.bind_all(e.occurred_at_us, field(d, "owner_user_id")); }}});
+  auto signed_up = [](sql::Stmt& s, const E& e, const json& d) {
+    s.bind_all(field(d, "user_id"), e.occurred_at_us, iso_week(e.occurred_at_us), field(d, "referred_by"));
+  };
+  std::vector<Rule> rules{
+      {"user.signed_up",
+       "INSERT INTO signup_funnel(user_id, signed_up_at, cohort_week, referred_by, first_org_at, paid_at) "
+       "VALUES (?1, ?2, ?3, NULLIF(?4, ''), "
+       "(SELECT at FROM signup_funnel_early WHERE user_id = ?1 AND step = 'first_org_at'), "
+       "(SELECT at FROM signup_funnel_early WHERE user_id = ?1 AND step = 'paid_at'))",
+       signed_up},
+      {"user.signed_up", "DELETE FROM signup_funnel_early WHERE user_id = ?",
+       [](sql::Stmt& s, const E&, const json& d) { s.bind_all(field(d, "user_id")); }},
+      {"user.email_verified", "UPDATE signup_funnel SET verified_at = ? WHERE user_id = ? AND verified_at IS NULL",
+       [](sql::Stmt& s, const E& e, const json& d) { s.bind_all(e.occurred_at_us, field(d, "user_id")); }}};
+  for (auto& r : funnel_step("organization.created", "first_org_at")) rules.push_back(std::move(r));
+  for (auto& r : funnel_step("subscription.converted", "paid_at")) rules.push_back(std::move(r));
+  return std::make_unique<RuleProjection>("funnel", 4,  // 3: referred_by; 4: steps of other partitions
+                                          std::vector<std::string>{"signup_funnel", "signup_funnel_early"},
+                                          std::move(rules));
 }
 
 // Data subject requests (engine/aggregates/subject.h, causeway::dsr).
@@ -191,29 +207,50 @@ std::unique_ptr<Projection> retention() {
            }}});
 }
 
+// Reads and notifications may be applied in either order (the inbox is in the
+// user's partition, a notification in its organization's): each read is kept,
+// a notification is born read when a kept read covers it, and read_at is the
+// earliest read that covers it, whatever the order.
 std::unique_ptr<Projection> notifications() {
+  constexpr const char* kEarlier = "min(coalesce(read_at, ?9), ?9)";  // ?9: this read's time
+  auto read_by_id = [](sql::Stmt& s, const E& e, const json& d) {
+    s.bind_all(field(d, "notification_id"), field(d, "user_id"));
+    s.bind(9, e.occurred_at_us);
+  };
+  auto read_through = [](sql::Stmt& s, const E& e, const json& d) {
+    s.bind_all(field(d, "user_id"), int_field(d, "partition"), int_field(d, "through_position"));
+    s.bind(9, e.occurred_at_us);
+  };
   return std::make_unique<RuleProjection>(
-      "notifications", 1, std::vector<std::string>{"notifications"},
+      "notifications", 2,  // 2: partition; reads kept, the rows independent of the order partitions apply in
+      std::vector<std::string>{"notifications", "notification_reads", "notification_marks"},
       std::vector<Rule>{
           {"run.event_emitted",
            "INSERT OR IGNORE INTO notifications(notification_id, org_id, user_id, run_id, payload, created_at, "
-           "read_at, position) SELECT ?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7 WHERE ?8 = 'notification.created' AND ?3 <> ''",
+           "read_at, partition, position) SELECT ?1, ?2, ?3, ?4, ?5, ?6, "
+           "(SELECT min(at) FROM (SELECT at FROM notification_reads WHERE notification_id = ?1 AND user_id = ?3 "
+           "UNION ALL SELECT at FROM notification_marks WHERE user_id = ?3 AND partition = ?9 AND through >= ?7)), "
+           "?9, ?7 WHERE ?8 = 'notification.created' AND ?3 <> ''",
            [](sql::Stmt& s, const E& e, const json& d) {
              const std::string run = field(d, "run_id");
              const std::string id = fmt::format("{}.{}.{}", run, field(d, "node"), int_field(d, "visit"));
              s.bind_all(id, field(d, "org_id"), field(d, "recipient"), run, sealed_field(d, "payload"),
-                        e.occurred_at_us, e.position, field(d, "event_type"));
+                        e.occurred_at_us, e.position, field(d, "event_type"), e.partition);
            }},
           {"notification.read",
-           "UPDATE notifications SET read_at = ? WHERE notification_id = ? AND user_id = ? AND read_at IS NULL",
-           [](sql::Stmt& s, const E& e, const json& d) {
-             s.bind_all(e.occurred_at_us, field(d, "notification_id"), field(d, "user_id"));
-           }},
+           "INSERT INTO notification_reads(notification_id, user_id, at) VALUES (?1, ?2, ?9) "
+           "ON CONFLICT (notification_id) DO UPDATE SET at = min(at, excluded.at)",
+           read_by_id},
+          {"notification.read",
+           fmt::format("UPDATE notifications SET read_at = {} WHERE notification_id = ?1 AND user_id = ?2", kEarlier),
+           read_by_id},
           {"notification.all_read",
-           "UPDATE notifications SET read_at = ? WHERE user_id = ? AND position <= ? AND read_at IS NULL",
-           [](sql::Stmt& s, const E& e, const json& d) {
-             s.bind_all(e.occurred_at_us, field(d, "user_id"), int_field(d, "through_position"));
-           }}});
+           "INSERT OR IGNORE INTO notification_marks(user_id, partition, through, at) VALUES (?1, ?2, ?3, ?9)",
+           read_through},
+          {"notification.all_read",
+           fmt::format("UPDATE notifications SET read_at = {} WHERE user_id = ?1 AND partition = ?2 AND position <= ?3",
+                       kEarlier),
+           read_through}});
 }
 
 }  // namespace

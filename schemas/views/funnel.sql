@@ -17,3 +17,13 @@ CREATE TABLE signup_funnel (
   referred_by        TEXT                  -- the referrer's user id, or NULL
 ) WITHOUT ROWID;
 CREATE INDEX signup_funnel_by_referrer ON signup_funnel (referred_by);
+
+-- Funnel steps applied before the sign-up they belong to: an organization's
+-- creation or first payment is in the organization's partition, the sign-up in
+-- the user's, and a replay may apply either first. The sign-up takes them over.
+CREATE TABLE signup_funnel_early (
+  user_id  TEXT NOT NULL,
+  step     TEXT NOT NULL,                 -- 'first_org_at' or 'paid_at'
+  at       INTEGER NOT NULL,              -- the earliest, µs
+  PRIMARY KEY (user_id, step)
+) WITHOUT ROWID;

@@ -10,7 +10,24 @@ CREATE TABLE notifications (
   run_id          TEXT NOT NULL,
   payload         TEXT NOT NULL,           -- JSON: {notification_id, user_id, message}, maybe sealed
   created_at      INTEGER NOT NULL,        -- µs
-  read_at         INTEGER,                 -- NULL while unread
-  position        INTEGER NOT NULL         -- log position of the notification
+  read_at         INTEGER,                 -- NULL while unread; else when first read
+  partition       INTEGER NOT NULL,        -- log partition of the notification (its organization's)
+  position        INTEGER NOT NULL         -- its offset in that partition
 ) WITHOUT ROWID;
-CREATE INDEX notifications_by_user ON notifications (user_id, position);
+CREATE INDEX notifications_by_user ON notifications (user_id, created_at);
+
+-- The reading the inbox stream recorded, kept so that a notification applied
+-- after the read that covers it (another partition, replayed later) is read
+-- all the same: the rows do not depend on the order partitions are applied in.
+CREATE TABLE notification_reads (          -- notification.read
+  notification_id TEXT PRIMARY KEY,
+  user_id         TEXT NOT NULL,
+  at              INTEGER NOT NULL         -- µs, the first read
+) WITHOUT ROWID;
+CREATE TABLE notification_marks (          -- notification.all_read
+  user_id         TEXT NOT NULL,
+  partition       INTEGER NOT NULL,
+  through         INTEGER NOT NULL,        -- every notification of the partition at or before it
+  at              INTEGER NOT NULL,        -- µs
+  PRIMARY KEY (user_id, partition, through)
+) WITHOUT ROWID;

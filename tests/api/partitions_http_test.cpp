@@ -10,7 +10,10 @@
 
 #include "api/node_fixture.h"
 #include "engine/audit/verify_export.h"
+#include "projections/runtime.h"
+#include "projections/view_files.h"
 #include "support/eventually.h"
+#include "support/views_dump.h"
 
 using namespace causeway;
 using namespace causeway::testing;
@@ -38,6 +41,88 @@ std::pair<std::vector<std::string>, std::string> sign_up(NodeFixture& f, int n) 
 }
 
 std::size_t parts(const std::string& token) { return std::count(token.begin(), token.end(), '.') + 1; }
+
+// A user whose address places it on partition `p`: the first `<name>N@example.com` that does. Its id and address.
+std::pair<std::string, std::string> user_on(NodeFixture& f, std::uint32_t p, const std::string& name) {
+  for (int i = 0;; ++i) {
+    const std::string email = name + std::to_string(i) + "@example.com";
+    if (f.node->log().partition_of("email:" + f.node->vault().blind_index("email", email)) != p) continue;
+    const std::string user = f.signup(email);
+    REQUIRE(f.node->log().partition_of(user) == p);
+    return {user, email};
+  }
+}
+
+// An organization of `owner` whose slug places it on partition `p`: the first `<name>-N` that does.
+std::string org_on(NodeFixture& f, const std::string& owner, std::uint32_t p, const std::string& name) {
+  for (int i = 0;; ++i) {
+    const std::string slug = name + "-" + std::to_string(i);
+    if (f.node->log().partition_of("slug:" + slug) != p) continue;
+    auto r = f.create_org(owner, slug);
+    REQUIRE(r.status == 201);
+    return std::string(r.json().at("org_id").as_string());
+  }
+}
+
+// A published workflow of `org` whose manual runs notify input.user; `access` is a session of a member.
+struct Notifier {
+  NodeFixture& f;
+  std::string org, access, workflow;
+
+  Notifier(NodeFixture& fixture, std::string org_id, std::string session)
+      : f(fixture), org(std::move(org_id)), access(std::move(session)) {
+    auto wf = f.http->post("/v1/workflows", R"({"name":"n","definition":{"format":1,"name":"n",
+      "input":{"user":"string"},
+      "nodes":[{"id":"start","type":"trigger","trigger":{"kind":"manual"}},
+               {"id":"tell","type":"action","action":{"kind":"notify","user":"input.user","message":"hello"}},
+               {"id":"done","type":"end"}],
+      "edges":[{"from":"start","to":"tell"},{"from":"tell","to":"done"}]}})",
+                           in_org());
+    CAPTURE(wf.body);
+    REQUIRE(wf.status == 201);
+    workflow = std::string(wf.json().at("workflow_id").as_string());
+    REQUIRE(f.http->post("/v1/workflows/" + workflow + "/versions", "", in_org()).status == 200);
+  }
+  Headers in_org() const {
+    return {{"Authorization", "Bearer " + access}, {"Causeway-Organization", org}};
+  }
+  // Runs the workflow for `user` and waits until the run has completed.
+  void notify(const std::string& user) {
+    auto run = f.http->post("/v1/workflows/" + workflow + "/runs", R"({"input":{"user":")" + user + R"("}})", in_org());
+    CAPTURE(run.body);
+    REQUIRE(run.status == 201);
+    const std::string id = std::string(run.json().at("run_id").as_string());
+    eventually(
+        [&] {
+          auto r = f.http->get("/v1/runs/" + id, in_org());
+          return r.status == 200 && r.json().at("status") == "completed";
+        },
+        std::chrono::seconds(20), "the notifying run to complete");
+  }
+};
+
+// The inbox of the session `access`, read once the views have applied the log's head.
+json::object inbox(NodeFixture& f, const std::string& access) {
+  auto r = f.http->get("/v1/me/notifications?position=" + f.head(), {{"Authorization", "Bearer " + access}});
+  CAPTURE(r.body);
+  REQUIRE(r.status == 200);
+  return r.json().as_object();
+}
+
+// Waits until every projection has applied the log's head.
+void views_caught_up(NodeFixture& f) {
+  const std::string head = f.head();
+  eventually(
+      [&] {
+        auto r = f.http->get("/v1/admin/projections", admin(f));
+        if (r.status != 200 || r.json().at("rebuilding").as_bool()) return false;
+        const auto body = r.json();
+        for (const auto& p : body.at("projections").as_array())
+          if (p.at("checkpoint") != head.c_str()) return false;
+        return true;
+      },
+      std::chrono::seconds(20), "every projection at the head");
+}
 
 }  // namespace
 
@@ -176,4 +261,56 @@ TEST_CASE("on three partitions, a subject's access export gathers its events fro
   REQUIRE(after.status == 200);
   CHECK(after.body.find("zed@example.com") == std::string::npos);
   CHECK(after.body.find("[erased]") != std::string::npos);
+}
+
+TEST_CASE("on three partitions, a notification marked read by id is read though the inbox was marked all read at a "
+          "higher position of another partition") {
+  NodeFixture f(NodeFixture::Partitions{3});
+  const auto [ann, ann_email] = user_on(f, 0, "ann");
+  const std::string access = f.login(ann_email);
+  Notifier busy(f, org_on(f, ann, 2, "busy"), access);
+  Notifier quiet(f, org_on(f, ann, 1, "quiet"), access);
+  for (int i = 0; i < 3; ++i) busy.notify(ann);
+  REQUIRE(f.http->post("/v1/me/notifications/read-all", "", {{"Authorization", "Bearer " + access}}).status == 200);
+  quiet.notify(ann);
+  auto box = inbox(f, access);
+  REQUIRE(box.at("unread").as_int64() == 1);
+  const std::string late = std::string(box.at("notifications").at(0).at("notification_id").as_string());
+  REQUIRE(f.http->post("/v1/me/notifications/" + late + "/read", "", {{"Authorization", "Bearer " + access}}).status ==
+          200);
+  CHECK(inbox(f, access).at("unread").as_int64() == 0);
+}
+
+TEST_CASE("on three partitions, every view equals a fresh rebuild from the log, whatever order the partitions "
+          "are replayed in") {
+  NodeFixture f(NodeFixture::Partitions{3});
+  // Ann (partition 0) owns an organization on partition 2 whose runs notify her: her reads are recorded in
+  // her partition, before the notifications they read in replay order. Bob (partition 2) owns an
+  // organization on partition 0: its creation is replayed before his sign-up.
+  const auto [ann, ann_email] = user_on(f, 0, "ann");
+  const std::string bob = user_on(f, 2, "bob").first;
+  org_on(f, bob, 0, "bobs");
+  const std::string access = f.login(ann_email);
+  Notifier ours(f, org_on(f, ann, 2, "anns"), access);
+  Notifier other(f, org_on(f, ann, 1, "other"), access);
+  for (int i = 0; i < 2; ++i) ours.notify(ann);
+  auto box = inbox(f, access);
+  REQUIRE(box.at("notifications").as_array().size() == 2);
+  const std::string first = std::string(box.at("notifications").at(1).at("notification_id").as_string());
+  const Headers as_ann{{"Authorization", "Bearer " + access}};
+  REQUIRE(f.http->post("/v1/me/notifications/" + first + "/read", "", as_ann).status == 200);
+  other.notify(ann);
+  REQUIRE(f.http->post("/v1/me/notifications/read-all", "", as_ann).status == 200);
+  ours.notify(ann);
+  views_caught_up(f);
+  f.http.reset();
+  f.node.reset();
+
+  const std::string live = dump_views(f.dir.str());
+  ViewFiles files(f.dir.str());
+  REQUIRE(files.lock_writer().ok());
+  REQUIRE(ProjectionRuntime::rebuild_offline(*f.shared_.log, Upcaster{}, f.dir.str(), {},
+                                             [](std::uint64_t, std::uint64_t) {})
+              .ok());
+  CHECK(dump_views(f.dir.str()) == live);
 }

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/aggregates/inbox.h"
 #include "engine/aggregates/organization.h"
 #include "engine/aggregates/user.h"
 
@@ -211,4 +212,29 @@ TEST_CASE("a password change ends the user's outstanding reset and sign-in links
   user::apply(s, "user.magic_link_requested",
               boost::json::object{{"user_id", "user-1"}, {"token_id", "m2"}, {"expires_at_us", 10'000'000}}, 4);
   CHECK(user::usable_token(s, "magic_link", "m2", 5).ok());
+}
+
+TEST_CASE("an inbox keeps a read watermark per partition: marking all read records each partition that moved, and a "
+          "notification is already read only below its own partition's watermark") {
+  inbox::State s;
+  auto all = inbox::decide_read_all(s, "user-1", {0, 40, 7});
+  REQUIRE(all.ok());
+  REQUIRE(all->events.size() == 2);
+  for (const auto& e : all->events) inbox::apply(s, e.type, e.data, 0);
+  CHECK(s.through(0) == 0);
+  CHECK(s.through(1) == 40);
+  CHECK(s.through(2) == 7);
+  CHECK(all->events[1].data.at("partition").as_int64() == 2);
+  CHECK(all->events[1].data.at("through_position").as_int64() == 7);
+  // Position 12 of partition 2 is above that partition's watermark, though below partition 1's.
+  auto late = inbox::decide_read(s, "user-1", "n-late", 2, 12);
+  REQUIRE(late.ok());
+  CHECK(late->events.size() == 1);
+  auto covered = inbox::decide_read(s, "user-1", "n-old", 1, 12);
+  REQUIRE(covered.ok());
+  CHECK(covered->events.empty());
+  // Nothing newer anywhere: nothing written; an event recorded before partitions names none and means partition 0.
+  CHECK(inbox::decide_read_all(s, "user-1", {0, 40, 7})->events.empty());
+  inbox::apply(s, "notification.all_read", boost::json::object{{"user_id", "user-1"}, {"through_position", 5}}, 0);
+  CHECK(s.through(0) == 5);
 }
