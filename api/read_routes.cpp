@@ -297,7 +297,7 @@ awaitable<Response> Api::projections_route(Request& req, const std::string& requ
   for (const auto& s : views_->status()) {
     json::object o{{"name", s.name},
                    {"version", s.version},
-                   {"state", s.state},
+                   {"state", to_string(s.state)},
                    {"checkpoint", s.checkpoint.str()},
                    {"lag_events", s.lag_events},
                    {"lag_ms", s.lag_ms}};

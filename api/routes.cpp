@@ -264,7 +264,7 @@ awaitable<Response> Api::route(Request& req, const std::string& request_id, std:
       bool healthy = true;
       std::uint64_t lag = 0;
       for (const auto& p : views_->status()) {
-        healthy = healthy && p.state != "failed";
+        healthy = healthy && p.state != ProjectionState::failed;
         lag = std::max(lag, p.lag_events);
       }
       o["views"] = json::object{{"position", views_->applied().str()}, {"lag_events", lag}, {"healthy", healthy}};

@@ -20,8 +20,13 @@
 // stored one is frozen (still answering with its old rows) and rebuilt at start.
 //
 // Lifecycle: open() (recovers or creates the views), start(), stop() (joins the
-// worker and any rebuild). Thread safety: every public method may be called
-// from any thread.
+// worker and any rebuild; a rebuild requested after it is refused). Thread
+// safety: every public method may be called from any thread.
+//
+// The parts: view_set.h (a generation open for writing and where each
+// projection stands), batch_applier.h (one batch, exactly once; a replay),
+// generation_builder.h (a rebuild's new generation), projection_status.h
+// (state and lag); this file runs them on the worker and rebuilder threads.
 #pragma once
 
 #include <atomic>
@@ -35,24 +40,14 @@
 #include "events/clock.h"
 #include "events/event_log.h"
 #include "events/upcast.h"
+#include "projections/batch_applier.h"
 #include "projections/projection.h"
+#include "projections/projection_status.h"
 #include "projections/view_files.h"
 
 namespace causeway {
 
-struct ProjectionStatus {
-  std::string name;
-  int version = 0;
-  std::string state;  // "running", "failed", "rebuilding", "frozen"
-  PositionToken checkpoint;
-  std::uint64_t lag_events = 0;
-  std::int64_t lag_ms = 0;  // age of the oldest event not yet applied, 0 when caught up
-  std::string error;        // for "failed": names position, event id and type
-  std::uint64_t error_position = 0;
-};
-
-// Called with a progress fraction 0..1 during a replay (a terminal bar in the CLI).
-using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
+struct ViewSet;  // projections/view_set.h
 
 class ProjectionRuntime {
  public:
@@ -109,9 +104,6 @@ class ProjectionRuntime {
   // differs from the code's shows as "frozen" (it rebuilds at the next start).
   static Result<std::vector<ProjectionStatus>> stored_status(EventLog& log, const std::string& data_dir);
 
-  struct Track;      // per-projection progress (runtime.cpp)
-  struct ViewSet;    // one connection with its projections and tracks
-
  private:
   ProjectionRuntime(EventLog& log, const Upcaster& upcaster, Options opts);
   void run();
@@ -137,6 +129,7 @@ class ProjectionRuntime {
 
   std::atomic<bool> stop_{false};
   std::thread worker_;
+  std::mutex rebuilder_mu_;  // guards rebuilder_ (request_rebuild and stop may run on two threads)
   std::thread rebuilder_;
 };
 

@@ -21,7 +21,7 @@ int projections_status(const std::string& data_dir) {
   if (!status) return fail(status.error());
   int rc = 0;
   for (const auto& s : *status) {
-    json::object o{{"name", s.name},          {"version", s.version},       {"state", s.state},
+    json::object o{{"name", s.name},          {"version", s.version},       {"state", to_string(s.state)},
                    {"checkpoint", s.checkpoint.str()}, {"lag_events", s.lag_events}};
     if (!s.error.empty()) {
       o["error"] = s.error;

@@ -9,7 +9,7 @@ namespace {
 ProjectionStatus running(std::string name) {
   ProjectionStatus s;
   s.name = std::move(name);
-  s.state = "running";
+  s.state = ProjectionState::running;
   return s;
 }
 }  // namespace
@@ -28,7 +28,7 @@ TEST_CASE("readiness waits until the views have applied the log's start-up head,
 
 TEST_CASE("readiness is false while any projection has stopped on a failure, caught up or not") {
   auto failed = running("usage");
-  failed.state = "failed";
+  failed.state = ProjectionState::failed;
   auto r = readiness(PositionToken{{5}}, PositionToken{{9}}, {running("users"), failed});
   CHECK_FALSE(r.ready);
   CHECK(r.reason.find("usage") != std::string::npos);

@@ -171,7 +171,7 @@ TEST_CASE("a poison event stops only its projection, names position, event and t
   CHECK(h.rt->applied("organizations").offsets[0] == after);
   bool reported = false;
   for (const auto& s : h.rt->status())
-    if (s.name == "users") reported = s.state == "failed" && s.error_position == poison;
+    if (s.name == "users") reported = s.state == ProjectionState::failed && s.error_position == poison;
   CHECK(reported);
   h.stop();
   // After a restart it retries from its checkpoint and stops at the same event again.
@@ -198,7 +198,7 @@ TEST_CASE("a projection whose stored version differs is rebuilt at start and end
   h.wait_for([&] {
     if (h.rt->rebuilding()) return false;
     for (const auto& s : h.rt->status())
-      if (s.state != "running") return false;
+      if (s.state != ProjectionState::running) return false;
     return true;
   });
   h.stop();
@@ -262,4 +262,20 @@ TEST_CASE("a second writer of the same views is refused while the first holds th
   h.start();
   ViewFiles other(h.dir.str());
   CHECK(other.lock_writer().error().code == Errc::conflict);
+}
+
+TEST_CASE("stop joins a running rebuild, and a rebuild requested once the runtime stopped is refused, leaving none") {
+  Harness h;
+  for (int i = 1; i <= 20; ++i) h.org_created(i);
+  h.start();
+  h.wait_applied(20);
+  REQUIRE(h.rt->request_rebuild({}).ok());
+  h.stop();  // joins the rebuilder, wherever it was
+  h.start();
+  h.wait_applied(20);
+  h.rt->stop();
+  auto late = h.rt->request_rebuild({"organizations"});
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().code == Errc::unavailable);
+  CHECK_FALSE(h.rt->rebuilding());
 }
