@@ -230,20 +230,23 @@ Result<std::unique_ptr<Node>> Node::open(const ServerConfig& cfg, const Clock* c
                {{"org_id", org}, {"workflow_id", o.workflow_id}, {"run_id", o.run_id}, {"error", o.error},
                 {"pointer", o.pointer}});
   });
-  // Before the first request is served, one pass over the log gives the
-  // trigger index and the runs to resume (queued until the I/O threads run).
+  // Before the first request is served, the dispatcher's start-up index (and
+  // the log after it, or the whole log the first time) gives the trigger
+  // index and the runs to resume (queued until the I/O threads run).
   if (auto st = n->dispatcher_->open(); !st) return std::move(st).error();
   n->billing_timers_ = std::make_unique<billing::Timers>(*n->pipeline_, *n->entitlements_,
                                                          n->server_->io().get_executor());
-  // The same pass finds the organizations with subscription events, whose
+  // The same index names the organizations with subscription events, whose
   // deadlines (trial and grace ends, cancelled periods) the timers keep.
-  std::set<std::string> subscribed;
-  workflow::AlsoScan billing_scan{[](std::string_view type) { return type.starts_with("subscription."); },
-                                  [&subscribed](const Event& e) { subscribed.insert(e.tenant); }};
   if (!cfg.read_only) {
-    if (auto st = workflow::recover_workflows(*n->log_, *n->executor_, *n->dispatcher_, &billing_scan); !st)
-      return std::move(st).error();
-    for (const auto& org : subscribed) n->billing_timers_->watch(org);
+    auto recovered = workflow::recover_workflows(*n->log_, *n->executor_, *n->dispatcher_);
+    if (!recovered) return std::move(recovered).error();
+    log_fields(spdlog::level::info, "workflows recovered",
+               {{"from_index", recovered->from_index ? "yes" : "no"},
+                {"events_scanned", std::to_string(recovered->scanned)},
+                {"workflows_read_back", std::to_string(recovered->read_back)}});
+    n->recovery_ = *recovered;
+    for (const auto& org : n->dispatcher_->startup_index().subscribed) n->billing_timers_->watch(org);
   }
   n->api_->set_workflows(n->executor_.get(), n->catalog_.get(), n->dispatcher_.get());
   n->executor_->on_tick([d = n->dispatcher_.get(), b = n->billing_timers_.get()] {

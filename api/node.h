@@ -31,6 +31,7 @@
 #include "engine/retention/sweeper.h"
 #include "engine/workflow/dispatcher.h"
 #include "engine/workflow/executor.h"
+#include "engine/workflow/recovery.h"
 #include "events/rocks/rocks_log.h"
 #include "events/upcast.h"
 #include "projections/runtime.h"
@@ -62,6 +63,8 @@ class Node {
   workflow::Executor& workflows() { return *executor_; }
   billing::Timers& billing() { return *billing_timers_; }
   mail::Outbox& outbox() { return *outbox_; }
+  // What the workflow recovery of this start read (from the start-up index, or the whole log).
+  const workflow::RecoveryReport& workflow_recovery() const { return recovery_; }
   void stop();
 
  private:
@@ -89,6 +92,7 @@ class Node {
   // After server_: destroyed before it, since they hold timers and work on its io_context.
   std::unique_ptr<workflow::Executor> executor_;
   std::unique_ptr<workflow::Dispatcher> dispatcher_;
+  workflow::RecoveryReport recovery_;
   std::unique_ptr<billing::Timers> billing_timers_;
   std::unique_ptr<mail::Outbox> outbox_;
   std::string admin_token_;

@@ -29,5 +29,6 @@ void run_views_bench(const Settings& s);   // views_rebuild  (views_bench.cpp)
 void run_subject_bench(const Settings& s); // subject_export (subject_bench.cpp)
 void run_login_bench(const Settings& s);   // http_login     (login_bench.cpp)
 void run_workflow_bench(const Settings& s);  // workflow_runs, workflow_transitions (workflow_bench.cpp)
+void run_startup_bench(const Settings& s);   // startup        (startup_bench.cpp)
 
 }  // namespace causeway::bench

@@ -6,6 +6,8 @@
 //   views_rebuild   usage+audit views rebuilt from the log vs raw SQLite inserts
 //   http_login      POST /v1/sessions on a Node vs raw argon2id verifications
 //   subject_export  one subject's events by the subject index vs a full scan (10M events)
+//   startup         Node::open on a log of 1M and 10M events, from the workflow start-up index
+//                   vs the same start reading the whole log
 //   (http_commands also prints projection_lag_p99: views lag under that load)
 // Settings come from BENCH_* environment variables (bench/README.md).
 #include <exception>
@@ -26,6 +28,7 @@ int main() {
     if (s.wants("replay")) run_replay_bench(s);
     if (s.wants("views_rebuild")) run_views_bench(s);
     if (s.wants("subject_export")) run_subject_bench(s);
+    if (s.wants("startup")) run_startup_bench(s);
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "causeway_bench: " << e.what() << "\n";

@@ -29,24 +29,32 @@ std::optional<PositionToken> parse_follower_checkpoint(std::string_view text, st
   return out;
 }
 
-PositionToken resume_point(EventLog& log, const std::string& path) {
+std::string read_follower_checkpoint(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+PositionToken resume_point_of(EventLog& log, std::string_view text) {
   PositionToken from = log.head();
   from.offsets.resize(log.partitions(), 0);
   for (auto& n : from.offsets) n += 1;
-  std::ifstream in(path);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (auto saved = parse_follower_checkpoint(text, log.partitions()))
     for (std::size_t p = 0; p < from.offsets.size(); ++p) from.offsets[p] = std::min(from.offsets[p], saved->offsets[p]);
   return from;
 }
 
-Status save_follower_checkpoint(const std::string& path, const PositionToken& next) {
+PositionToken resume_point(EventLog& log, const std::string& path) {
+  return resume_point_of(log, read_follower_checkpoint(path));
+}
+
+Status save_follower_checkpoint(const std::string& path, const PositionToken& next, json::object with) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     json::array offsets;
     for (auto n : next.offsets) offsets.push_back(n);
-    out << json::serialize(json::object{{"next", std::move(offsets)}});
+    with["next"] = std::move(offsets);
+    out << json::serialize(with);
     out.flush();
     if (!out) return Error::unavailable("cannot write " + tmp);
   }

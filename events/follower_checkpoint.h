@@ -10,6 +10,7 @@
 // mail outbox, the workflow dispatcher); the views keep theirs in SQLite.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,8 +28,14 @@ std::optional<PositionToken> parse_follower_checkpoint(std::string_view text, st
 // never past the head + 1; the head + 1 where the file is missing or does not
 // fit (a first start skips the history before it).
 PositionToken resume_point(EventLog& log, const std::string& path);
+// The same from the file's text (empty: no file).
+PositionToken resume_point_of(EventLog& log, std::string_view text);
 
-// Writes `next` to `path` (through `path`.tmp and a rename).
-Status save_follower_checkpoint(const std::string& path, const PositionToken& next);
+// The text of the checkpoint file at `path`, empty when there is none.
+std::string read_follower_checkpoint(const std::string& path);
+
+// Writes `next` to `path` (through `path`.tmp and a rename), with the follower's
+// own fields `with` beside "next" (what it keeps that must match the positions).
+Status save_follower_checkpoint(const std::string& path, const PositionToken& next, boost::json::object with = {});
 
 }  // namespace causeway

@@ -75,8 +75,43 @@ Dispatcher::~Dispatcher() { stop(); }
 
 Status Dispatcher::open() {
   // The checkpoint, else the head: history before the first start triggers nothing.
-  from_ = resume_point(pipe_.log(), checkpoint_path_).offsets;
+  const std::string text = read_follower_checkpoint(checkpoint_path_);
+  from_ = resume_point_of(pipe_.log(), text).offsets;
+  // The start-up index saved beside it, unless it covers more than the log holds (another log).
+  const auto head = pipe_.log().head();
+  boost::system::error_code ec;
+  auto doc = json::parse(text, ec);
+  const auto* index = !ec && doc.is_object() ? doc.as_object().if_contains("index") : nullptr;
+  auto restored = index ? StartupIndex::from_json(*index, pipe_.log().partitions()) : std::nullopt;
+  for (std::size_t p = 0; restored && p < restored->next.size(); ++p)
+    if (restored->next[p] > (p < head.offsets.size() ? head.offsets[p] : 0) + 1) restored.reset();
+  if (restored) {
+    startup_ = std::move(*restored);
+    restored_ = true;
+  } else {
+    startup_.next.assign(pipe_.log().partitions(), 1);
+  }
   return ok_status();
+}
+
+StartupIndex Dispatcher::startup_index() const {
+  std::lock_guard lock(mu_);
+  return startup_;
+}
+
+void Dispatcher::index_ready() {
+  std::lock_guard lock(mu_);
+  index_ready_ = true;
+}
+
+void Dispatcher::note_read(std::uint32_t partition, std::uint64_t next_position) {
+  std::lock_guard lock(mu_);
+  startup_.advance(partition, next_position);
+}
+
+void Dispatcher::note(std::string_view type, const std::string& stream, const std::string& tenant, LogAddress at) {
+  std::lock_guard lock(mu_);
+  startup_.observe(type, stream, tenant, at);
 }
 
 std::uint64_t Dispatcher::start_of(std::uint32_t partition) const { return from_.at(partition); }
@@ -92,6 +127,7 @@ void Dispatcher::start() {
                                             [this](std::uint32_t p, const std::vector<Event>& batch) {
                                               return handle(p, batch);
                                             });
+  save_checkpoint();  // the index recovery brought to the head: the next start reads it instead of the log
   follower_->start();
 }
 
@@ -139,6 +175,12 @@ void Dispatcher::index(const Event& e, const json::object& data) {
 }
 
 Status Dispatcher::handle(std::uint32_t partition, const std::vector<Event>& batch) {
+  if (!batch.empty()) {
+    std::lock_guard lock(mu_);
+    for (const auto& e : batch)
+      if (StartupIndex::wants(e.type)) startup_.observe(e.type, e.stream, e.tenant, {partition, e.position});
+    startup_.advance(partition, batch.back().position + 1);
+  }
   for (const auto& e : batch) {
     if (e.tenant.empty()) continue;
     // Most events concern no workflow: decide that from the type alone, before parsing.
@@ -353,12 +395,14 @@ void Dispatcher::tick() {
 
 void Dispatcher::save_checkpoint() {
   PositionToken next;
+  json::object with;
   {
     std::lock_guard lock(mu_);
     next.offsets = from_;
+    if (index_ready_) with["index"] = startup_.to_json();
   }
   // A checkpoint not saved only means more to re-read after a restart (runs are idempotent by id).
-  (void)save_follower_checkpoint(checkpoint_path_, next);
+  (void)save_follower_checkpoint(checkpoint_path_, next, std::move(with));
 }
 
 }  // namespace causeway::workflow

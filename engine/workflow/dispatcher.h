@@ -38,6 +38,7 @@
 #include "engine/workflow/catalog.h"
 #include "engine/pipeline.h"
 #include "engine/workflow/executor.h"
+#include "engine/workflow/startup_index.h"
 #include "events/log_follower.h"
 
 namespace causeway::workflow {
@@ -48,12 +49,23 @@ class Dispatcher {
              std::string checkpoint_path);
   ~Dispatcher();
 
-  // Reads the checkpoint: where each partition's subscription will start.
+  // Reads the checkpoint: where each partition's subscription will start,
+  // and the start-up index kept with it (restored_index()).
   Status open();
   // The trigger index is built from the log before start() (recovery.h):
   // each workflow.published / workflow.archived event before start_of(p).
   std::uint64_t start_of(std::uint32_t partition) const;
   void learn(const Event& workflow_event);
+  // The start-up index (startup_index.h): restored by open() from beside the
+  // checkpoint when it was saved there (it covers the positions before its
+  // own `next`), kept up as the log is followed, saved with the checkpoint.
+  bool restored_index() const { return restored_; }
+  StartupIndex startup_index() const;
+  void note(std::string_view type, const std::string& stream, const std::string& tenant, LogAddress at);
+  void note_read(std::uint32_t partition, std::uint64_t next_position);  // StartupIndex::advance
+  // Recovery has brought the index to the head: from now on it is saved with
+  // the checkpoint (an index never brought up is not, so a start scans the log).
+  void index_ready();
   void start();
   void stop();
   void tick();
@@ -120,9 +132,12 @@ class Dispatcher {
   Executor& executor_;
   boost::asio::any_io_executor io_;
   std::string checkpoint_path_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, Trigger> triggers_;  // workflow id -> its latest published version, when it has a trigger
   std::vector<std::uint64_t> from_;          // per partition: first position to handle
+  StartupIndex startup_;                     // guarded by mu_
+  bool restored_ = false;
+  bool index_ready_ = false;  // guarded by mu_
   std::unique_ptr<LogFollower> follower_;
   std::atomic<std::uint64_t> started_{0}, failed_{0};
   std::atomic<std::chrono::steady_clock::time_point> last_save_{};

@@ -1,13 +1,17 @@
-// Start-up recovery of the workflow engine, in one pass over the log:
-//   - the runs that have not ended (run.started / run.restarted without a
-//     later run.completed / failed / cancelled) are kicked, so the executor
-//     sends their unanswered attempts again and fires their due timers;
-//   - the dispatcher learns every workflow.published / workflow.archived
-//     event before the position its subscriptions start from.
-// `also` lets another part of the engine learn from the same pass (the
-// billing timers: which organizations have subscription events).
-// Only those event types are decoded; the rest is skipped from the entry's
-// type alone (codec.h peek_entry). Call after Dispatcher::open(), before
+// Start-up recovery of the workflow engine, from the dispatcher's start-up
+// index (startup_index.h) and the log after it:
+//   - with an index restored from beside the dispatcher's checkpoint, only the
+//     log after what the index covers is read (what a start costs does not
+//     grow with the log), and each published workflow the index names is read
+//     back from its place in the log for the trigger index;
+//   - without one (a first start, a checkpoint of an earlier release), one
+//     pass over the whole log builds it, the dispatcher learning every
+//     workflow.published / workflow.archived event before its checkpoint.
+// Then the runs that have not ended are kicked, so the executor sends their
+// unanswered attempts again and fires their due timers. The index's
+// `subscribed` organizations are for the billing timers. Only the event types
+// the index wants are decoded; the rest is skipped from the entry's type
+// alone (codec.h peek_entry). Call after Dispatcher::open(), before
 // Dispatcher::start() and Executor::start().
 #pragma once
 
@@ -16,13 +20,14 @@
 
 namespace causeway::workflow {
 
-// Events the start-up pass hands to someone else: `wants` picks them by type
-// alone, `visit` gets them decoded.
-struct AlsoScan {
-  std::function<bool(std::string_view type)> wants;
-  std::function<void(const Event&)> visit;
+// What a start read: the events of the log's tail or whole (scanned), and the
+// published workflows read back from the index's addresses.
+struct RecoveryReport {
+  bool from_index = false;
+  std::uint64_t scanned = 0;
+  std::uint64_t read_back = 0;
 };
 
-Status recover_workflows(EventLog& log, Executor& executor, Dispatcher& dispatcher, const AlsoScan* also = nullptr);
+Result<RecoveryReport> recover_workflows(EventLog& log, Executor& executor, Dispatcher& dispatcher);
 
 }  // namespace causeway::workflow

@@ -42,6 +42,18 @@ std::string dunning() {
       "edges": [{"from": "start", "to": "paid"}, {"from": "paid", "to": "done"}]})";
 }
 
+// Triggered by invoice.created over 100; notes the customer.
+std::string big_invoices() {
+  return R"({"format": 1, "name": "big invoices",
+      "input": {"amount": "number", "customer": "string"},
+      "nodes": [
+        {"id": "start", "type": "trigger", "trigger": {"kind": "event", "event_type": "invoice.created",
+         "filter": "input.amount > 100"}},
+        {"id": "note", "type": "action", "action": {"kind": "set", "values": {"who": "input.customer"}}},
+        {"id": "done", "type": "end"}],
+      "edges": [{"from": "start", "to": "note"}, {"from": "note", "to": "done"}]})";
+}
+
 std::string delayed() {
   return R"({"format": 1, "name": "slow", "nodes": [
       {"id": "start", "type": "trigger", "trigger": {"kind": "manual"}},
@@ -426,14 +438,7 @@ TEST_CASE("a run's personal data (context and events) is for the roles that run 
 TEST_CASE("an ingested event starts the runs its filter matches, once, and wakes runs waiting on its correlation") {
   WorkflowFixture w;
   const std::string token = w.key("acme");
-  const std::string triggered = w.create(token, R"({"format": 1, "name": "big invoices",
-      "input": {"amount": "number", "customer": "string"},
-      "nodes": [
-        {"id": "start", "type": "trigger", "trigger": {"kind": "event", "event_type": "invoice.created",
-         "filter": "input.amount > 100"}},
-        {"id": "note", "type": "action", "action": {"kind": "set", "values": {"who": "input.customer"}}},
-        {"id": "done", "type": "end"}],
-      "edges": [{"from": "start", "to": "note"}, {"from": "note", "to": "done"}]})");
+  const std::string triggered = w.create(token, big_invoices());
   w.publish(token, triggered);
   const std::string waiting = w.create(token, dunning());
   w.publish(token, waiting);
@@ -939,4 +944,47 @@ TEST_CASE("on three partitions, an event triggers a run, wakes a waiting run and
   CHECK(str(w.run(token, slow_run).at("status")) == "running");
   clock.advance_us(3'600'000'000LL);
   w.until(token, slow_run, "completed");
+}
+
+TEST_CASE("a restart reads the dispatcher's start-up index and the log after it, not the whole log: the waiting run "
+          "resumes and the published trigger fires; without the index it scans the whole log, to the same effect") {
+  WorkflowFixture w;
+  const std::string token = w.key("acme");
+  const std::string triggered = w.create(token, big_invoices());
+  w.publish(token, triggered);
+  const std::string waiting = w.create(token, dunning());
+  w.publish(token, waiting);
+  const std::string first = w.start(token, waiting, R"({"sub":"sub_1"})");
+  const std::string second = w.start(token, waiting, R"({"sub":"sub_2"})");
+  const std::uint64_t head = w.f.node->log().head().offsets.at(0);
+
+  w.f.restart();
+  const auto indexed = w.f.node->workflow_recovery();
+  CHECK(indexed.from_index);
+  CHECK(indexed.read_back == 2);         // the two published workflows, read back from their places
+  CHECK(indexed.scanned < head / 2);     // the log after the checkpoint the stop saved, not the whole log
+  auto r = w.f.http->post("/v1/events", R"({"events": [
+      {"event_id": "i1", "event_type": "invoice.created", "payload": {"amount": 250, "customer": "Initech"}},
+      {"event_id": "p1", "event_type": "payment.succeeded", "correlation": "sub_1", "payload": {"amount": 1}}]})",
+                          w.bearer(token));
+  REQUIRE(r.status == 202);
+  CHECK(r.json().at("events").as_array()[0].at("runs").as_array().size() == 1);
+  w.until(token, first, "completed");
+  runs_view(w, token, triggered, [](const json::array& rows) { return rows.size() == 1; });
+
+  // A checkpoint without the index (as an earlier release wrote it): the whole log is read.
+  const std::string checkpoint = w.f.dir.str() + "/workflow-dispatch.json";
+  const std::uint64_t before = w.f.node->log().head().offsets.at(0);
+  w.f.node->stop();
+  {
+    std::ofstream out(checkpoint, std::ios::trunc);
+    out << R"({"next":[1]})";
+  }
+  w.f.restart();
+  const auto scanned = w.f.node->workflow_recovery();
+  CHECK_FALSE(scanned.from_index);
+  CHECK(scanned.scanned >= before);
+  REQUIRE(w.f.http->post("/v1/events", R"({"events": [{"event_id": "p2", "event_type": "payment.succeeded",
+      "correlation": "sub_2", "payload": {"amount": 2}}]})", w.bearer(token)).status == 202);
+  w.until(token, second, "completed");
 }
