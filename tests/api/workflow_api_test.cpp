@@ -140,6 +140,12 @@ struct WorkflowFixture {
         std::chrono::seconds(20), "run " + run_id + " to become " + status);
     return o;
   }
+  // Publishes `definition` and returns the workflow's id.
+  std::string published(const std::string& token, const std::string& definition) {
+    const std::string id = create(token, definition);
+    publish(token, id);
+    return id;
+  }
   std::vector<std::string> event_types(const std::string& token, const std::string& run_id) {
     return run_event_types(*f.http, token, run_id);
   }
@@ -438,10 +444,8 @@ TEST_CASE("a run's personal data (context and events) is for the roles that run 
 TEST_CASE("an ingested event starts the runs its filter matches, once, and wakes runs waiting on its correlation") {
   WorkflowFixture w;
   const std::string token = w.key("acme");
-  const std::string triggered = w.create(token, big_invoices());
-  w.publish(token, triggered);
-  const std::string waiting = w.create(token, dunning());
-  w.publish(token, waiting);
+  const std::string triggered = w.published(token, big_invoices());
+  const std::string waiting = w.published(token, dunning());
   const std::string run_id = w.start(token, waiting, R"({"sub":"sub_7"})");
   CHECK(str(w.run(token, run_id).at("live").as_array()[0].at("phase")) == "event_wait");
 
@@ -926,10 +930,8 @@ TEST_CASE("on three partitions, an event triggers a run, wakes a waiting run and
         {"id": "done", "type": "end"}],
       "edges": [{"from": "start", "to": "done"}]})");
   w.publish(token, triggered);
-  const std::string waiting = w.create(token, dunning());
-  w.publish(token, waiting);
-  const std::string slow = w.create(token, delayed());
-  w.publish(token, slow);
+  const std::string waiting = w.published(token, dunning());
+  const std::string slow = w.published(token, delayed());
   const std::string waiting_run = w.start(token, waiting, R"({"sub":"sub_7"})");
   const std::string slow_run = w.start(token, slow, "{}");
   auto r = w.f.http->post("/v1/events", R"({"events": [
@@ -950,10 +952,8 @@ TEST_CASE("a restart reads the dispatcher's start-up index and the log after it,
           "resumes and the published trigger fires; without the index it scans the whole log, to the same effect") {
   WorkflowFixture w;
   const std::string token = w.key("acme");
-  const std::string triggered = w.create(token, big_invoices());
-  w.publish(token, triggered);
-  const std::string waiting = w.create(token, dunning());
-  w.publish(token, waiting);
+  const std::string triggered = w.published(token, big_invoices());
+  const std::string waiting = w.published(token, dunning());
   const std::string first = w.start(token, waiting, R"({"sub":"sub_1"})");
   const std::string second = w.start(token, waiting, R"({"sub":"sub_2"})");
   const std::uint64_t head = w.f.node->log().head().offsets.at(0);
