@@ -146,6 +146,9 @@ class EventLog {
   virtual Result<std::optional<StoredReply>> idempotent_reply(const std::string& key) = 0;
 
   virtual PositionToken head() const = 0;
+  // The hash of `partition`'s last entry (zeros while it is empty): where its
+  // chain ends (verify_chain).
+  virtual Hash chain_head(std::uint32_t partition) const = 0;
   // Blocks until the partition's head passes `after`, the timeout ends or the
   // log closes. Returns the head. The wake-up for catch-up subscribers.
   virtual std::uint64_t wait_past(std::uint32_t partition, std::uint64_t after,

@@ -84,16 +84,16 @@ bool matches(const TailOptions& t, const Event& e) {
   return (t.stream.empty() || e.stream == t.stream) && (t.type.empty() || e.type == t.type);
 }
 
-// Where `--last N` starts: the position of the Nth matching event from the
-// head, at or after --from. Positions are dense (1..head), so without a
-// filter no scan is needed.
-Result<std::uint64_t> start_of_last(RocksEventLog& log, const TailOptions& t) {
-  const std::uint64_t head = log.head().offsets[0];
+// Where `--last N` starts in `partition`: the position of the Nth matching
+// event from its head, at or after --from. Positions are dense (1..head), so
+// without a filter no scan is needed.
+Result<std::uint64_t> start_of_last(EventLog& log, std::uint32_t partition, const TailOptions& t) {
+  const std::uint64_t head = log.head().offsets.at(partition);
   if (t.stream.empty() && t.type.empty()) return std::max(t.from, head >= t.last ? head - t.last + 1 : 1);
   std::deque<std::uint64_t> kept;  // positions of the last `t.last` matches
   std::uint64_t next = t.from;
   for (;;) {
-    auto batch = log.read_forward(0, next, 4096);
+    auto batch = log.read_forward(partition, next, 4096);
     if (!batch) return batch.error();
     for (const auto& e : *batch) {
       next = e.position + 1;
@@ -106,27 +106,39 @@ Result<std::uint64_t> start_of_last(RocksEventLog& log, const TailOptions& t) {
   return kept.empty() ? next : kept.front();
 }
 
+// Prints the matching events of `partition` from `next` to its head; false once --limit is reached.
+Result<bool> print_partition(EventLog& log, std::uint32_t partition, std::uint64_t& next, const TailOptions& t,
+                             std::uint64_t& printed) {
+  for (;;) {
+    auto batch = log.read_forward(partition, next, 4096);
+    if (!batch) return batch.error();
+    for (const auto& e : *batch) {
+      next = e.position + 1;
+      if (!matches(t, e)) continue;
+      cli::print_json(to_cloudevent(e));
+      if (t.limit && ++printed >= t.limit) return false;
+    }
+    if (batch->size() < 4096) return true;
+  }
+}
+
+// Each partition in turn, in its order (--from and --last count in each).
 int tail(const std::string& data_dir, const TailOptions& t) {
   std::uint64_t printed = 0;
-  std::uint64_t next = t.from;
+  std::vector<std::uint64_t> next;
   for (bool first = true;; first = false) {
     auto log = open_read_only(data_dir);
     if (!log) return fail(log.error());
-    if (first && t.last) {
-      auto start = start_of_last(**log, t);
-      if (!start) return fail(start.error());
-      next = *start;
-    }
-    for (;;) {
-      auto batch = (*log)->read_forward(0, next, 4096);
-      if (!batch) return fail(batch.error());
-      for (const auto& e : *batch) {
-        next = e.position + 1;
-        if (!matches(t, e)) continue;
-        cli::print_json(to_cloudevent(e));
-        if (t.limit && ++printed >= t.limit) return 0;
+    next.resize((*log)->partitions(), t.from);
+    for (std::uint32_t p = 0; p < next.size(); ++p) {
+      if (first && t.last) {
+        auto start = start_of_last(**log, p, t);
+        if (!start) return fail(start.error());
+        next[p] = *start;
       }
-      if (batch->size() < 4096) break;
+      auto more = print_partition(**log, p, next[p], t, printed);
+      if (!more) return fail(more.error());
+      if (!*more) return 0;
     }
     std::cout.flush();
     if (!t.follow) return 0;
@@ -140,26 +152,29 @@ int stats(const std::string& data_dir) {
   auto log = open_read_only(data_dir);
   if (!log) return fail(log.error());
   std::map<std::string, std::uint64_t> types;
-  std::uint64_t events = 0, bytes = 0;
+  std::uint64_t events = 0, bytes = 0, total = 0;
   std::set<std::string> streams;
   ProgressBar progress("stats");
-  const auto head = (*log)->head().offsets[0];
-  for (std::uint64_t next = 1;;) {
-    auto batch = (*log)->read_forward(0, next, 4096);
-    if (!batch) return fail(batch.error());
-    for (const auto& e : *batch) {
-      ++events;
-      ++types[e.type];
-      bytes += e.data.size();
-      streams.insert(e.stream);
-      next = e.position + 1;
+  const auto head = (*log)->head();
+  for (auto n : head.offsets) total += n;
+  for (std::uint32_t p = 0; p < (*log)->partitions(); ++p) {
+    for (std::uint64_t next = 1;;) {
+      auto batch = (*log)->read_forward(p, next, 4096);
+      if (!batch) return fail(batch.error());
+      for (const auto& e : *batch) {
+        ++events;
+        ++types[e.type];
+        bytes += e.data.size();
+        streams.insert(e.stream);
+        next = e.position + 1;
+      }
+      progress.update(events, total);
+      if (batch->size() < 4096) break;
     }
-    progress.update(events, head);
-    if (batch->size() < 4096) break;
   }
   progress.done();
   boost::json::object o;
-  o["position"] = (*log)->head().str();
+  o["position"] = head.str();
   o["events"] = events;
   o["streams"] = streams.size();
   o["payload_bytes"] = bytes;
@@ -170,23 +185,32 @@ int stats(const std::string& data_dir) {
   return 0;
 }
 
+// Every partition's chain (one chain each), then the aggregate records.
 int verify(const std::string& data_dir) {
   auto log = open_read_only(data_dir);
   if (!log) return fail(log.error());
-  const auto head = (*log)->head().offsets[0];
-  ProgressBar chain_progress("chain");
-  auto chain = verify_chain(**log, 0, head, (*log)->chain_head(),
-                            [&](std::uint64_t d, std::uint64_t t) { chain_progress.update(d, t); });
-  chain_progress.done();
+  const auto head = (*log)->head();
   boost::json::object o;
-  o["events"] = chain.events;
-  if (chain.problem) {
-    o["ok"] = false;
-    o["problem"] = *chain.problem;
-    o["position"] = chain.problem_position;
-    cli::print_json(o);
-    return 3;
+  std::uint64_t events = 0;
+  boost::json::array chain_heads;
+  for (std::uint32_t p = 0; p < (*log)->partitions(); ++p) {
+    ProgressBar chain_progress("chain");
+    auto chain = verify_chain(**log, p, head.offsets.at(p), (*log)->chain_head(p),
+                              [&](std::uint64_t d, std::uint64_t t) { chain_progress.update(d, t); });
+    chain_progress.done();
+    events += chain.events;
+    chain_heads.emplace_back(hex((*log)->chain_head(p)));
+    if (chain.problem) {
+      o["events"] = events;
+      o["ok"] = false;
+      o["problem"] = *chain.problem;
+      o["partition"] = p;
+      o["position"] = chain.problem_position;
+      cli::print_json(o);
+      return 3;
+    }
   }
+  o["events"] = events;
   auto records = (*log)->all_aggregates();
   if (!records) return fail(records.error());
   Upcaster upcaster;
@@ -195,7 +219,7 @@ int verify(const std::string& data_dir) {
                                 [&](std::uint64_t d, std::uint64_t t) { agg_progress.update(d, t); });
   agg_progress.done();
   o["aggregates"] = aggs.aggregates;
-  o["chain_head"] = hex((*log)->chain_head());
+  o["chain_head"] = chain_heads.size() == 1 ? chain_heads.front() : boost::json::value(chain_heads);
   if (aggs.problem) {
     o["ok"] = false;
     o["problem"] = *aggs.problem;

@@ -65,7 +65,7 @@ class MemoryEventLog final : public EventLog {
   void close() override;
 
   // The chain head of a partition (hash of its last entry; zero when empty).
-  Hash chain_head(std::uint32_t partition) const;
+  Hash chain_head(std::uint32_t partition) const override;
 
  private:
   class State;  // the LogState the writer places against (memory_log.cpp)

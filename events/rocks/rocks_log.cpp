@@ -154,7 +154,7 @@ PositionToken RocksEventLog::head() const {
   return PositionToken{{head_pos_}};
 }
 
-Hash RocksEventLog::chain_head() const {
+Hash RocksEventLog::chain_head(std::uint32_t) const {
   std::lock_guard lk(head_mu_);
   return head_hash_;
 }

@@ -82,7 +82,7 @@ class RocksEventLog final : public EventLog {
   void close() override;
 
   // The chain head as stored in meta (hash of the entry at head()).
-  Hash chain_head() const;
+  Hash chain_head(std::uint32_t partition = 0) const override;  // one partition: 0
   // Aggregate records of every stream, for `causeway log verify`.
   Result<std::vector<std::pair<std::string, AggregateSnapshot>>> all_aggregates();
   // The key store over the "keys" column family, for the KeyVault. It must not
