@@ -30,6 +30,7 @@
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <set>
@@ -84,6 +85,21 @@ bool matches(const TailOptions& t, const Event& e) {
   return (t.stream.empty() || e.stream == t.stream) && (t.type.empty() || e.type == t.type);
 }
 
+// Calls `fn` for each event of `partition` matching `t`, from `next` to its
+// head (`next` follows); false once `fn` returned false.
+Result<bool> each_match(EventLog& log, std::uint32_t partition, std::uint64_t& next, const TailOptions& t,
+                        const std::function<bool(const Event&)>& fn) {
+  for (;;) {
+    auto batch = log.read_forward(partition, next, 4096);
+    if (!batch) return batch.error();
+    for (const auto& e : *batch) {
+      next = e.position + 1;
+      if (matches(t, e) && !fn(e)) return false;
+    }
+    if (batch->size() < 4096) return true;
+  }
+}
+
 // Where `--last N` starts in `partition`: the position of the Nth matching
 // event from its head, at or after --from. Positions are dense (1..head), so
 // without a filter no scan is needed.
@@ -92,34 +108,22 @@ Result<std::uint64_t> start_of_last(EventLog& log, std::uint32_t partition, cons
   if (t.stream.empty() && t.type.empty()) return std::max(t.from, head >= t.last ? head - t.last + 1 : 1);
   std::deque<std::uint64_t> kept;  // positions of the last `t.last` matches
   std::uint64_t next = t.from;
-  for (;;) {
-    auto batch = log.read_forward(partition, next, 4096);
-    if (!batch) return batch.error();
-    for (const auto& e : *batch) {
-      next = e.position + 1;
-      if (!matches(t, e)) continue;
-      kept.push_back(e.position);
-      if (kept.size() > t.last) kept.pop_front();
-    }
-    if (batch->size() < 4096) break;
-  }
+  auto read = each_match(log, partition, next, t, [&](const Event& e) {
+    kept.push_back(e.position);
+    if (kept.size() > t.last) kept.pop_front();
+    return true;
+  });
+  if (!read) return read.error();
   return kept.empty() ? next : kept.front();
 }
 
 // Prints the matching events of `partition` from `next` to its head; false once --limit is reached.
 Result<bool> print_partition(EventLog& log, std::uint32_t partition, std::uint64_t& next, const TailOptions& t,
                              std::uint64_t& printed) {
-  for (;;) {
-    auto batch = log.read_forward(partition, next, 4096);
-    if (!batch) return batch.error();
-    for (const auto& e : *batch) {
-      next = e.position + 1;
-      if (!matches(t, e)) continue;
-      cli::print_json(to_cloudevent(e));
-      if (t.limit && ++printed >= t.limit) return false;
-    }
-    if (batch->size() < 4096) return true;
-  }
+  return each_match(log, partition, next, t, [&](const Event& e) {
+    cli::print_json(to_cloudevent(e));
+    return !(t.limit && ++printed >= t.limit);
+  });
 }
 
 // Each partition in turn, in its order (--from and --last count in each).
